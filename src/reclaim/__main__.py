@@ -1,0 +1,3 @@
+from reclaim.entrypoints.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""Engines for SQLite (embedded default) and PostgreSQL, tuned for Reclaim's workload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from reclaim.adapters.db.types import dumps
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Build the engine for ``url``.
+
+    On SQLite: WAL, a 30 s busy timeout and ``BEGIN IMMEDIATE`` for every transaction, so
+    two writers queue instead of failing half-way with "database is locked" when one of them
+    upgrades its read lock (SQLAlchemy's documented recipe for pysqlite).
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            json_serializer=dumps,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(
+        url,
+        json_serializer=dumps,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)

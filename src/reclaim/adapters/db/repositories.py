@@ -1,0 +1,423 @@
+"""SQLAlchemy implementations of the repository ports (:mod:`reclaim.services.ports`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+
+from reclaim.adapters.db.tables import (
+    case_events,
+    cases,
+    checkouts,
+    inbox,
+    orders,
+    payment_attempts,
+    shipments,
+    stores,
+)
+from reclaim.domain.cases import Case, CaseStatus
+from reclaim.domain.facts import (
+    Checkout,
+    CheckoutState,
+    Order,
+    PaymentAttempt,
+    WatchState,
+)
+from reclaim.domain.shipments import Shipment
+from reclaim.domain.stores import ApiKey, Store
+from reclaim.errors import Conflict
+
+
+class SqlStores:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, store: Store) -> None:
+        self.s.add(store)
+        self.s.flush()  # no mapped relationship orders the key after its store
+
+    def get(self, store_id: str) -> Store | None:
+        return self.s.get(Store, store_id)
+
+    def by_name(self, name: str) -> Store | None:
+        return self.s.scalars(select(Store).where(stores.c.name == name)).first()
+
+    def list(self) -> Sequence[Store]:
+        return self.s.scalars(select(Store).order_by(stores.c.name)).all()
+
+    def add_key(self, key: ApiKey) -> None:
+        self.s.add(key)
+
+    def key_by_prefix(self, prefix: str) -> ApiKey | None:
+        return self.s.get(ApiKey, prefix)
+
+
+@dataclass(slots=True)
+class InboxRow:
+    """A delivery as read from the inbox (a plain record, not a mapped entity)."""
+
+    id: int
+    store_id: str
+    source: str
+    topic: str
+    event_id: str | None
+    digest: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: datetime
+    status: str
+    error: str | None
+    attempts: int
+    duplicates: int
+
+    @classmethod
+    def of(cls, row: Any) -> InboxRow:
+        return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
+
+
+class SqlInbox:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def find_duplicate(
+        self, *, store_id: str, source: str, event_id: str | None, digest: str
+    ) -> int | None:
+        same = inbox.c.digest == digest
+        if event_id is not None:
+            same = or_(same, inbox.c.event_id == event_id)
+        return self.s.execute(
+            select(inbox.c.id)
+            .where(inbox.c.store_id == store_id, inbox.c.source == source, same)
+            .limit(1)
+        ).scalar()
+
+    def add(
+        self,
+        *,
+        store_id: str,
+        source: str,
+        topic: str,
+        event_id: str | None,
+        digest: str,
+        headers: dict[str, str],
+        body: bytes,
+        received_at: datetime,
+        status: str,
+        error: str | None,
+    ) -> int | None:
+        """The new row's id, or ``None`` when a unique index says it is a duplicate."""
+        try:
+            with self.s.begin_nested():
+                return int(
+                    self.s.execute(
+                        insert(inbox)
+                        .values(
+                            store_id=store_id,
+                            source=source,
+                            topic=topic[:64],
+                            event_id=event_id,
+                            digest=digest,
+                            headers=headers,
+                            body=body,
+                            received_at=received_at,
+                            status=status,
+                            error=error,
+                            attempts=0,
+                            duplicates=0,
+                        )
+                        .returning(inbox.c.id)
+                    ).scalar_one()
+                )
+        except IntegrityError:
+            return None
+
+    def count_duplicate(self, delivery_id: int) -> None:
+        self.s.execute(
+            update(inbox).where(inbox.c.id == delivery_id).values(duplicates=inbox.c.duplicates + 1)
+        )
+
+    def claim(self, *, now: datetime, lease_until: datetime, limit: int) -> Sequence[int]:
+        """Take up to ``limit`` received deliveries, oldest first, for this worker alone."""
+        pick = (
+            select(inbox.c.id).where(inbox.c.status == "received").order_by(inbox.c.id).limit(limit)
+        )
+        if self.s.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = self.s.execute(
+            update(inbox)
+            .where(inbox.c.id.in_(pick.scalar_subquery()), inbox.c.status == "received")
+            .values(status="processing", lease_until=lease_until, attempts=inbox.c.attempts + 1)
+            .returning(inbox.c.id)
+        ).scalars()
+        return sorted(ids)
+
+    def get(self, delivery_id: int) -> InboxRow | None:
+        row = self.s.execute(select(inbox).where(inbox.c.id == delivery_id)).first()
+        return None if row is None else InboxRow.of(row)
+
+    def finish(self, delivery_id: int, *, status: str, error: str | None, now: datetime) -> None:
+        self.s.execute(
+            update(inbox)
+            .where(inbox.c.id == delivery_id)
+            .values(status=status, error=error, processed_at=now, lease_until=None)
+        )
+
+    def release_expired(self, *, now: datetime) -> int:
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(inbox)
+            .where(inbox.c.status == "processing", inbox.c.lease_until < now)
+            .values(status="received", lease_until=None)
+        )
+        return res.rowcount
+
+    def requeue(
+        self, *, store_id: str | None, statuses: Sequence[str], ids: Sequence[int] | None
+    ) -> int:
+        cond: list[ColumnElement[bool]] = [inbox.c.status.in_(list(statuses))]
+        if store_id is not None:
+            cond.append(inbox.c.store_id == store_id)
+        if ids:
+            cond.append(inbox.c.id.in_(list(ids)))
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(inbox).where(and_(*cond)).values(status="received", error=None, lease_until=None)
+        )
+        return res.rowcount
+
+    def list(
+        self, *, store_id: str | None, statuses: Sequence[str], limit: int
+    ) -> Sequence[InboxRow]:
+        q = select(inbox).where(inbox.c.status.in_(list(statuses)))
+        if store_id is not None:
+            q = q.where(inbox.c.store_id == store_id)
+        return [InboxRow.of(r) for r in self.s.execute(q.order_by(inbox.c.id.desc()).limit(limit))]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.s.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))
+        return {status: int(n) for status, n in rows}
+
+
+class SqlFacts:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _one(self, cls: Any, table: Table, store_id: str, external_id: str, lock: bool) -> Any:
+        q = select(cls).where(table.c.store_id == store_id, table.c.external_id == external_id)
+        if lock and self.s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
+        return self.s.scalars(q).first()
+
+    def checkout(self, store_id: str, external_id: str, *, lock: bool) -> Checkout | None:
+        return self._one(  # type: ignore[no-any-return]
+            Checkout, checkouts, store_id, external_id, lock
+        )
+
+    def order(self, store_id: str, external_id: str, *, lock: bool) -> Order | None:
+        return self._one(  # type: ignore[no-any-return]
+            Order, orders, store_id, external_id, lock
+        )
+
+    def payment(self, store_id: str, external_id: str, *, lock: bool) -> PaymentAttempt | None:
+        return self._one(  # type: ignore[no-any-return]
+            PaymentAttempt, payment_attempts, store_id, external_id, lock
+        )
+
+    def shipment(self, store_id: str, external_id: str, *, lock: bool) -> Shipment | None:
+        return self._one(  # type: ignore[no-any-return]
+            Shipment, shipments, store_id, external_id, lock
+        )
+
+    def add(self, fact: Checkout | Order | PaymentAttempt | Shipment) -> None:
+        self.s.add(fact)
+
+    def flush(self) -> None:
+        try:
+            self.s.flush()
+        except IntegrityError as exc:
+            raise Conflict("a concurrent writer stored the same fact") from exc
+
+    def _due(self, cls: Any, column: Any, extra: Any, now: datetime, limit: int) -> Any:
+        q = select(cls).where(column <= now, extra).order_by(column, column.table.c.id).limit(limit)
+        if self.s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return self.s.scalars(q).all()
+
+    def due_checkouts(self, *, now: datetime, limit: int) -> Sequence[Checkout]:
+        return self._due(  # type: ignore[no-any-return]
+            Checkout,
+            checkouts.c.abandon_due_at,
+            checkouts.c.state == CheckoutState.ACTIVE,
+            now,
+            limit,
+        )
+
+    def due_orders(self, *, now: datetime, limit: int) -> Sequence[Order]:
+        return self._due(  # type: ignore[no-any-return]
+            Order, orders.c.pending_due_at, orders.c.watch == WatchState.WATCHING, now, limit
+        )
+
+    def due_payments(self, *, now: datetime, limit: int) -> Sequence[PaymentAttempt]:
+        return self._due(  # type: ignore[no-any-return]
+            PaymentAttempt,
+            payment_attempts.c.due_at,
+            payment_attempts.c.watch == WatchState.WATCHING,
+            now,
+            limit,
+        )
+
+    def active_checkouts_of(self, store_id: str, customer_key: str) -> Sequence[Checkout]:
+        return self.s.scalars(
+            select(Checkout).where(
+                checkouts.c.store_id == store_id,
+                checkouts.c.customer_key == customer_key,
+                checkouts.c.state.in_([CheckoutState.ACTIVE, CheckoutState.ABANDONED]),
+            )
+        ).all()
+
+    def paid_orders_of(
+        self, store_id: str, customer_key: str, *, since: datetime
+    ) -> Sequence[Order]:
+        return self.s.scalars(
+            select(Order).where(
+                orders.c.store_id == store_id,
+                orders.c.customer_key == customer_key,
+                orders.c.paid_at >= since,
+            )
+        ).all()
+
+    def order_succeeded_payment(self, store_id: str, order_external_id: str) -> bool:
+        return self._exists(
+            payment_attempts.c.order_external_id == order_external_id,
+            store_id,
+        )
+
+    def unlinked_payments_of(
+        self, store_id: str, customer_key: str, *, since: datetime
+    ) -> Sequence[PaymentAttempt]:
+        """Successful payments of a customer that belong to no known order (payments-only stores)."""
+        return self.s.scalars(
+            select(PaymentAttempt).where(
+                payment_attempts.c.store_id == store_id,
+                payment_attempts.c.customer_key == customer_key,
+                payment_attempts.c.succeeded.is_(True),
+                payment_attempts.c.order_external_id.is_(None),
+                payment_attempts.c.occurred_at >= since,
+            )
+        ).all()
+
+    def intent_succeeded(self, store_id: str, intent_id: str) -> bool:
+        return self._exists(payment_attempts.c.intent_id == intent_id, store_id)
+
+    def _exists(self, cond: Any, store_id: str) -> bool:
+        q = select(payment_attempts.c.id).where(
+            payment_attempts.c.store_id == store_id,
+            payment_attempts.c.succeeded.is_(True),
+            cond,
+        )
+        return self.s.execute(q.limit(1)).first() is not None
+
+    def order_by_checkout(self, store_id: str, checkout_external_id: str) -> Order | None:
+        return self.s.scalars(
+            select(Order).where(
+                orders.c.store_id == store_id,
+                orders.c.checkout_external_id == checkout_external_id,
+            )
+        ).first()
+
+
+class SqlCases:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, case_id: int, *, store_id: str | None = None) -> Case | None:
+        case = self.s.get(Case, case_id)
+        if case is None or (store_id is not None and case.store_id != store_id):
+            return None
+        return case
+
+    def by_subject(self, store_id: str, kind: str, subject_id: str) -> Case | None:
+        return self.s.scalars(
+            select(Case).where(
+                cases.c.store_id == store_id,
+                cases.c.kind == kind,
+                cases.c.subject_id == subject_id,
+            )
+        ).first()
+
+    def add(self, case: Case) -> None:
+        self.s.add(case)
+        self.s.flush()
+
+    def _open(self, store_id: str, cond: Any) -> Sequence[Case]:
+        return self.s.scalars(
+            select(Case)
+            .where(cases.c.store_id == store_id, cases.c.status == CaseStatus.OPEN, cond)
+            .order_by(cases.c.id)
+        ).all()
+
+    def open_for_customer(self, store_id: str, customer_key: str) -> Sequence[Case]:
+        return self._open(store_id, cases.c.customer_key == customer_key)
+
+    def open_for_order(self, store_id: str, order_external_id: str) -> Sequence[Case]:
+        return self._open(store_id, cases.c.order_external_id == order_external_id)
+
+    def open_for_checkout(self, store_id: str, checkout_external_id: str) -> Sequence[Case]:
+        return self._open(store_id, cases.c.checkout_external_id == checkout_external_id)
+
+    def open_for_intent(self, store_id: str, intent_id: str) -> Sequence[Case]:
+        return self._open(store_id, cases.c.intent_id == intent_id)
+
+    def exists_for_checkout(self, store_id: str, kind: str, checkout_external_id: str) -> bool:
+        q = select(cases.c.id).where(
+            cases.c.store_id == store_id,
+            cases.c.checkout_external_id == checkout_external_id,
+            cases.c.kind == kind,
+        )
+        return self.s.execute(q.limit(1)).first() is not None
+
+    def expired_open(self, *, now: datetime, limit: int) -> Sequence[Case]:
+        """Open cases whose ``expires_at`` has passed, oldest first."""
+        return self.s.scalars(
+            select(Case)
+            .where(cases.c.status == CaseStatus.OPEN, cases.c.expires_at <= now)
+            .order_by(cases.c.expires_at)
+            .limit(limit)
+        ).all()
+
+    def page(
+        self,
+        *,
+        store_id: str,
+        status: str | None,
+        kind: str | None,
+        since: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> Sequence[Case]:
+        q = select(Case).where(cases.c.store_id == store_id)
+        if status is not None:
+            q = q.where(cases.c.status == status)
+        if kind is not None:
+            q = q.where(cases.c.kind == kind)
+        if since is not None:
+            q = q.where(cases.c.created_at >= since)
+        if after_id is not None:
+            q = q.where(cases.c.id < after_id)
+        return self.s.scalars(q.order_by(cases.c.id.desc()).limit(limit)).all()
+
+    def add_event(self, case_id: int, *, at: datetime, type: str, data: dict[str, object]) -> None:
+        self.s.execute(insert(case_events).values(case_id=case_id, at=at, type=type, data=data))
+
+    def events(self, case_id: int) -> Sequence[tuple[datetime, str, dict[str, object]]]:
+        rows = self.s.execute(
+            select(case_events.c.at, case_events.c.type, case_events.c.data)
+            .where(case_events.c.case_id == case_id)
+            .order_by(case_events.c.id)
+        )
+        return [(r.at, r.type, r.data) for r in rows]

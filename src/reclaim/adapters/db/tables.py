@@ -1,0 +1,292 @@
+"""Tables, and the imperative mapping of the domain's classes onto them.
+
+The domain stays free of SQLAlchemy (cosmicpython's pattern): its dataclasses are mapped here,
+once, by :func:`start_mappers`. The schema itself is created and upgraded by Alembic only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import registry
+
+from reclaim.adapters.db.types import Amount, ContactJSON, ItemsJSON, UTCDateTime
+from reclaim.domain.cases import Case
+from reclaim.domain.facts import Checkout, Order, PaymentAttempt
+from reclaim.domain.shipments import Shipment
+from reclaim.domain.stores import ApiKey, Store
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("platform", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("domain", String(253), nullable=False),
+    Column("webhook_secret", String(256), nullable=False),
+    Column("activated_at", UTCDateTime, nullable=False),
+    Column("settings_json", JSON, nullable=False),
+    Column("paused", Boolean, nullable=False, default=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("prefix", String(16), primary_key=True),
+    Column("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("digest", String(64), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+# Every delivery, raw, before anything else happens to it (SPEC S1 "inbox first").
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("event_id", String(128)),
+    Column("digest", String(64), nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    # received -> processing -> processed | ignored | failed ; malformed deliveries start failed
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime),
+    Column("processed_at", UTCDateTime),
+    UniqueConstraint("store_id", "source", "digest"),
+    Index("ix_inbox_status_id", "status", "id"),
+    Index(
+        "uq_inbox_event",
+        "store_id",
+        "source",
+        "event_id",
+        unique=True,
+        sqlite_where=text("event_id IS NOT NULL"),
+        postgresql_where=text("event_id IS NOT NULL"),
+    ),
+)
+
+
+def _fact_columns() -> list[Column[object]]:
+    return [
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("store_id", String(32), nullable=False),
+        Column("external_id", String(255), nullable=False),
+        Column("customer_key", String(320)),
+        Column("email", String(320)),
+    ]
+
+
+checkouts = Table(
+    "checkouts",
+    metadata,
+    *_fact_columns(),
+    Column("phone", String(32)),
+    Column("contact", ContactJSON, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", Amount, nullable=False),
+    Column("items", ItemsJSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version_tag", String(24), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("completed_at", UTCDateTime),
+    Column("order_external_id", String(255)),
+    Column("recovery_url", Text),
+    Column("expired_at", UTCDateTime),
+    Column("user_agent", Text),
+    Column("is_test", Boolean, nullable=False),
+    Column("shipping_quote", Amount),
+    Column("abandon_due_at", UTCDateTime),
+    Column("ignore_reason", String(32)),
+    UniqueConstraint("store_id", "external_id"),
+    Index("ix_checkouts_due", "abandon_due_at"),
+    Index("ix_checkouts_customer", "store_id", "customer_key", "state"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    *_fact_columns(),
+    Column("phone", String(32)),
+    Column("contact", ContactJSON, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", Amount, nullable=False),
+    Column("items", ItemsJSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version_tag", String(24), nullable=False),
+    Column("financial_status", String(16), nullable=False),
+    Column("checkout_external_id", String(255)),
+    Column("paid_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("payment_method", String(64)),
+    Column("user_agent", Text),
+    Column("is_test", Boolean, nullable=False),
+    Column("order_number", String(64)),
+    Column("payment_url", Text),
+    Column("watch", String(16), nullable=False),
+    Column("pending_due_at", UTCDateTime),
+    UniqueConstraint("store_id", "external_id"),
+    Index("ix_orders_due", "pending_due_at"),
+    Index("ix_orders_customer", "store_id", "customer_key", "paid_at"),
+    Index("ix_orders_checkout", "store_id", "checkout_external_id"),
+)
+
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    *_fact_columns(),
+    Column("intent_id", String(255), nullable=False),
+    Column("contact", ContactJSON, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("order_external_id", String(255)),
+    Column("checkout_external_id", String(255)),
+    Column("decline_code", String(64)),
+    Column("failure_code", String(64)),
+    Column("failure_message", Text),
+    Column("payment_method", String(64)),
+    Column("is_test", Boolean, nullable=False),
+    Column("watch", String(16), nullable=False),
+    Column("due_at", UTCDateTime),
+    UniqueConstraint("store_id", "external_id"),
+    Index("ix_payment_attempts_due", "due_at"),
+    Index("ix_payment_attempts_intent", "store_id", "intent_id", "succeeded"),
+    Index("ix_payment_attempts_order", "store_id", "order_external_id", "succeeded"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("order_external_id", String(255), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("first_event_at", UTCDateTime, nullable=False),
+    Column("last_event_at", UTCDateTime, nullable=False),
+    Column("version_tag", String(24), nullable=False),
+    Column("carrier", String(64)),
+    Column("tracking_number", String(128)),
+    Column("tracking_url", Text),
+    Column("location", String(255)),
+    Column("estimated_delivery_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    UniqueConstraint("store_id", "external_id"),
+    Index("ix_shipments_order", "store_id", "order_external_id"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", String(32), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("subject_id", String(255), nullable=False),
+    Column("customer_key", String(320)),
+    Column("email", String(320)),
+    Column("phone", String(32)),
+    Column("contact", ContactJSON, nullable=False),
+    Column("value", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("items", ItemsJSON, nullable=False),
+    Column("reason", String(48), nullable=False),
+    Column("reason_code", String(64)),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+    Column("checkout_external_id", String(255)),
+    Column("order_external_id", String(255)),
+    Column("intent_id", String(255)),
+    Column("recovery_url", Text),
+    Column("expires_at", UTCDateTime),
+    Column("status", String(16), nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("close_reason", String(48)),
+    Column("recovered_order_external_id", String(255)),
+    Column("recovered_value", Amount),
+    Column("attribution", String(16)),
+    Column("merged_from", JSON, nullable=False),
+    UniqueConstraint("store_id", "kind", "subject_id"),
+    Index("ix_cases_list", "store_id", "status", "id"),
+    Index("ix_cases_customer", "store_id", "customer_key", "status"),
+    Index("ix_cases_order", "store_id", "order_external_id"),
+    Index("ix_cases_checkout", "store_id", "checkout_external_id"),
+    Index("ix_cases_intent", "store_id", "intent_id"),
+    Index("ix_cases_expiry", "status", "expires_at"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_case_events_case", "case_id", "id"),
+)
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes; idempotent (bootstrap calls it, so do tests)."""
+    global _mapped  # noqa: PLW0603 — a once-per-process switch, like cosmicpython's
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(Store, stores)
+    mapper_registry.map_imperatively(ApiKey, api_keys)
+    mapper_registry.map_imperatively(Checkout, checkouts)
+    mapper_registry.map_imperatively(Order, orders)
+    mapper_registry.map_imperatively(PaymentAttempt, payment_attempts)
+    mapper_registry.map_imperatively(Shipment, shipments)
+    mapper_registry.map_imperatively(Case, cases)
+    _mapped = True

@@ -1,0 +1,54 @@
+"""The SQL unit of work: one session, one transaction, rollback unless committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from reclaim.adapters.db.repositories import SqlCases, SqlFacts, SqlInbox, SqlStores
+from reclaim.services.ports import CaseRepository, FactRepository, InboxRepository, StoreRepository
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self.session is not None:
+            raise RuntimeError("unit of work is already in use")
+        self.session = self._factory()
+        self.stores: StoreRepository = SqlStores(self.session)
+        self.inbox: InboxRepository = SqlInbox(self.session)
+        self.facts: FactRepository = SqlFacts(self.session)
+        self.cases: CaseRepository = SqlCases(self.session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.session is not None
+        try:
+            # Detach first so what a use case returns stays readable after the session ends;
+            # then roll back whatever was not committed.
+            self.session.expunge_all()
+            self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+
+    def rollback(self) -> None:
+        assert self.session is not None
+        self.session.rollback()
+
+    def savepoint(self) -> SessionTransaction:
+        assert self.session is not None
+        return self.session.begin_nested()
+
+    def execute(self, statement: Any, params: Any = None) -> Any:
+        """Raw access for read models that have no repository (reports, health)."""
+        assert self.session is not None
+        return self.session.execute(statement, params)

@@ -1,0 +1,89 @@
+"""Settings from the environment (``RECLAIM_*``) and an optional ``reclaim.toml``.
+
+Read once, at the edge (CLI start-up); everything below receives narrow values. A bad value
+stops start-up with the variable's name and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from reclaim.errors import ConfigError
+
+DEFAULT_DB = "sqlite:///reclaim.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECLAIM_", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DB)
+    secret_key: str | None = Field(default=None)
+    public_url: str = Field(default="http://127.0.0.1:8000")
+    log_level: str = Field(default="INFO")
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        if not v.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite://, postgresql:// or postgresql+psycopg://")
+        return v
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is not None and len(v) < 32:
+            raise ValueError("must be at least 32 characters (try: openssl rand -hex 32)")
+        return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://reclaim.example.com")
+        return v.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return v.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = Path(os.environ.get("RECLAIM_CONFIG", "reclaim.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings or raise :class:`ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "RECLAIM_" + str(first["loc"][0]).upper() if first["loc"] else "RECLAIM_*"
+        raise ConfigError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
+    except ValueError as exc:  # malformed TOML
+        raise ConfigError(f"reclaim.toml: {exc}") from None

@@ -1,0 +1,1 @@
+"""Pure rules of recovery: stdlib only, time passed in."""

@@ -1,0 +1,1 @@
+"""Thin edges: parse, call a service, translate errors."""

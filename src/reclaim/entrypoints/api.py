@@ -1,0 +1,250 @@
+"""The HTTP API: platform webhooks, the generic events API, cases, health.
+
+Thin: read the request, call one service, translate its errors. Webhook handlers answer
+after the raw delivery is stored; processing happens on the worker.
+"""
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from reclaim import __version__
+from reclaim.bootstrap import Runtime
+from reclaim.domain.cases import Case
+from reclaim.domain.money import exponent
+from reclaim.errors import AuthError, InvalidInput, NotFound, SignatureError
+from reclaim.services import cases as case_service
+from reclaim.services import ingest
+from reclaim.services.stores import authenticate
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 2 * 1024 * 1024
+PLATFORMS = ("shopify", "woocommerce", "stripe")
+
+
+def money(value: Decimal | None, currency: str) -> str | None:
+    """A JSON-safe exact amount with the currency's own number of decimals."""
+    if value is None:
+        return None
+    return str(value.quantize(Decimal(1).scaleb(-exponent(currency))))
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def case_json(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "kind": case.kind,
+        "status": case.status,
+        "value": money(case.value, case.currency),
+        "currency": case.currency,
+        "email": case.email,
+        "phone": case.phone,
+        "first_name": case.contact.first_name,
+        "reason": case.reason,
+        "reason_code": case.reason_code,
+        "customer_locale": case.customer_locale,
+        "customer_timezone": case.customer_timezone,
+        "country": case.contact.country,
+        "created_at": iso(case.created_at),
+        "occurred_at": iso(case.occurred_at),
+        "closed_at": iso(case.closed_at),
+        "close_reason": case.close_reason,
+        "checkout_id": case.checkout_external_id,
+        "order_id": case.order_external_id,
+        "payment_intent_id": case.intent_id,
+        "recovery_url": case.recovery_url,
+        "recovered_order_id": case.recovered_order_external_id,
+        "recovered_value": money(case.recovered_value, case.currency),
+        "attribution": case.attribution,
+        "merged_from": case.merged_from,
+        "items": [
+            {
+                "name": i.name,
+                "quantity": i.quantity,
+                "price": money(i.unit_price, case.currency),
+                "sku": i.sku,
+                "product_id": i.product_id,
+                "variant_id": i.variant_id,
+                "image_url": i.image_url,
+            }
+            for i in case.items
+        ],
+    }
+
+
+async def _body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    return body
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Reclaim",
+        version=__version__,
+        description=(
+            "Recovery of abandoned checkouts, pending orders and failed payments. "
+            "Platform webhooks need the store's webhook secret; `/api/v1` needs a store "
+            "API key as `Authorization: Bearer rk_…`."
+        ),
+    )
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def _missing(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(AuthError)
+    async def _auth(_: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(SignatureError)
+    async def _signature(_: Request, exc: SignatureError) -> JSONResponse:
+        return JSONResponse({"detail": f"signature rejected: {exc}"}, status_code=401)
+
+    async def store_from_key(request: Request, scope: str) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthError("send the store API key as Authorization: Bearer rk_…")
+        return await run_in_threadpool(authenticate, uow=rt.uow(), token=token.strip(), scope=scope)
+
+    async def writer(request: Request) -> str:
+        return await store_from_key(request, "events:write")
+
+    async def reader(request: Request) -> str:
+        return await store_from_key(request, "cases:read")
+
+    @app.post("/webhooks/{platform}/{store_id}", tags=["webhooks"], summary="Platform webhook")
+    async def webhook(
+        request: Request,
+        platform: Annotated[str, Path(description="shopify | woocommerce | stripe")],
+        store_id: Annotated[str, Path(max_length=64)],
+    ) -> JSONResponse:
+        if platform not in PLATFORMS:
+            raise NotFound(f"no webhook endpoint for {platform[:40]!r}")
+        body = await _body(request)
+        answer = await run_in_threadpool(
+            ingest.accept_webhook,
+            uow=rt.uow(),
+            connector=rt.connectors[platform],
+            store_id=store_id,
+            headers=dict(request.headers),
+            body=body,
+            now=rt.clock(),
+        )
+        if answer.status == "rejected":
+            return JSONResponse(
+                {"detail": answer.error, "delivery_id": answer.delivery_id, "status": "rejected"},
+                status_code=422,
+            )
+        return JSONResponse({"status": answer.status, "delivery_id": answer.delivery_id})
+
+    @app.post("/api/v1/events", tags=["events"], summary="Send one event or a list of events")
+    async def events(request: Request, store_id: Annotated[str, Depends(writer)]) -> JSONResponse:
+        body = await _body(request)
+        answers = await run_in_threadpool(
+            ingest.accept_events,
+            uow=rt.uow(),
+            connector=rt.connectors["generic"],
+            split=rt.split_batch,
+            store_id=store_id,
+            headers=dict(request.headers),
+            body=body,
+            now=rt.clock(),
+        )
+        counts = {
+            s: sum(a.status == s for a in answers) for s in ("accepted", "duplicate", "rejected")
+        }
+        payload = {
+            **counts,
+            "results": [
+                {
+                    "index": a.index,
+                    "status": a.status,
+                    "delivery_id": a.delivery_id,
+                    "error": a.error,
+                }
+                for a in answers
+            ],
+        }
+        return JSONResponse(payload, status_code=422 if counts["rejected"] else 202)
+
+    @app.get("/api/v1/cases", tags=["cases"], summary="List cases, newest first")
+    async def list_cases(
+        store_id: Annotated[str, Depends(reader)],
+        status: Annotated[str | None, Query(description="open, recovered, lost, …")] = None,
+        kind: Annotated[str | None, Query()] = None,
+        since: Annotated[
+            datetime | None, Query(description="created at or after (ISO 8601)")
+        ] = None,
+        cursor: Annotated[int | None, Query(description="next_cursor of the previous page")] = None,
+        limit: Annotated[int, Query(ge=1, le=case_service.MAX_PAGE)] = 50,
+    ) -> dict[str, Any]:
+        if since is not None and since.tzinfo is None:
+            raise InvalidInput("since needs a time zone, e.g. 2026-05-01T00:00:00Z", field="since")
+        page = await run_in_threadpool(
+            case_service.list_cases,
+            uow=rt.uow(),
+            store_id=store_id,
+            status=status,
+            kind=kind,
+            since=since,
+            cursor=cursor,
+            limit=limit,
+        )
+        return {"cases": [case_json(c) for c in page.cases], "next_cursor": page.next_cursor}
+
+    @app.get("/api/v1/cases/{case_id}", tags=["cases"], summary="One case with its timeline")
+    async def get_case(case_id: int, store_id: Annotated[str, Depends(reader)]) -> dict[str, Any]:
+        detail = await run_in_threadpool(
+            case_service.get_case, uow=rt.uow(), store_id=store_id, case_id=case_id
+        )
+        return {
+            **case_json(detail.case),
+            "timeline": [{"at": iso(at), "type": t, "data": d} for at, t, d in detail.events],
+        }
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], summary="The database answers and is migrated")
+    async def readyz() -> JSONResponse:
+        def check() -> str | None:
+            try:
+                with rt.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return (
+                    None
+                    if rt.schema_ready()
+                    else "database schema is not current: run `reclaim init`"
+                )
+            except Exception as exc:
+                return f"database unavailable: {type(exc).__name__}"
+
+        problem = await run_in_threadpool(check)
+        if problem:
+            return JSONResponse({"status": "unavailable", "detail": problem}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return app

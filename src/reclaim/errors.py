@@ -1,0 +1,51 @@
+"""The one exception tree of Reclaim.
+
+Errors become HTTP status codes or exit codes only in ``entrypoints``; everything below
+raises one of these.
+"""
+
+from __future__ import annotations
+
+
+class ReclaimError(Exception):
+    """Root of every error Reclaim raises on purpose."""
+
+
+class ConfigError(ReclaimError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class NotFound(ReclaimError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class InvalidInput(ReclaimError):
+    """Input failed validation; ``field`` names where, the message says what."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SignatureError(ReclaimError):
+    """A webhook's signature is missing, malformed, stale or wrong."""
+
+
+class AuthError(ReclaimError):
+    """Missing or wrong credentials."""
+
+
+class MalformedPayload(InvalidInput):
+    """A delivery's body cannot be understood; kept in the dead-letter list."""
+
+
+class Conflict(ReclaimError):
+    """The operation conflicts with the current state (e.g. a duplicate name)."""
+
+
+class DeliveryError(ReclaimError):
+    """Sending a message failed. ``permanent`` failures are never retried."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent

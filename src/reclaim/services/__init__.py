@@ -1,0 +1,1 @@
+"""Use cases: one keyword-only function each, with an explicit transaction."""

@@ -1,0 +1,359 @@
+"""Inbox first (SPEC S1): accept deliveries fast, then process them idempotently.
+
+``accept_*`` run in the HTTP request: verify, validate, keep the raw bytes, answer. Nothing
+else happens there: no case is opened and no message is sent in the request path.
+:func:`process_inbox` (the worker) turns kept deliveries into facts and resolves cases; it can
+run any number of times over the same deliveries (``reclaim inbox replay``) with one result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from reclaim.domain.events import (
+    CheckoutObserved,
+    Fact,
+    OrderDeleted,
+    OrderObserved,
+    ParsedDelivery,
+    PaymentObserved,
+    ShipmentObserved,
+)
+from reclaim.domain.facts import Checkout, Order, PaymentAttempt
+from reclaim.domain.shipments import Shipment
+from reclaim.domain.stores import Store
+from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound
+from reclaim.services import resolution
+from reclaim.services.ports import PlatformConnector, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+KEPT_HEADERS = (
+    "content-type",
+    "user-agent",
+    "x-shopify-topic",
+    "x-shopify-shop-domain",
+    "x-shopify-webhook-id",
+    "x-shopify-event-id",
+    "x-shopify-triggered-at",
+    "x-shopify-api-version",
+    "x-wc-webhook-topic",
+    "x-wc-webhook-resource",
+    "x-wc-webhook-event",
+    "x-wc-webhook-delivery-id",
+    "x-wc-webhook-source",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The answer to one delivery: ``status`` is accepted | duplicate | rejected."""
+
+    status: str
+    delivery_id: int | None
+    error: str | None = None
+    index: int | None = None
+
+
+def digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _kept(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v[:256] for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+
+
+def get_store(uow: UnitOfWork, store_id: str) -> Store:
+    store = uow.stores.get(store_id)
+    if store is None:
+        raise NotFound(f"no store {store_id[:40]!r}")
+    return store
+
+
+def accept_webhook(
+    *,
+    uow: UnitOfWork,
+    connector: PlatformConnector,
+    store_id: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+) -> Accepted:
+    """Verify a platform webhook and keep it. Raises ``NotFound`` / ``SignatureError``.
+
+    A body that verifies but cannot be understood is kept as a dead letter and answered
+    ``rejected`` with the reason, so the operator can see it and replay it after a fix.
+    """
+    with uow:
+        store = get_store(uow, store_id)
+        connector.verify(headers=headers, body=body, secret=store.webhook_secret, now=now)
+        topic = connector.topic(headers)
+        event_id = connector.event_id(headers)
+        try:
+            parsed = connector.parse(topic=topic, headers=headers, body=body)
+        except MalformedPayload as exc:
+            return _keep(uow, store_id, connector.source, topic, event_id, headers, body, now, exc)
+        return _keep(
+            uow,
+            store_id,
+            connector.source,
+            parsed.topic,
+            parsed.event_id or event_id,
+            headers,
+            body,
+            now,
+            None,
+            ignored=not parsed.facts,
+        )
+
+
+def accept_events(
+    *,
+    uow: UnitOfWork,
+    connector: PlatformConnector,
+    split: Callable[[bytes], list[bytes]],
+    store_id: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+) -> list[Accepted]:
+    """Keep the generic API's events (one, or a batch): one inbox row and one answer each."""
+    with uow:
+        get_store(uow, store_id)
+        try:
+            events = split(body)
+        except MalformedPayload as exc:
+            return [_keep(uow, store_id, connector.source, "batch", None, headers, body, now, exc)]
+        answers = []
+        for index, raw in enumerate(events):
+            try:
+                parsed = connector.parse(topic="", headers=headers, body=raw)
+            except MalformedPayload as exc:
+                answer = _keep(
+                    uow, store_id, connector.source, "event", None, headers, raw, now, exc
+                )
+            else:
+                answer = _keep(
+                    uow,
+                    store_id,
+                    connector.source,
+                    parsed.topic,
+                    parsed.event_id,
+                    headers,
+                    raw,
+                    now,
+                    None,
+                    ignored=not parsed.facts,
+                )
+            answers.append(
+                Accepted(answer.status, answer.delivery_id, error=answer.error, index=index)
+            )
+        return answers
+
+
+def _keep(
+    uow: UnitOfWork,
+    store_id: str,
+    source: str,
+    topic: str,
+    event_id: str | None,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    error: MalformedPayload | None,
+    *,
+    ignored: bool = False,
+) -> Accepted:
+    """Insert the delivery unless it is a duplicate (same event id or same bytes), commit."""
+    body_digest = digest(body)
+    event_id = event_id[:128] if event_id else None
+    existing = uow.inbox.find_duplicate(
+        store_id=store_id, source=source, event_id=event_id, digest=body_digest
+    )
+    if existing is None:
+        delivery_id = uow.inbox.add(
+            store_id=store_id,
+            source=source,
+            topic=topic or "unknown",
+            event_id=event_id,
+            digest=body_digest,
+            headers=_kept(headers),
+            body=body,
+            received_at=now,
+            status="failed" if error else ("ignored" if ignored else "received"),
+            error=str(error) if error else None,
+        )
+        if delivery_id is None:  # a concurrent twin won the unique index
+            existing = uow.inbox.find_duplicate(
+                store_id=store_id, source=source, event_id=event_id, digest=body_digest
+            )
+    if existing is not None:
+        uow.inbox.count_duplicate(existing)
+        uow.commit()
+        return Accepted("duplicate", existing)
+    uow.commit()
+    if error is not None:
+        log.info("delivery %s from %s kept as dead letter: %s", delivery_id, source, error)
+        return Accepted("rejected", delivery_id, error=str(error))
+    return Accepted("accepted", delivery_id)
+
+
+@dataclass(slots=True)
+class ProcessStats:
+    processed: int = 0
+    ignored: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.processed + self.ignored + self.failed
+
+
+def process_inbox(
+    *,
+    uow: UnitOfWork,
+    connectors: Mapping[str, PlatformConnector],
+    now: datetime,
+    batch: int = 200,
+    lease: timedelta = timedelta(minutes=5),
+) -> ProcessStats:
+    """Process one batch of received deliveries, each under its own savepoint.
+
+    A delivery that fails (malformed after a parser change, or a bug) is kept as a dead
+    letter with the reason; the others in the batch still commit.
+    """
+    stats = ProcessStats()
+    with uow:
+        ids = uow.inbox.claim(now=now, lease_until=now + lease, limit=batch)
+        uow.commit()
+    if not ids:
+        return stats
+    with uow:
+        stores: dict[str, Store | None] = {}
+        for delivery_id in ids:
+            outcome, error = _process_one(uow, connectors, stores, delivery_id, now)
+            uow.inbox.finish(delivery_id, status=outcome, error=error, now=now)
+            setattr(stats, outcome, getattr(stats, outcome) + 1)
+        uow.commit()
+    return stats
+
+
+def _process_one(
+    uow: UnitOfWork,
+    connectors: Mapping[str, PlatformConnector],
+    stores: dict[str, Store | None],
+    delivery_id: int,
+    now: datetime,
+) -> tuple[str, str | None]:
+    delivery = uow.inbox.get(delivery_id)
+    if delivery is None:
+        return "failed", "delivery vanished"
+    if delivery.store_id not in stores:
+        stores[delivery.store_id] = uow.stores.get(delivery.store_id)
+    store = stores[delivery.store_id]
+    if store is None:
+        return "failed", "store no longer exists"
+    connector = connectors[delivery.source]
+    try:
+        parsed = connector.parse(topic=delivery.topic, headers=delivery.headers, body=delivery.body)
+    except MalformedPayload as exc:
+        return "failed", str(exc)
+    if not parsed.facts:
+        return "ignored", None
+    try:
+        for attempt in range(2):
+            try:
+                with uow.savepoint():
+                    apply_delivery(uow=uow, store=store, parsed=parsed, now=now)
+                break
+            except Conflict:  # another worker inserted the same fact first: merge into it
+                if attempt:
+                    raise
+    except InvalidInput as exc:
+        return "failed", str(exc)
+    except Exception as exc:  # keep the worker alive; the delivery waits for a replay
+        log.exception("delivery %s could not be processed", delivery_id)
+        return "failed", f"internal error: {type(exc).__name__}"
+    return "processed", None
+
+
+def apply_delivery(*, uow: UnitOfWork, store: Store, parsed: ParsedDelivery, now: datetime) -> None:
+    """Merge each fact into the store's picture and resolve the cases it settles."""
+    for fact in parsed.facts:
+        apply_fact(uow=uow, store=store, fact=fact, now=now)
+
+
+def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> None:
+    settings = store.settings
+    if isinstance(fact, CheckoutObserved):
+        checkout = uow.facts.checkout(store.id, fact.external_id, lock=True)
+        if checkout is None:
+            checkout = Checkout.new(store.id, fact, delay=settings.abandonment_delay)
+            uow.facts.add(checkout)
+        elif not checkout.observe(fact, delay=settings.abandonment_delay):
+            return
+        uow.facts.flush()
+        resolution.after_checkout(uow=uow, store=store, checkout=checkout, now=now)
+    elif isinstance(fact, OrderObserved):
+        order = uow.facts.order(store.id, fact.external_id, lock=True)
+        if order is None:
+            order = Order.new(store.id, fact, delay=settings.pending_delay)
+            uow.facts.add(order)
+        elif not order.observe(fact, delay=settings.pending_delay):
+            return
+        uow.facts.flush()
+        resolution.after_order(uow=uow, store=store, order=order, now=now)
+    elif isinstance(fact, OrderDeleted):
+        order = uow.facts.order(store.id, fact.external_id, lock=True)
+        if order is None:
+            uow.facts.add(Order.tombstone(store.id, fact.external_id, at=now))
+            uow.facts.flush()
+            return
+        if not order.delete(at=now):
+            return
+        uow.facts.flush()
+        resolution.after_order(uow=uow, store=store, order=order, now=now)
+    elif isinstance(fact, PaymentObserved):
+        attempt = uow.facts.payment(store.id, fact.external_id, lock=True)
+        if attempt is None:
+            attempt = PaymentAttempt.new(store.id, fact, delay=settings.failed_payment_delay)
+            uow.facts.add(attempt)
+        elif not attempt.observe(fact):
+            return
+        uow.facts.flush()
+        resolution.after_payment(uow=uow, store=store, attempt=attempt, now=now)
+    elif isinstance(fact, ShipmentObserved):
+        shipment = uow.facts.shipment(store.id, fact.external_id, lock=True)
+        if shipment is None:
+            uow.facts.add(Shipment.new(store.id, fact))
+        else:
+            shipment.observe(fact)
+        uow.facts.flush()
+
+
+def replay(
+    *, uow: UnitOfWork, store_id: str | None, statuses: Sequence[str], ids: Sequence[int] | None
+) -> int:
+    """Put kept deliveries back in the queue; processing them again changes nothing twice."""
+    allowed = {"failed", "processed", "ignored"}
+    bad = [s for s in statuses if s not in allowed]
+    if bad:
+        raise InvalidInput(
+            f"cannot replay status {bad[0]!r}; use failed, processed or ignored", field="status"
+        )
+    with uow:
+        n = uow.inbox.requeue(store_id=store_id, statuses=statuses, ids=ids)
+        uow.commit()
+    return n
+
+
+def release_expired(*, uow: UnitOfWork, now: datetime) -> int:
+    """Give deliveries whose worker died (lease passed) back to the queue."""
+    with uow:
+        n = uow.inbox.release_expired(now=now)
+        uow.commit()
+    return n

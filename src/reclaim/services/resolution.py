@@ -1,0 +1,180 @@
+"""What a newly merged fact settles: cases recovered, cancelled or refreshed (SPEC S2).
+
+Called by ingestion inside the delivery's transaction, so a payment that arrives between two
+steps of a flow stops the flow in the same commit that records the payment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from reclaim.domain.cases import Case, CaseKind, CaseStatus, items_overlap
+from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt
+from reclaim.domain.reasons import classify_failure
+from reclaim.domain.stores import Store
+from reclaim.services.ports import UnitOfWork
+
+
+def record(uow: UnitOfWork, case: Case, *, at: datetime, type: str, **data: object) -> None:
+    assert case.id is not None
+    uow.cases.add_event(case.id, at=at, type=type, data=data)
+
+
+def recover(
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    at: datetime,
+    order_external_id: str | None,
+    value: Decimal,
+    how: str,
+) -> None:
+    if case.recover(at=at, order_external_id=order_external_id, value=value, how=how):
+        record(uow, case, at=at, type="recovered", how=how, order=order_external_id)
+
+
+def close(uow: UnitOfWork, case: Case, status: CaseStatus, *, at: datetime, reason: str) -> None:
+    if case.close(status, at=at, reason=reason):
+        record(uow, case, at=at, type=str(status), reason=reason)
+
+
+def after_checkout(*, uow: UnitOfWork, store: Store, checkout: Checkout, now: datetime) -> None:
+    if not checkout.is_completed:
+        # The order placed from this checkout may have arrived first: it completes the
+        # checkout all the same, so the picture does not depend on the order of arrival.
+        order = uow.facts.order_by_checkout(store.id, checkout.external_id)
+        if order is not None:
+            _mark_completed(checkout, order)
+    open_cases = uow.cases.open_for_checkout(store.id, checkout.external_id)
+    if checkout.is_completed:
+        at = checkout.completed_at or checkout.updated_at
+        for case in open_cases:
+            recover(
+                uow,
+                case,
+                at=at,
+                order_external_id=checkout.order_external_id,
+                value=checkout.total,
+                how="checkout_completed",
+            )
+        return
+    for case in open_cases:
+        if case.refresh(
+            value=checkout.total, items=checkout.items, contact=checkout.contact, at=now
+        ):
+            record(uow, case, at=now, type="updated", value=str(checkout.total))
+
+
+def after_order(*, uow: UnitOfWork, store: Store, order: Order, now: datetime) -> None:
+    if order.checkout_external_id:
+        _complete_checkout(uow, store, order)
+    if order.is_paid:
+        _recover_by_order(uow, store, order)
+    elif order.is_cancelled:
+        at = order.cancelled_at or order.updated_at
+        for case in uow.cases.open_for_order(store.id, order.external_id):
+            close(uow, case, CaseStatus.CANCELLED, at=at, reason="order_cancelled")
+    else:
+        for case in uow.cases.open_for_order(store.id, order.external_id):
+            if case.kind == CaseKind.PENDING_ORDER and case.refresh(
+                value=order.total, items=order.items, contact=order.contact, at=now
+            ):
+                record(uow, case, at=now, type="updated", value=str(order.total))
+
+
+def _complete_checkout(uow: UnitOfWork, store: Store, order: Order) -> None:
+    """An order placed from a checkout completes it, whatever the platform said of the cart."""
+    assert order.checkout_external_id is not None
+    checkout = uow.facts.checkout(store.id, order.checkout_external_id, lock=True)
+    if checkout is not None and not checkout.is_completed:
+        _mark_completed(checkout, order)
+    for case in uow.cases.open_for_checkout(store.id, order.checkout_external_id):
+        recover(
+            uow,
+            case,
+            at=order.created_at,
+            order_external_id=order.external_id,
+            value=order.total,
+            how="checkout_completed",
+        )
+
+
+def _mark_completed(checkout: Checkout, order: Order) -> None:
+    checkout.order_external_id = order.external_id
+    checkout.completed_at = order.created_at
+    if checkout.state in (CheckoutState.ACTIVE, CheckoutState.SUPERSEDED):
+        checkout.state = CheckoutState.COMPLETED
+    checkout.abandon_due_at = None
+
+
+def _recover_by_order(uow: UnitOfWork, store: Store, order: Order) -> None:
+    paid_at = order.paid_at
+    assert paid_at is not None
+    for case in uow.cases.open_for_order(store.id, order.external_id):
+        recover(
+            uow,
+            case,
+            at=paid_at,
+            order_external_id=order.external_id,
+            value=order.total,
+            how="order_paid",
+        )
+    if order.customer_key is None:
+        return
+    window = store.settings.recovery_window
+    for case in uow.cases.open_for_customer(store.id, order.customer_key):
+        if case.occurred_at <= paid_at <= case.occurred_at + window and items_overlap(
+            case.items, order.items
+        ):
+            recover(
+                uow,
+                case,
+                at=paid_at,
+                order_external_id=order.external_id,
+                value=order.total,
+                how="customer_purchase",
+            )
+
+
+def after_payment(*, uow: UnitOfWork, store: Store, attempt: PaymentAttempt, now: datetime) -> None:
+    if attempt.succeeded:
+        linked: list[Case] = list(uow.cases.open_for_intent(store.id, attempt.intent_id))
+        if attempt.order_external_id:
+            linked += uow.cases.open_for_order(store.id, attempt.order_external_id)
+        if attempt.checkout_external_id:
+            linked += uow.cases.open_for_checkout(store.id, attempt.checkout_external_id)
+        for case in linked:
+            recover(
+                uow,
+                case,
+                at=attempt.occurred_at,
+                order_external_id=attempt.order_external_id,
+                value=attempt.amount,
+                how="payment_succeeded",
+            )
+        if attempt.order_external_id is None and attempt.customer_key is not None:
+            # A payment for no known order (payments-only stores): the same customer paying
+            # within the window is a purchase; it carries no items, so it matches any case.
+            window = store.settings.recovery_window
+            for case in uow.cases.open_for_customer(store.id, attempt.customer_key):
+                if case.occurred_at <= attempt.occurred_at <= case.occurred_at + window:
+                    recover(
+                        uow,
+                        case,
+                        at=attempt.occurred_at,
+                        order_external_id=None,
+                        value=attempt.amount,
+                        how="customer_purchase",
+                    )
+        return
+    for case in uow.cases.open_for_intent(store.id, attempt.intent_id):
+        # The case keeps the reason of the failure that opened it; later ones join its timeline.
+        record(
+            uow,
+            case,
+            at=attempt.occurred_at,
+            type="payment_failed_again",
+            reason=str(classify_failure(attempt.decline_code, attempt.failure_code)),
+            code=attempt.decline_code or attempt.failure_code,
+        )

@@ -1,0 +1,92 @@
+"""Connecting stores and authenticating their API keys."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from reclaim.domain.stores import (
+    Store,
+    StoreSettings,
+    key_digest,
+    new_api_key,
+    new_store_id,
+    split_api_key,
+    validate_store,
+)
+from reclaim.errors import AuthError, Conflict
+from reclaim.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class NewStore:
+    id: str
+    api_key: str
+
+
+def add_store(
+    *,
+    uow: UnitOfWork,
+    name: str,
+    platform: str,
+    currency: str,
+    timezone: str,
+    domain: str,
+    webhook_secret: str,
+    settings: StoreSettings,
+    now: datetime,
+) -> NewStore:
+    """Create a store and its first API key (shown once, only its digest is kept).
+
+    The store's activation time is ``now``: nothing that happened before it is ever messaged.
+    """
+    validate_store(
+        name=name,
+        platform=platform,
+        currency=currency,
+        timezone=timezone,
+        domain=domain,
+        webhook_secret=webhook_secret,
+    )
+    with uow:
+        if uow.stores.by_name(name) is not None:
+            raise Conflict(f"a store named {name!r} exists already")
+        store = Store(
+            id=new_store_id(),
+            name=name,
+            platform=platform,
+            currency=currency,
+            timezone=timezone,
+            domain=domain.lower(),
+            webhook_secret=webhook_secret,
+            activated_at=now,
+            settings_json=settings.to_json(),
+        )
+        uow.stores.add(store)
+        token, key = new_api_key(store.id, now)
+        uow.stores.add_key(key)
+        uow.commit()
+        return NewStore(id=store.id, api_key=token)
+
+
+def list_stores(*, uow: UnitOfWork) -> Sequence[Store]:
+    with uow:
+        return list(uow.stores.list())
+
+
+def authenticate(*, uow: UnitOfWork, token: str, scope: str) -> str:
+    """The store id an API key belongs to; ``AuthError`` for anything else."""
+    prefix = split_api_key(token)
+    if prefix is None:
+        raise AuthError("malformed API key")
+    with uow:
+        key = uow.stores.key_by_prefix(prefix)
+        if key is None or key.revoked_at is not None:
+            raise AuthError("unknown or revoked API key")
+        if not hmac.compare_digest(key.digest, key_digest(token)):
+            raise AuthError("unknown or revoked API key")
+        if scope not in key.scopes.split():
+            raise AuthError(f"this API key lacks the {scope} scope")
+        return key.store_id

@@ -1,0 +1,112 @@
+"""Shared fixtures: a migrated database on SQLite and on the real PostgreSQL, a movable clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from reclaim.adapters.db import migrate
+from reclaim.adapters.db.engine import make_engine
+from reclaim.adapters.db.tables import metadata
+from reclaim.bootstrap import Runtime, bootstrap, init_database
+from reclaim.config import Settings
+
+PG_ADMIN = os.environ.get("RECLAIM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+def _pg_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {PG_ADMIN} is not reachable ({type(exc).__name__})"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem + " — CI must test on the real PostgreSQL")
+        pytest.skip(problem)
+    name = f"reclaim_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "reclaim.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_database")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 5, 1, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def rt(db_url: str, clock: Clock) -> Iterator[Runtime]:
+    runtime = bootstrap(Settings(database_url=db_url), clock=clock)
+    init_database(runtime)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def sqlite_rt(tmp_path: Path, sqlite_template: Path, clock: Clock) -> Iterator[Runtime]:
+    """SQLite only, for tests whose subject is not the database."""
+    path = tmp_path / "reclaim.sqlite3"
+    shutil.copy(sqlite_template, path)
+    runtime = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=clock)
+    init_database(runtime)
+    yield runtime
+    runtime.close()
