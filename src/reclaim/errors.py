@@ -44,8 +44,23 @@ class Conflict(ReclaimError):
 
 
 class DeliveryError(ReclaimError):
-    """Sending a message failed. ``permanent`` failures are never retried."""
+    """Sending a message failed. ``permanent`` failures are never retried.
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    ``code`` is the provider's answer where there is one (an SMTP reply code such as 451 or
+    550, an HTTP status); ``suppress`` says the address itself is bad (hard bounce, invalid
+    number) and must be put on the suppression list, as opposed to a permanent failure of
+    this one message (a template the provider refuses, a misconfigured channel).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: int | None = None,
+        suppress: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.code = code
+        self.suppress = suppress

@@ -87,6 +87,9 @@ def test_split_accepts_exactly_1000_events() -> None:
         (body_of([{}] * 1001), "batch has 1001 events; at most 1000"),
         (body_of([{}, {}, 7]), r"^\[2\] must be an event object$"),
         (body_of([{}, [], {}]), r"^\[1\] must be an event object$"),
+        # valid JSON (orjson reads 1024 levels) that cannot be written back (254 levels)
+        (b'{"a":' * 300 + b"1" + b"}" * 300, r"^cannot be stored: Recursion limit"),
+        (b'[{}, {"a":' + b"[" * 300 + b"]" * 300 + b"}]", r"^\[1\] cannot be stored"),
     ],
 )
 def test_split_rejects_bad_batches(body: bytes, reason: str) -> None:

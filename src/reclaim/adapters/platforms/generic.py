@@ -45,7 +45,7 @@ def split_batch(body: bytes) -> list[bytes]:
     """One event object or an array of at most 1000, as compact JSON bytes each."""
     data = c.load_json(body)
     if isinstance(data, dict):
-        return [orjson.dumps(data)]
+        return [_compact(data, "")]
     if not isinstance(data, list):
         raise MalformedPayload("body must be an event object or an array of event objects")
     if not data:
@@ -55,7 +55,16 @@ def split_batch(body: bytes) -> list[bytes]:
     for index, event in enumerate(data):
         if not isinstance(event, dict):
             raise c.malformed(f"[{index}]", "must be an event object")
-    return [orjson.dumps(event) for event in data]
+    return [_compact(event, f"[{index}]") for index, event in enumerate(data)]
+
+
+def _compact(event: dict[str, Any], path: str) -> bytes:
+    # orjson reads up to 1024 levels but writes only 254: a body between the two is valid JSON
+    # that no real event needs, so it is refused with its reason (and kept as a dead letter).
+    try:
+        return orjson.dumps(event)
+    except orjson.JSONEncodeError as exc:
+        raise c.malformed(path, f"cannot be stored: {exc}") from None
 
 
 class GenericConnector:

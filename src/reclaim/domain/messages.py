@@ -1,0 +1,142 @@
+"""What a recovery message is made of, independent of how it is rendered or sent (SPEC S4).
+
+The flow engine (``services/delivery.py``) builds a :class:`MessageContext` from a case, its
+store and its incentive; a template renderer turns it into a :class:`Rendered`; a channel
+adapter sends an :class:`OutgoingEmail`, :class:`OutgoingSms` or :class:`OutgoingWebhook` and
+answers a :class:`SendResult` or raises :class:`reclaim.errors.DeliveryError`.
+
+Amounts stay ``Decimal`` with their currency and times stay aware UTC here: formatting them in
+the customer's locale and time zone is the renderer's job (Babel lives in adapters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+
+
+class Purpose(StrEnum):
+    """Marketing reminders need consent where the law says so; transactional notices don't."""
+
+    MARKETING = "marketing"
+    TRANSACTIONAL = "transactional"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    name: str
+    quantity: int
+    unit_price: Decimal
+    image_url: str | None = None
+    url: str | None = None  # the product page, already wrapped as a tracked click link
+    sku: str | None = None
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class CouponView:
+    code: str
+    kind: str  # percent | fixed | free_shipping
+    value: Decimal  # 10 for 10 %, an amount for fixed, 0 for free shipping
+    currency: str
+    expires_at: datetime
+    min_order: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPromise:
+    """A better way to ship than the customer saw (SPEC S8), with the numbers to say so."""
+
+    origin_country: str  # ISO 3166-1 alpha-2 of the warehouse
+    days_min: int
+    days_max: int
+    saving: Decimal | None = None  # how much less shipping costs, in the case's currency
+    days_faster: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreView:
+    name: str
+    domain: str
+    postal_address: str  # shown in every email's footer (CAN-SPAM, EU e-commerce law)
+    support_email: str | None = None
+    support_phone: str | None = None
+    logo_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """Everything a template may use. Built fresh at send time, never stored."""
+
+    kind: str  # the case kind: abandoned_checkout | pending_order | failed_payment
+    step: str  # the flow step's key: reminder, help, incentive, …
+    locale: str  # BCP-47, e.g. de-DE; the renderer falls back to the language, then to en
+    timezone: str  # IANA zone of the customer (or of the store when unknown)
+    currency: str
+    store: StoreView
+    first_name: str | None
+    items: tuple[ItemView, ...]
+    total: Decimal
+    restore_url: str  # tracked link back to the checkout / payment page
+    unsubscribe_url: str
+    reason: str | None = None  # failed payments: the classified FailureReason value
+    order_number: str | None = None
+    coupon: CouponView | None = None
+    promise: DeliveryPromise | None = None
+    hold_expires_at: datetime | None = None  # pending orders: when the order is cancelled
+    now: datetime | None = None  # the send time, for "expires in 48 h" wording
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered message: email uses all three, SMS and webhooks only ``text``."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    to: str
+    from_address: str  # "Boutique <shop@boutique.example>"
+    subject: str
+    text: str
+    html: str
+    message_id: str  # "<…@domain>", chosen by the engine so it is known before sending
+    list_unsubscribe_url: str  # https one-click endpoint (RFC 8058)
+    list_unsubscribe_mailto: str | None = None
+    reply_to: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. X-Reclaim-Message
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingSms:
+    to: str  # E.164
+    body: str
+    sender: str | None = None  # alphanumeric sender id or number, per provider
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingWebhook:
+    url: str
+    payload: dict[str, object]
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    provider_id: str | None = None  # SMTP queue id, SMS sid, webhook response id
+    segments: int | None = None  # SMS only
+    detail: dict[str, object] = field(default_factory=dict)
