@@ -89,8 +89,10 @@ def accept_webhook(
     ``rejected`` with the reason, so the operator can see it and replay it after a fix.
     """
     with uow:
-        store = get_store(uow, store_id)
-        connector.verify(headers=headers, body=body, secret=store.webhook_secret, now=now)
+        secret = uow.stores.webhook_secret(store_id)
+        if secret is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        connector.verify(headers=headers, body=body, secret=secret, now=now)
         topic = connector.topic(headers)
         event_id = connector.event_id(headers)
         try:
@@ -168,29 +170,31 @@ def _keep(
     *,
     ignored: bool = False,
 ) -> Accepted:
-    """Insert the delivery unless it is a duplicate (same event id or same bytes), commit."""
+    """Insert the delivery unless it is a duplicate (same event id or same bytes), commit.
+
+    The insert comes first: the inbox's unique indexes (event id, body digest) say whether it
+    is a duplicate, so the common path is one statement and duplicates, which are rare, pay
+    for the lookup of the row they repeat.
+    """
     body_digest = digest(body)
     event_id = event_id[:128] if event_id else None
-    existing = uow.inbox.find_duplicate(
-        store_id=store_id, source=source, event_id=event_id, digest=body_digest
+    delivery_id = uow.inbox.add(
+        store_id=store_id,
+        source=source,
+        topic=topic or "unknown",
+        event_id=event_id,
+        digest=body_digest,
+        headers=_kept(headers),
+        body=body,
+        received_at=now,
+        status="failed" if error else ("ignored" if ignored else "received"),
+        error=str(error) if error else None,
     )
-    if existing is None:
-        delivery_id = uow.inbox.add(
-            store_id=store_id,
-            source=source,
-            topic=topic or "unknown",
-            event_id=event_id,
-            digest=body_digest,
-            headers=_kept(headers),
-            body=body,
-            received_at=now,
-            status="failed" if error else ("ignored" if ignored else "received"),
-            error=str(error) if error else None,
+    existing = None
+    if delivery_id is None:
+        existing = uow.inbox.find_duplicate(
+            store_id=store_id, source=source, event_id=event_id, digest=body_digest
         )
-        if delivery_id is None:  # a concurrent twin won the unique index
-            existing = uow.inbox.find_duplicate(
-                store_id=store_id, source=source, event_id=event_id, digest=body_digest
-            )
     if existing is not None:
         uow.inbox.count_duplicate(existing)
         uow.commit()

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
@@ -58,6 +60,12 @@ class SqlStores:
     def key_by_prefix(self, prefix: str) -> ApiKey | None:
         return self.s.get(ApiKey, prefix)
 
+    def webhook_secret(self, store_id: str) -> str | None:
+        """Just the secret, for the webhook request path (no entity loaded)."""
+        return self.s.execute(
+            select(stores.c.webhook_secret).where(stores.c.id == store_id)
+        ).scalar()
+
 
 @dataclass(slots=True)
 class InboxRow:
@@ -82,6 +90,12 @@ class InboxRow:
         return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
 
 
+_INBOX_INSERT = {
+    "postgresql": pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.id),
+    "sqlite": sqlite_insert(inbox).on_conflict_do_nothing().returning(inbox.c.id),
+}
+
+
 class SqlInbox:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -89,14 +103,19 @@ class SqlInbox:
     def find_duplicate(
         self, *, store_id: str, source: str, event_id: str | None, digest: str
     ) -> int | None:
-        same = inbox.c.digest == digest
+        # Two lookups, each on its own unique index: an ``OR`` of both is planned as a scan
+        # of the store's whole inbox by PostgreSQL while its statistics are stale.
+        mine = (inbox.c.store_id == store_id, inbox.c.source == source)
         if event_id is not None:
-            same = or_(same, inbox.c.event_id == event_id)
-        return self.s.execute(
-            select(inbox.c.id)
-            .where(inbox.c.store_id == store_id, inbox.c.source == source, same)
-            .limit(1)
+            found = self.s.execute(
+                select(inbox.c.id).where(*mine, inbox.c.event_id == event_id).limit(1)
+            ).scalar()
+            if found is not None:
+                return int(found)
+        found = self.s.execute(
+            select(inbox.c.id).where(*mine, inbox.c.digest == digest).limit(1)
         ).scalar()
+        return None if found is None else int(found)
 
     def add(
         self,
@@ -112,31 +131,31 @@ class SqlInbox:
         status: str,
         error: str | None,
     ) -> int | None:
-        """The new row's id, or ``None`` when a unique index says it is a duplicate."""
-        try:
-            with self.s.begin_nested():
-                return int(
-                    self.s.execute(
-                        insert(inbox)
-                        .values(
-                            store_id=store_id,
-                            source=source,
-                            topic=topic[:64],
-                            event_id=event_id,
-                            digest=digest,
-                            headers=headers,
-                            body=body,
-                            received_at=received_at,
-                            status=status,
-                            error=error,
-                            attempts=0,
-                            duplicates=0,
-                        )
-                        .returning(inbox.c.id)
-                    ).scalar_one()
-                )
-        except IntegrityError:
-            return None
+        """The new row's id, or ``None`` when a unique index says it is a duplicate.
+
+        ``ON CONFLICT DO NOTHING`` without a target covers both unique indexes (the digest
+        and the partial one on the event id) and needs no savepoint.
+        """
+        dialect = self.s.get_bind().dialect.name
+        statement = _INBOX_INSERT[dialect if dialect in _INBOX_INSERT else "sqlite"]
+        found = self.s.execute(
+            statement,
+            {
+                "store_id": store_id,
+                "source": source,
+                "topic": topic[:64],
+                "event_id": event_id,
+                "digest": digest,
+                "headers": headers,
+                "body": body,
+                "received_at": received_at,
+                "status": status,
+                "error": error,
+                "attempts": 0,
+                "duplicates": 0,
+            },
+        ).scalar()
+        return None if found is None else int(found)
 
     def count_duplicate(self, delivery_id: int) -> None:
         self.s.execute(

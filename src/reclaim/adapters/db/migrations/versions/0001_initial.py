@@ -70,15 +70,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_cases_checkout", ["store_id", "checkout_external_id"], unique=False
+            "ix_cases_checkout", ["store_id", "checkout_external_id", "status"], unique=False
         )
         batch_op.create_index(
             "ix_cases_customer", ["store_id", "customer_key", "status"], unique=False
         )
         batch_op.create_index("ix_cases_expiry", ["status", "expires_at"], unique=False)
-        batch_op.create_index("ix_cases_intent", ["store_id", "intent_id"], unique=False)
+        batch_op.create_index("ix_cases_intent", ["store_id", "intent_id", "status"], unique=False)
         batch_op.create_index("ix_cases_list", ["store_id", "status", "id"], unique=False)
-        batch_op.create_index("ix_cases_order", ["store_id", "order_external_id"], unique=False)
+        batch_op.create_index(
+            "ix_cases_order", ["store_id", "order_external_id", "status"], unique=False
+        )
 
     op.create_table(
         "checkouts",
