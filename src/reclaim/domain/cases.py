@@ -30,6 +30,14 @@ class CaseStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class FlowState(StrEnum):
+    RUNNING = "running"  # a step is scheduled
+    HOLDOUT = "holdout"  # deliberately gets no messages (lift measurement)
+    FINISHED = "finished"  # every step done
+    STOPPED = "stopped"  # stopped early: the case closed, unsubscribe, bounce, manual stop
+    NONE = "none"  # no flow for this kind, or nothing could be sent
+
+
 class Attribution(StrEnum):
     MESSAGE = "message"
     ORGANIC = "organic"
@@ -64,6 +72,12 @@ class Case:
     attribution: str | None = None
     merged_from: list[int] = field(default_factory=list)
     updated_at: datetime | None = None
+    flow_id: int | None = None
+    flow_state: str | None = None
+    flow_stop_reason: str | None = None
+    holdout: bool = False
+    next_step_at: datetime | None = None
+    attributed_message_id: int | None = None
     id: int | None = None
 
     @property
