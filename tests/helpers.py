@@ -6,23 +6,36 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import yaml
 from fastapi.testclient import TestClient
 
+from reclaim.adapters.flows import default_flow
 from reclaim.bootstrap import Runtime
+from reclaim.domain.flows import flow_to_data
 from reclaim.domain.stores import StoreSettings
 from reclaim.entrypoints.api import create_app
+from reclaim.services.flows import set_flow
 from reclaim.services.stores import NewStore, add_store
 
 SECRET = "whsec_test_secret_123"
 
 
 def make_store(
-    rt: Runtime, name: str = "Boutique", platform: str = "shopify", **settings: Any
+    rt: Runtime,
+    name: str = "Boutique",
+    platform: str = "shopify",
+    *,
+    holdout: float = 0.0,
+    **settings: Any,
 ) -> NewStore:
-    return add_store(
+    """A store created a day ago. Its flows are the defaults with ``holdout`` (0 by default,
+    so a test's cases are never held out by the luck of a random store id)."""
+    created = rt.clock() - timedelta(days=1)
+    store = add_store(
         uow=rt.uow(),
         name=name,
         platform=platform,
@@ -31,8 +44,13 @@ def make_store(
         domain="shop.example",
         webhook_secret=SECRET,
         settings=StoreSettings(**settings),
-        now=rt.clock() - timedelta(days=1),
+        now=created,
     )
+    for kind in ("abandoned_checkout", "pending_order", "failed_payment"):
+        flow = replace(default_flow(kind), holdout=holdout)
+        source = yaml.safe_dump(flow_to_data(flow), sort_keys=False)
+        set_flow(uow=rt.uow(), store_id=store.id, source=source, flow=flow, now=created)
+    return store
 
 
 def client(rt: Runtime) -> TestClient:

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from reclaim.adapters.channels.dkim import DkimSigner
+from reclaim.adapters.channels.email import SmtpEmailSender
+from reclaim.adapters.channels.sms import TwilioSmsSender, normalize_e164
+from reclaim.adapters.channels.webhook import WebhookSender
 from reclaim.adapters.db import migrate
 from reclaim.adapters.db.engine import make_engine, make_session_factory
 from reclaim.adapters.db.tables import meta, start_mappers
 from reclaim.adapters.db.uow import SqlUnitOfWork
+from reclaim.adapters.flows import default_flow, default_source
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.generic import split_batch
 from reclaim.config import Settings
-from reclaim.errors import ConfigError
-from reclaim.services.ports import PlatformConnector
+from reclaim.domain.flows import Flow
+from reclaim.domain.messages import Channel, OutgoingEmail, OutgoingSms, OutgoingWebhook, SendResult
+from reclaim.errors import ConfigError, DeliveryError
+from reclaim.services.ports import PlatformConnector, Renderer, Senders
+from reclaim.services.tracking import Links
 
 
 def system_clock() -> datetime:
@@ -33,12 +43,26 @@ class Runtime:
     connectors: dict[str, PlatformConnector]
     split_batch: Callable[[bytes], list[bytes]]
     clock: Callable[[], datetime]
+    renderer: Renderer
+    senders: Callable[[], Senders]  # one per worker thread
+    _links: Links | None = None
 
     def schema_ready(self) -> bool:
         return migrate.current_revision(self.engine) == migrate.head_revision()
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def links(self) -> Links:
+        """Tracked-link builder; needs the secret key, so only after ``reclaim init``."""
+        if self._links is None:
+            derived = hashlib.sha256(b"reclaim-links\x00" + secret_key(self).encode()).digest()
+            self._links = Links(base_url=self.settings.public_url, key=derived)
+        return self._links
+
+    @staticmethod
+    def flow_defaults(kind: str) -> tuple[str, Flow]:
+        return default_source(kind), default_flow(kind)
 
 
 def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Runtime:
@@ -52,6 +76,8 @@ def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_cloc
         connectors={s: connector_for(s) for s in SOURCES},
         split_batch=split_batch,
         clock=clock,
+        renderer=TemplateRenderer(overrides=None),
+        senders=lambda: ChannelSenders(settings),
     )
 
 
@@ -75,3 +101,52 @@ def secret_key(rt: Runtime) -> str:
             "RECLAIM_SECRET_KEY is not set and the database has none: run `reclaim init`"
         )
     return str(value)
+
+
+class ChannelSenders:
+    """The channels configured by ``RECLAIM_SMTP_URL`` / ``RECLAIM_SMS_*`` for one worker
+    thread (it keeps one SMTP connection open across messages). Implements ``Senders``."""
+
+    def __init__(self, settings: Settings) -> None:
+        dkim = None
+        if settings.dkim_key_file and settings.dkim_domain and settings.dkim_selector:
+            dkim = DkimSigner(
+                domain=settings.dkim_domain,
+                selector=settings.dkim_selector,
+                private_key_pem=Path(settings.dkim_key_file).read_bytes(),
+            )
+        self._email = SmtpEmailSender(settings.smtp_url, dkim=dkim) if settings.smtp_url else None
+        self._sms = None
+        if settings.sms_url and settings.sms_account and settings.sms_token:
+            self._sms = TwilioSmsSender(
+                base_url=settings.sms_url,
+                account_sid=settings.sms_account,
+                auth_token=settings.sms_token,
+                sender=settings.sms_from or "",
+            )
+        self._webhook = WebhookSender()
+
+    def available(self, channel: Channel) -> bool:
+        if channel is Channel.EMAIL:
+            return self._email is not None
+        if channel is Channel.SMS:
+            return self._sms is not None
+        return True  # per store: its webhook URL decides
+
+    def send_email(self, email: OutgoingEmail, *, now: datetime) -> SendResult:
+        if self._email is None:
+            raise DeliveryError("no SMTP server configured (RECLAIM_SMTP_URL)", permanent=True)
+        return self._email.send(email, now=now)
+
+    def send_sms(self, sms: OutgoingSms) -> SendResult:
+        if self._sms is None:
+            raise DeliveryError("no SMS provider configured (RECLAIM_SMS_URL)", permanent=True)
+        return self._sms.send(replace(sms, to=normalize_e164(sms.to, default_region=None)))
+
+    def send_webhook(self, hook: OutgoingWebhook, *, now: datetime) -> SendResult:
+        return self._webhook.send(hook, now=now)
+
+    def close(self) -> None:
+        for sender in (self._email, self._sms, self._webhook):
+            if sender is not None:
+                sender.close()

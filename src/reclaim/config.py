@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000")
     log_level: str = Field(default="INFO")
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    # Channels (SPEC S4). Unset: the channel is not available and its steps are skipped.
+    smtp_url: str | None = Field(default=None)
+    dkim_domain: str | None = Field(default=None)
+    dkim_selector: str | None = Field(default=None)
+    dkim_key_file: str | None = Field(default=None)
+    sms_url: str | None = Field(default=None)  # a Twilio-compatible API base URL
+    sms_account: str | None = Field(default=None)
+    sms_token: str | None = Field(default=None)
+    sms_from: str | None = Field(default=None)
 
     @field_validator("database_url")
     @classmethod
@@ -53,6 +62,29 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL such as https://reclaim.example.com")
         return v.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, v: str | None) -> str | None:
+        if v is not None and urlsplit(v).scheme not in ("smtp", "smtps"):
+            raise ValueError("must look like smtp://host:port or smtps://user:pass@host:465")
+        return v
+
+    @field_validator("sms_url")
+    @classmethod
+    def _sms(cls, v: str | None) -> str | None:
+        if v is not None:
+            parts = urlsplit(v)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("must be the provider's API base URL, e.g. https://api.twilio.com")
+        return v.rstrip("/") if v else v
+
+    @field_validator("dkim_key_file")
+    @classmethod
+    def _dkim(cls, v: str | None) -> str | None:
+        if v is not None and not Path(v).is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
 
     @field_validator("log_level")
     @classmethod

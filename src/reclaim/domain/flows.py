@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from reclaim.domain.cases import Case, CaseKind
+from reclaim.domain.incentives import IncentiveSpec
 from reclaim.domain.messages import Channel, Purpose
 from reclaim.errors import InvalidInput
 
@@ -42,20 +43,6 @@ class Audience(StrEnum):
     ANY = "any"
     NEW = "new"
     RETURNING = "returning"
-
-
-class IncentiveKind(StrEnum):
-    PERCENT = "percent"
-    FIXED = "fixed"
-    FREE_SHIPPING = "free_shipping"
-
-
-@dataclass(frozen=True, slots=True)
-class Incentive:
-    kind: IncentiveKind
-    value: Decimal
-    expires_in: timedelta
-    min_order: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +92,7 @@ class Step:
     anchor: Anchor = Anchor.OCCURRED
     fallback: Channel | None = None  # used when the customer cannot be reached on ``channel``
     conditions: Conditions = field(default_factory=Conditions)
-    incentive: Incentive | None = None
+    incentive: IncentiveSpec | None = None
     closes_case: str | None = None  # "lost": the step ends the case (pending order cancelled)
 
 
@@ -330,27 +317,29 @@ def _conditions(data: object, path: str) -> Conditions:
     )
 
 
-def _incentive(data: object, path: str) -> Incentive | None:
+def _incentive(data: object, path: str) -> IncentiveSpec | None:
     if data is None:
         return None
     if not isinstance(data, Mapping):
         raise InvalidInput(f"{path} must be a mapping", field=path)
-    kind = _enum(IncentiveKind, data.get("type"), f"{path}.type")
-    value = _decimal(data.get("value", 0), f"{path}.value")
-    if kind is IncentiveKind.PERCENT and not 0 < value <= 100:
-        raise InvalidInput(f"{path}.value must be a percentage in (0, 100]", field=f"{path}.value")
-    if kind is IncentiveKind.FIXED and value <= 0:
-        raise InvalidInput(f"{path}.value must be an amount above 0", field=f"{path}.value")
-    expires = parse_duration(data.get("expires_in", "48h"), f"{path}.expires_in")
-    if expires < timedelta(hours=1):
-        raise InvalidInput(f"{path}.expires_in must be at least 1h", field=f"{path}.expires_in")
+    unknown = set(data) - {"type", "value", "expires_in", "min_order"}
+    if unknown:
+        first = sorted(unknown)[0]
+        raise InvalidInput(f"{path}: unknown field {first!r}", field=f"{path}.{first}")
+    kind = data.get("type")
+    if kind not in ("percent", "fixed", "free_shipping"):
+        raise InvalidInput(f"{path}.type must be percent|fixed|free_shipping", field=f"{path}.type")
     minimum = data.get("min_order")
-    return Incentive(
-        kind=kind,
-        value=value if kind is not IncentiveKind.FREE_SHIPPING else Decimal(0),
-        expires_in=expires,
-        min_order=None if minimum is None else _decimal(minimum, f"{path}.min_order"),
-    )
+    try:
+        return IncentiveSpec(
+            kind=kind,
+            value=_decimal(data.get("value", 0), f"{path}.value"),
+            expires_in=parse_duration(data.get("expires_in", "48h"), f"{path}.expires_in"),
+            min_order=None if minimum is None else _decimal(minimum, f"{path}.min_order"),
+        )
+    except InvalidInput as exc:  # the spec names its own field; put it under this step
+        name = f"{path}.{exc.field}" if exc.field and not exc.field.startswith(path) else exc.field
+        raise InvalidInput(f"{path}: {exc}", field=name) from None
 
 
 def flow_to_data(flow: Flow) -> dict[str, object]:
@@ -383,7 +372,7 @@ def flow_to_data(flow: Flow) -> dict[str, object]:
             out["conditions"] = cond
         if s.incentive is not None:
             inc: dict[str, object] = {
-                "type": s.incentive.kind.value,
+                "type": s.incentive.kind,
                 "value": str(s.incentive.value),
                 "expires_in": format_duration(s.incentive.expires_in),
             }

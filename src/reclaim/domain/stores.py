@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,17 @@ class Platform(StrEnum):
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _NAME_MAX = 120
+_OPTIONAL_TEXT = (
+    "sender_email",
+    "sender_name",
+    "reply_to",
+    "support_email",
+    "support_phone",
+    "logo_url",
+    "webhook_url",
+    "webhook_signing_secret",
+    "sms_sender",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +48,33 @@ class StoreSettings:
     hold_period: timedelta = timedelta(days=5)
     test_emails: tuple[str, ...] = ()
     test_domains: tuple[str, ...] = ()
+    # Messages (SPEC S4-S6).
+    postal_address: str = ""  # shown in every email's footer
+    sender_email: str | None = None  # default: shop@<domain>
+    sender_name: str | None = None  # default: the store's name
+    reply_to: str | None = None
+    support_email: str | None = None
+    support_phone: str | None = None
+    logo_url: str | None = None
+    extra_domains: tuple[str, ...] = ()  # more hosts that links may lead to (a CDN, a blog)
+    frequency_cap: timedelta = timedelta(hours=16)
+    requires_consent: bool | None = None  # None: the law of the customer's country decides
+    gross_margin: Decimal | None = None  # share of order value, e.g. 0.45
+    margin_floor: Decimal | None = None  # incentives never push the margin below this
+    webhook_url: str | None = None  # the outgoing webhook channel's endpoint
+    webhook_signing_secret: str | None = None
+    sms_sender: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        optional = {
+            name: getattr(self, name) for name in _OPTIONAL_TEXT if getattr(self, name) is not None
+        }
+        for name in ("gross_margin", "margin_floor"):
+            if getattr(self, name) is not None:
+                optional[name] = str(getattr(self, name))
+        if self.requires_consent is not None:
+            optional["requires_consent"] = self.requires_consent
+        return optional | {
             "abandonment_delay_s": int(self.abandonment_delay.total_seconds()),
             "pending_delay_s": int(self.pending_delay.total_seconds()),
             "failed_payment_delay_s": int(self.failed_payment_delay.total_seconds()),
@@ -47,6 +83,9 @@ class StoreSettings:
             "hold_period_s": int(self.hold_period.total_seconds()),
             "test_emails": list(self.test_emails),
             "test_domains": list(self.test_domains),
+            "postal_address": self.postal_address,
+            "extra_domains": list(self.extra_domains),
+            "frequency_cap_s": int(self.frequency_cap.total_seconds()),
         }
 
     @classmethod
@@ -62,6 +101,15 @@ class StoreSettings:
             v = data.get(key)
             return tuple(str(x).lower() for x in v) if isinstance(v, list) else ()
 
+        def text(key: str) -> str | None:
+            v = data.get(key)
+            return v if isinstance(v, str) and v else None
+
+        def dec(key: str) -> Decimal | None:
+            v = data.get(key)
+            return Decimal(v) if isinstance(v, str) and v else None
+
+        consent = data.get("requires_consent")
         return cls(
             abandonment_delay=secs("abandonment_delay_s", d.abandonment_delay),
             pending_delay=secs("pending_delay_s", d.pending_delay),
@@ -71,6 +119,13 @@ class StoreSettings:
             hold_period=secs("hold_period_s", d.hold_period),
             test_emails=strs("test_emails"),
             test_domains=strs("test_domains"),
+            postal_address=str(data.get("postal_address") or ""),
+            extra_domains=strs("extra_domains"),
+            frequency_cap=secs("frequency_cap_s", d.frequency_cap),
+            requires_consent=consent if isinstance(consent, bool) else None,
+            gross_margin=dec("gross_margin"),
+            margin_floor=dec("margin_floor"),
+            **{name: text(name) for name in _OPTIONAL_TEXT},
         )
 
 
@@ -153,3 +208,42 @@ def validate_store(
         )
     if platform != Platform.CUSTOM and len(webhook_secret) < 8:
         raise InvalidInput("webhook secret must have at least 8 characters", field="webhook-secret")
+
+
+_EMAIL = re.compile(
+    r"^[^@\s<>\"(),;:]+@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I
+)
+
+
+def validate_settings(s: StoreSettings) -> None:
+    """Raise :class:`InvalidInput` naming the first setting that cannot work."""
+    for name in ("sender_email", "reply_to", "support_email"):
+        value = getattr(s, name)
+        if value is not None and not _EMAIL.match(value):
+            raise InvalidInput(f"{value!r} is not an email address", field=name.replace("_", "-"))
+    for name in ("webhook_url", "logo_url"):
+        value = getattr(s, name)
+        if value is not None and not re.match(r"^https?://[^\s/?#@]+(/\S*)?$", value):
+            raise InvalidInput(f"{value!r} is not an http(s) URL", field=name.replace("_", "-"))
+    if len(s.postal_address) > 300 or "\r" in s.postal_address:
+        raise InvalidInput("postal address must be at most 300 characters", field="postal-address")
+    for name in ("gross_margin", "margin_floor"):
+        value = getattr(s, name)
+        if value is not None and not Decimal(0) <= value < Decimal(1):
+            raise InvalidInput(
+                f"{name.replace('_', ' ')} is a share of order value, e.g. 0.45",
+                field=name.replace("_", "-"),
+            )
+    if (
+        s.gross_margin is not None
+        and s.margin_floor is not None
+        and s.margin_floor > s.gross_margin
+    ):
+        raise InvalidInput("the margin floor is above the gross margin", field="margin-floor")
+    if not timedelta(hours=1) <= s.frequency_cap <= timedelta(days=7):
+        raise InvalidInput("the frequency cap is between 1 hour and 7 days", field="frequency-cap")
+    if not timedelta(days=3) <= s.hold_period <= timedelta(days=7):
+        raise InvalidInput("the hold period is between 3 and 7 days (SPEC S7)", field="hold-period")
+    for host in s.extra_domains:
+        if not _DOMAIN.match(host):
+            raise InvalidInput(f"{host!r} is not a host name", field="extra-domain")

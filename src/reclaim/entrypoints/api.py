@@ -18,7 +18,8 @@ from reclaim import __version__
 from reclaim.bootstrap import Runtime
 from reclaim.domain.cases import Case
 from reclaim.domain.money import exponent
-from reclaim.errors import AuthError, InvalidInput, NotFound, SignatureError
+from reclaim.entrypoints.tracking import add_tracking_routes
+from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
 from reclaim.services import cases as case_service
 from reclaim.services import ingest
 from reclaim.services.stores import authenticate
@@ -67,6 +68,11 @@ def case_json(case: Case) -> dict[str, Any]:
         "recovered_value": money(case.recovered_value, case.currency),
         "attribution": case.attribution,
         "merged_from": case.merged_from,
+        "flow_state": case.flow_state,
+        "flow_stop_reason": case.flow_stop_reason,
+        "holdout": case.holdout,
+        "next_step_at": iso(case.next_step_at),
+        "attributed_message_id": case.attributed_message_id,
         "items": [
             {
                 "name": i.name,
@@ -117,6 +123,10 @@ def create_app(rt: Runtime) -> FastAPI:
             {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
 
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
     @app.exception_handler(SignatureError)
     async def _signature(_: Request, exc: SignatureError) -> JSONResponse:
         return JSONResponse({"detail": f"signature rejected: {exc}"}, status_code=401)
@@ -133,6 +143,9 @@ def create_app(rt: Runtime) -> FastAPI:
 
     async def reader(request: Request) -> str:
         return await store_from_key(request, "cases:read")
+
+    async def operator(request: Request) -> str:
+        return await store_from_key(request, "cases:write")
 
     @app.post("/webhooks/{platform}/{store_id}", tags=["webhooks"], summary="Platform webhook")
     async def webhook(
@@ -221,8 +234,49 @@ def create_app(rt: Runtime) -> FastAPI:
         )
         return {
             **case_json(detail.case),
+            "messages": [
+                {
+                    "id": m.id,
+                    "channel": m.channel,
+                    "step": step,
+                    "template": m.template,
+                    "locale": m.locale,
+                    "status": m.status,
+                    "subject": m.subject,
+                    "sent_at": iso(m.sent_at),
+                    "opened_at": iso(m.opened_at),
+                    "clicked_at": iso(m.clicked_at),
+                    "opens": m.opens,
+                    "clicks": m.clicks,
+                    "coupon": m.coupon_code,
+                    "error": m.error,
+                }
+                for m, step in detail.messages
+            ],
+            "steps": [
+                {
+                    "step": s.key,
+                    "status": s.status,
+                    "due_at": iso(s.due_at),
+                    "channel": s.channel,
+                    "outcome": s.outcome,
+                    "attempts": s.attempts,
+                }
+                for s in detail.steps
+            ],
             "timeline": [{"at": iso(at), "type": t, "data": d} for at, t, d in detail.events],
         }
+
+    @app.post("/api/v1/cases/{case_id}/stop", tags=["cases"], summary="Stop the case's flow")
+    async def stop_case(case_id: int, store_id: Annotated[str, Depends(operator)]) -> JSONResponse:
+        cancelled = await run_in_threadpool(
+            case_service.stop_case,
+            uow=rt.uow(),
+            store_id=store_id,
+            case_id=case_id,
+            now=rt.clock(),
+        )
+        return JSONResponse({"status": "stopped", "steps_cancelled": cancelled})
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -247,4 +301,5 @@ def create_app(rt: Runtime) -> FastAPI:
             return JSONResponse({"status": "unavailable", "detail": problem}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    add_tracking_routes(app, rt)
     return app

@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -119,6 +120,9 @@ def store() -> None:
 @click.option(
     "--test-domain", "test_domains", multiple=True, help="A domain whose orders are tests"
 )
+@click.option("--postal-address", default="", help="Shown in every email's footer (the law)")
+@click.option("--sender-email", help="From address of messages (default shop@<domain>)")
+@click.option("--support-email", help="Where customers can ask for help")
 @click.option("--json", "as_json", is_flag=True, help="Print {id, api_key} as JSON")
 @handled
 def store_add(
@@ -131,6 +135,9 @@ def store_add(
     abandonment_delay: int,
     test_emails: tuple[str, ...],
     test_domains: tuple[str, ...],
+    postal_address: str,
+    sender_email: str | None,
+    support_email: str | None,
     as_json: bool,
 ) -> None:
     """Connect a store; prints its id and an API key (shown only once)."""
@@ -142,6 +149,9 @@ def store_add(
         abandonment_delay=timedelta(minutes=abandonment_delay),
         test_emails=tuple(e.lower() for e in test_emails),
         test_domains=tuple(d.lower() for d in test_domains),
+        postal_address=postal_address,
+        sender_email=sender_email,
+        support_email=support_email,
     )
     created = add_store(
         uow=rt.uow(),
@@ -163,6 +173,151 @@ def store_add(
     if platform != "custom":
         console.print(f"webhook URL: {base}/webhooks/{platform}/{created.id}")
     console.print(f"events API:  {base}/api/v1/events")
+    if not postal_address:
+        err_console.print(
+            "[yellow]note:[/yellow] no --postal-address: marketing email must show one "
+            "(reclaim store set ID --postal-address …)"
+        )
+
+
+def _share(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise click.BadParameter(f"{text!r} is not a number such as 0.45") from None
+    if not value.is_finite():
+        raise click.BadParameter(f"{text!r} is not a number such as 0.45")
+    return value
+
+
+_SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
+    "postal_address": ("Postal address for email footers", str),
+    "sender_email": ("From address", str),
+    "sender_name": ("From name (default: the store's name)", str),
+    "reply_to": ("Reply-To address", str),
+    "support_email": ("Support email shown in messages", str),
+    "support_phone": ("Support phone shown in messages", str),
+    "logo_url": ("https URL of the logo in emails", str),
+    "webhook_url": ("Endpoint of the outgoing webhook channel", str),
+    "webhook_signing_secret": ("Secret the outgoing webhooks are signed with", str),
+    "sms_sender": ("SMS sender id or number", str),
+    "gross_margin": ("Gross margin as a share of order value, e.g. 0.45", _share),
+    "margin_floor": ("Incentives never push the margin below this share", _share),
+}
+
+
+@store.command("set")
+@click.argument("store_id")
+@click.option("--frequency-cap", type=click.IntRange(1, 168), help="Hours between messages")
+@click.option("--hold-period", type=click.IntRange(3, 7), help="Days a pending order is held")
+@click.option("--consent", type=click.Choice(["law", "always", "never"]), help="Marketing consent")
+@click.option("--pause/--resume", default=None, help="Stop or restart all sending")
+@handled
+def store_set(
+    store_id: str,
+    frequency_cap: int | None,
+    hold_period: int | None,
+    consent: str | None,
+    pause: bool | None,
+    **values: str | None,
+) -> None:
+    """Change a store's message settings (only the options given)."""
+    from datetime import timedelta
+
+    from reclaim.services.stores import update_settings
+
+    changes: dict[str, object] = {
+        k: _SETTABLE[k][1](v) if v != "" else None for k, v in values.items() if v is not None
+    }
+    if "postal_address" in changes:
+        changes["postal_address"] = changes["postal_address"] or ""
+    if frequency_cap is not None:
+        changes["frequency_cap"] = timedelta(hours=frequency_cap)
+    if hold_period is not None:
+        changes["hold_period"] = timedelta(days=hold_period)
+    if consent is not None:
+        changes["requires_consent"] = {"law": None, "always": True, "never": False}[consent]
+    rt = runtime()
+    update_settings(uow=rt.uow(), store_id=store_id, changes=changes, paused=pause)
+    console.print(f"store [bold]{store_id}[/bold] updated: {', '.join(changes) or 'nothing'}")
+
+
+for _name, (_help, _kind) in _SETTABLE.items():
+    store_set = click.option(f"--{_name.replace('_', '-')}", _name, help=_help)(store_set)
+
+
+@main.group()
+def flows() -> None:
+    """Message flows per store and case kind (YAML, versioned)."""
+
+
+@flows.command("list")
+@click.option("--store", "store_id", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def flows_list(store_id: str, as_json: bool) -> None:
+    """Every version of the store's flows; the active one is marked."""
+    from reclaim.services.flows import list_flows
+
+    rt = runtime()
+    rows = [
+        {
+            "kind": v.kind,
+            "version": v.version,
+            "name": v.flow.name,
+            "active": v.active,
+            "steps": [s.key for s in v.flow.steps],
+            "holdout": v.flow.holdout,
+            "created_at": v.created_at.isoformat(),
+        }
+        for v in list_flows(uow=rt.uow(), store_id=store_id)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    table = Table("kind", "version", "active", "name", "steps", "holdout")
+    for r in rows:
+        table.add_row(
+            str(r["kind"]),
+            str(r["version"]),
+            "●" if r["active"] else "",
+            str(r["name"]),
+            " → ".join(r["steps"]),  # type: ignore[arg-type]
+            f"{r['holdout']:.0%}",
+        )
+    console.print(table)
+
+
+@flows.command("default")
+@click.argument(
+    "kind", type=click.Choice(["abandoned_checkout", "pending_order", "failed_payment"])
+)
+def flows_default(kind: str) -> None:
+    """Print the default flow's YAML, to copy and edit."""
+    from reclaim.adapters.flows import default_source
+
+    click.echo(default_source(kind), nl=False)
+
+
+@flows.command("set")
+@click.option("--store", "store_id", required=True)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@handled
+def flows_set(store_id: str, path: str) -> None:
+    """Install a flow from a YAML file as the store's new version for its kind."""
+    from pathlib import Path
+
+    from reclaim.adapters.flows import load_flow
+    from reclaim.services.flows import set_flow
+
+    source = Path(path).read_text(encoding="utf-8")
+    flow = load_flow(source)
+    rt = runtime()
+    version = set_flow(uow=rt.uow(), store_id=store_id, source=source, flow=flow, now=rt.clock())
+    console.print(
+        f"{flow.kind} flow [bold]v{version}[/bold] active: {' → '.join(s.key for s in flow.steps)}"
+        " (running cases keep their version)"
+    )
 
 
 @store.command("list")
@@ -235,7 +390,7 @@ def serve(host: str, port: int, no_worker: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="With --once: print what was done as JSON")
 @handled
 def worker(once: bool, now_text: str | None, as_json: bool) -> None:
-    """Process the inbox and open due cases, continuously or --once."""
+    """Process the inbox, open due cases and send due flow steps, continuously or --once."""
     from reclaim.entrypoints.worker import run_forever, run_once
 
     now = parse_now(now_text)
@@ -252,6 +407,13 @@ def worker(once: bool, now_text: str | None, as_json: bool) -> None:
             "skipped": stats.detected.skipped,
             "expired": stats.detected.expired,
             "leases_released": stats.released,
+            "messages_sent": stats.steps.sent,
+            "steps_skipped": stats.steps.skipped,
+            "steps_waiting": stats.steps.waiting,
+            "steps_deferred": stats.steps.deferred,
+            "steps_failed": stats.steps.failed,
+            "steps_cancelled": stats.steps.cancelled,
+            "steps_possibly_sent": stats.steps.possibly_sent,
         }
         if as_json:
             click.echo(json.dumps(summary))

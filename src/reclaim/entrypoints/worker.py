@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.bootstrap import Runtime
-from reclaim.services import detection, ingest
+from reclaim.services import delivery, detection, ingest
+from reclaim.services.ports import Senders
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +22,24 @@ log = logging.getLogger(__name__)
 class WorkerStats:
     inbox: ingest.ProcessStats = field(default_factory=ingest.ProcessStats)
     detected: detection.DetectStats = field(default_factory=detection.DetectStats)
+    steps: delivery.DeliveryStats = field(default_factory=delivery.DeliveryStats)
     released: int = 0
 
     @property
     def busy(self) -> bool:
-        return bool(self.inbox.total or self.detected.opened or self.detected.expired)
+        return bool(
+            self.inbox.total or self.detected.opened or self.detected.expired or self.steps.total
+        )
 
 
-def run_once(rt: Runtime, now: datetime, *, batch: int = 200) -> WorkerStats:
+def run_once(
+    rt: Runtime, now: datetime, *, batch: int = 200, senders: Senders | None = None
+) -> WorkerStats:
+    """Everything due at ``now``: the inbox, case detection, then the flows' due steps.
+
+    ``senders`` is the calling thread's channel set (it holds an SMTP connection); without
+    one, a set is made for this round and closed after it.
+    """
     stats = WorkerStats()
     stats.released = ingest.release_expired(uow=rt.uow(), now=now)
     while True:
@@ -38,26 +49,49 @@ def run_once(rt: Runtime, now: datetime, *, batch: int = 200) -> WorkerStats:
         stats.inbox.failed += done.failed
         if done.total < batch:
             break
-    stats.detected = detection.detect_due(uow=rt.uow(), now=now)
+    stats.detected = detection.detect_due(uow=rt.uow(), now=now, flows=rt.flow_defaults)
+    own = senders is None
+    channel_set = rt.senders() if senders is None else senders
+    try:
+        stats.steps = delivery.run_due_steps(
+            uow=rt.uow(), senders=channel_set, renderer=rt.renderer, links=rt.links(), now=now
+        )
+    finally:
+        if own:
+            channel_set.close()
     return stats
 
 
 def run_forever(rt: Runtime, stop: threading.Event, *, poll_seconds: float) -> None:
     """Until ``stop`` is set; an error in one round is logged and the next round goes on."""
+    senders = rt.senders()
+    try:
+        _loop(rt, stop, poll_seconds, senders)
+    finally:
+        senders.close()
+
+
+def _loop(rt: Runtime, stop: threading.Event, poll_seconds: float, senders: Senders) -> None:
     while not stop.is_set():
         try:
-            stats = run_once(rt, rt.clock())
+            stats = run_once(rt, rt.clock(), senders=senders)
         except Exception:
             log.exception("worker round failed")
             stats = WorkerStats()
         if stats.busy:
             log.info(
-                "worker: %d processed, %d ignored, %d failed, %d cases opened, %d expired",
+                "worker: %d processed, %d ignored, %d failed, %d cases opened, %d expired; "
+                "steps: %d sent, %d skipped, %d waiting, %d deferred, %d failed",
                 stats.inbox.processed,
                 stats.inbox.ignored,
                 stats.inbox.failed,
                 stats.detected.opened,
                 stats.detected.expired,
+                stats.steps.sent,
+                stats.steps.skipped,
+                stats.steps.waiting,
+                stats.steps.deferred,
+                stats.steps.failed,
             )
         else:
             stop.wait(poll_seconds)

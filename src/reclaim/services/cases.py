@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reclaim.domain.cases import Case, CaseKind, CaseStatus
-from reclaim.errors import InvalidInput, NotFound
+from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
+from reclaim.domain.steps import MessageRecord, ScheduledStep
+from reclaim.errors import Conflict, InvalidInput, NotFound
+from reclaim.services.flows import stop_flow
 from reclaim.services.ports import UnitOfWork
 
 MAX_PAGE = 500
@@ -60,6 +62,8 @@ def list_cases(
 class CaseDetail:
     case: Case
     events: Sequence[tuple[datetime, str, dict[str, object]]]
+    messages: Sequence[tuple[MessageRecord, str]]  # each with its step's key
+    steps: Sequence[ScheduledStep]
 
 
 def get_case(*, uow: UnitOfWork, store_id: str, case_id: int) -> CaseDetail:
@@ -67,4 +71,22 @@ def get_case(*, uow: UnitOfWork, store_id: str, case_id: int) -> CaseDetail:
         case = uow.cases.get(case_id, store_id=store_id)
         if case is None:
             raise NotFound(f"no case {case_id}")
-        return CaseDetail(case, list(uow.cases.events(case_id)))
+        steps = list(uow.steps.for_case(case_id))
+        keys = {s.id: s.key for s in steps}
+        messages = [(m, keys.get(m.step_id, "")) for m in uow.messages.for_case(case_id)]
+        return CaseDetail(case, list(uow.cases.events(case_id)), messages, steps)
+
+
+def stop_case(*, uow: UnitOfWork, store_id: str, case_id: int, now: datetime) -> int:
+    """An operator stops the case's flow (SPEC S3 "manual stop"); returns steps cancelled."""
+    with uow:
+        case = uow.cases.get(case_id, store_id=store_id, lock=True)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        if case.flow_state != FlowState.RUNNING:
+            raise Conflict(
+                f"case {case_id} has no running flow (it is {case.flow_state or 'none'})"
+            )
+        cancelled = stop_flow(uow, case, at=now, reason="manual_stop")
+        uow.commit()
+        return cancelled

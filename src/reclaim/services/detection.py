@@ -17,6 +17,7 @@ from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt,
 from reclaim.domain.filters import is_bot, is_test_contact
 from reclaim.domain.reasons import classify_failure
 from reclaim.domain.stores import Store
+from reclaim.services.flows import FlowDefaults, start_flow
 from reclaim.services.ports import UnitOfWork
 from reclaim.services.resolution import close, record
 
@@ -34,13 +35,24 @@ class DetectStats:
         return self
 
 
-def detect_due(*, uow: UnitOfWork, now: datetime, batch: int = 500) -> DetectStats:
-    """Open every case due at ``now``; loops in committed batches until nothing is due."""
+def detect_due(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    batch: int = 500,
+    flows: FlowDefaults | None = None,
+) -> DetectStats:
+    """Open every case due at ``now``; loops in committed batches until nothing is due.
+
+    With ``flows`` (the default flow definitions), each new case starts its store's flow in
+    the transaction that opens it; without, cases are only detected (benchmarks, tests of
+    detection alone).
+    """
     total = DetectStats()
     for step in (_payments, _orders, _checkouts, _expire):
         while True:
             with uow:
-                stats, more = step(uow, now, batch)
+                stats, more = step(uow, now, batch, flows)
                 uow.commit()
             total += stats
             if not more:
@@ -82,14 +94,20 @@ def _skip_reason(
     return None
 
 
-def _open(uow: UnitOfWork, store: Store, case: Case, now: datetime) -> Case:
+def _open(
+    uow: UnitOfWork, store: Store, case: Case, now: datetime, flows: FlowDefaults | None
+) -> Case:
     case.expires_at = now + store.settings.case_ttl
     uow.cases.add(case)
     record(uow, case, at=now, type="opened", kind=case.kind, reason=case.reason)
+    if flows is not None:
+        start_flow(uow, store, case, defaults=flows, now=now)
     return case
 
 
-def _payments(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats, bool]:
+def _payments(
+    uow: UnitOfWork, now: datetime, batch: int, flows: FlowDefaults | None
+) -> tuple[DetectStats, bool]:
     stats, stores = DetectStats(), _Stores(uow)
     due = uow.facts.due_payments(now=now, limit=batch)
     for attempt in due:
@@ -122,7 +140,7 @@ def _payments(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats, 
             stats.skipped += 1
             continue
         attempt.watch = WatchState.DETECTED
-        case = _open(uow, store, _payment_case(attempt, order, now), now)
+        case = _open(uow, store, _payment_case(attempt, order, now), now, flows)
         stats.opened += 1
         broader: list[Case] = []
         if order is not None:
@@ -179,7 +197,9 @@ def _richer(primary: Contact, other: Contact | None) -> Contact:
     return Contact(**values)
 
 
-def _orders(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats, bool]:
+def _orders(
+    uow: UnitOfWork, now: datetime, batch: int, flows: FlowDefaults | None
+) -> tuple[DetectStats, bool]:
     stats, stores = DetectStats(), _Stores(uow)
     due = uow.facts.due_orders(now=now, limit=batch)
     for order in due:
@@ -224,12 +244,14 @@ def _orders(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats, bo
             checkout_external_id=order.checkout_external_id,
             recovery_url=order.payment_url,
         )
-        _open(uow, store, case, now)
+        _open(uow, store, case, now, flows)
         stats.opened += 1
     return stats, len(due) == batch
 
 
-def _checkouts(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats, bool]:
+def _checkouts(
+    uow: UnitOfWork, now: datetime, batch: int, flows: FlowDefaults | None
+) -> tuple[DetectStats, bool]:
     stats, stores = DetectStats(), _Stores(uow)
     due = uow.facts.due_checkouts(now=now, limit=batch)
     for checkout in due:
@@ -261,7 +283,7 @@ def _checkouts(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats,
             for c in uow.cases.open_for_customer(store.id, checkout.customer_key)
             if c.kind == CaseKind.ABANDONED_CHECKOUT
         ]
-        case = _open(uow, store, _checkout_case(checkout, now), now)
+        case = _open(uow, store, _checkout_case(checkout, now), now, flows)
         for other in older:
             close(uow, other, CaseStatus.CANCELLED, at=now, reason="superseded")
         if older:
@@ -314,7 +336,9 @@ def _checkout_case(checkout: Checkout, now: datetime) -> Case:
     )
 
 
-def _expire(uow: UnitOfWork, now: datetime, batch: int) -> tuple[DetectStats, bool]:
+def _expire(
+    uow: UnitOfWork, now: datetime, batch: int, flows: FlowDefaults | None
+) -> tuple[DetectStats, bool]:
     stats = DetectStats()
     due = uow.cases.expired_open(now=now, limit=batch)
     for case in due:

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from reclaim.domain.cases import Case
 from reclaim.domain.events import ParsedDelivery
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
+from reclaim.domain.flows import Flow
+from reclaim.domain.messages import (
+    Channel,
+    MessageContext,
+    OutgoingEmail,
+    OutgoingSms,
+    OutgoingWebhook,
+    Rendered,
+    SendResult,
+)
 from reclaim.domain.shipments import Shipment
+from reclaim.domain.steps import Coupon, MessageRecord, ScheduledStep
 from reclaim.domain.stores import ApiKey, Store
 
 
@@ -120,7 +132,9 @@ class FactRepository(Protocol):
 
 
 class CaseRepository(Protocol):
-    def get(self, case_id: int, *, store_id: str | None = None) -> Case | None: ...
+    def get(
+        self, case_id: int, *, store_id: str | None = None, lock: bool = False
+    ) -> Case | None: ...
     def by_subject(self, store_id: str, kind: str, subject_id: str) -> Case | None: ...
     def add(self, case: Case) -> None: ...
     def open_for_customer(self, store_id: str, customer_key: str) -> Sequence[Case]: ...
@@ -145,6 +159,121 @@ class CaseRepository(Protocol):
     def events(self, case_id: int) -> Sequence[tuple[datetime, str, dict[str, object]]]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class FlowVersion:
+    id: int
+    store_id: str
+    kind: str
+    version: int
+    source: str
+    flow: Flow
+    created_at: datetime
+    active: bool
+
+
+class FlowRepository(Protocol):
+    def get(self, flow_id: int) -> FlowVersion | None: ...
+    def active(self, store_id: str, kind: str) -> FlowVersion | None: ...
+    def list(self, store_id: str) -> Sequence[FlowVersion]: ...
+    def add(
+        self,
+        *,
+        store_id: str,
+        kind: str,
+        name: str,
+        source: str,
+        definition: dict[str, object],
+        now: datetime,
+    ) -> int: ...
+
+
+class StepRepository(Protocol):
+    def add(self, step: ScheduledStep) -> None: ...
+    def get(self, step_id: int, *, lock: bool = False) -> ScheduledStep | None: ...
+    def claim(self, *, now: datetime, lease_until: datetime, limit: int) -> Sequence[int]: ...
+    def expired(self, *, now: datetime, limit: int) -> Sequence[ScheduledStep]: ...
+    def for_case(self, case_id: int) -> Sequence[ScheduledStep]: ...
+    def cancel_pending(self, case_id: int, *, now: datetime, outcome: str) -> int: ...
+    def counts(self, store_id: str | None = None) -> dict[str, int]: ...
+
+
+class MessageRepository(Protocol):
+    def add(self, message: MessageRecord) -> None: ...
+    def get(self, message_id: int) -> MessageRecord | None: ...
+    def by_step(self, step_id: int) -> MessageRecord | None: ...
+    def for_case(self, case_id: int) -> Sequence[MessageRecord]: ...
+    def last_sent_to(self, store_id: str, customer_key: str) -> datetime | None: ...
+    def add_event(
+        self, message_id: int, *, store_id: str, type: str, at: datetime, data: dict[str, object]
+    ) -> None: ...
+    def events(self, message_id: int) -> Sequence[tuple[datetime, str, dict[str, object]]]: ...
+    def sent_count(self, store_id: str, *, since: datetime) -> int: ...
+    def event_count(self, store_id: str, type: str, *, since: datetime) -> int: ...
+
+
+class SuppressionRepository(Protocol):
+    def add(
+        self,
+        *,
+        store_id: str,
+        channel: str,
+        address_key: str,
+        reason: str,
+        at: datetime,
+        message_id: int | None,
+    ) -> bool: ...
+    def reason(self, store_id: str, channel: str, address_key: str) -> str | None: ...
+    def count(self, store_id: str) -> dict[str, int]: ...
+
+
+class CouponRepository(Protocol):
+    def add(self, coupon: Coupon) -> bool: ...
+    def for_case(self, case_id: int) -> Sequence[Coupon]: ...
+    def by_code(self, store_id: str, code: str) -> Coupon | None: ...
+
+
+class TemplateRepository(Protocol):
+    def get(self, store_id: str, key: str, channel: str, locale: str) -> dict[str, Any] | None: ...
+    def put(
+        self,
+        *,
+        store_id: str,
+        key: str,
+        channel: str,
+        locale: str,
+        compiled: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
+    def delete(self, *, store_id: str, key: str, channel: str, locale: str) -> bool: ...
+
+
+class AlertRepository(Protocol):
+    def add(self, *, store_id: str, at: datetime, type: str, data: dict[str, object]) -> None: ...
+    def last(self, store_id: str, type: str) -> datetime | None: ...
+    def recent(self, store_id: str, limit: int = 50) -> Sequence[tuple[datetime, str, Any]]: ...
+
+
+class Renderer(Protocol):
+    """Turns a message context into text (adapters/templates)."""
+
+    def render(
+        self, *, key: str, channel: Channel, context: MessageContext, store_id: str | None = None
+    ) -> Rendered: ...
+
+
+class Senders(Protocol):
+    """The configured channels (adapters/channels). Each raises ``DeliveryError``.
+
+    One ``Senders`` belongs to one worker thread: it may hold an open SMTP connection.
+    """
+
+    def available(self, channel: Channel) -> bool: ...
+    def send_email(self, email: OutgoingEmail, *, now: datetime) -> SendResult: ...
+    def send_sms(self, sms: OutgoingSms) -> SendResult: ...
+    def send_webhook(self, hook: OutgoingWebhook, *, now: datetime) -> SendResult: ...
+    def close(self) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``with uow:`` begins; leaving without ``commit()`` rolls back."""
 
@@ -152,6 +281,13 @@ class UnitOfWork(Protocol):
     inbox: InboxRepository
     facts: FactRepository
     cases: CaseRepository
+    flows: FlowRepository
+    steps: StepRepository
+    messages: MessageRepository
+    suppressions: SuppressionRepository
+    coupons: CouponRepository
+    templates: TemplateRepository
+    alerts: AlertRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

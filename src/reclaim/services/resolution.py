@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from reclaim.domain.cases import Case, CaseKind, CaseStatus, items_overlap
+from reclaim.domain.attribution import attribute
+from reclaim.domain.cases import Attribution, Case, CaseKind, CaseStatus, items_overlap
 from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt
 from reclaim.domain.reasons import classify_failure
 from reclaim.domain.stores import Store
+from reclaim.services.flows import stop_flow
 from reclaim.services.ports import UnitOfWork
 
 
@@ -30,12 +32,30 @@ def recover(
     value: Decimal,
     how: str,
 ) -> None:
-    if case.recover(at=at, order_external_id=order_external_id, value=value, how=how):
-        record(uow, case, at=at, type="recovered", how=how, order=order_external_id)
+    """Recover the case, stop its flow and credit the message that earned it (if any)."""
+    if not case.recover(at=at, order_external_id=order_external_id, value=value, how=how):
+        return
+    assert case.id is not None
+    stop_flow(uow, case, at=at, reason="recovered")
+    winner = attribute(uow.messages.for_case(case.id), recovered_at=at)
+    if winner is not None:
+        case.attribution = Attribution.MESSAGE
+        case.attributed_message_id = winner.id
+    record(
+        uow,
+        case,
+        at=at,
+        type="recovered",
+        how=how,
+        order=order_external_id,
+        attribution=case.attribution,
+        message=case.attributed_message_id,
+    )
 
 
 def close(uow: UnitOfWork, case: Case, status: CaseStatus, *, at: datetime, reason: str) -> None:
     if case.close(status, at=at, reason=reason):
+        stop_flow(uow, case, at=at, reason=reason)
         record(uow, case, at=at, type=str(status), reason=reason)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from reclaim.domain.stores import (
@@ -14,9 +14,10 @@ from reclaim.domain.stores import (
     new_api_key,
     new_store_id,
     split_api_key,
+    validate_settings,
     validate_store,
 )
-from reclaim.errors import AuthError, Conflict
+from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound
 from reclaim.services.ports import UnitOfWork
 
 
@@ -50,6 +51,7 @@ def add_store(
         domain=domain,
         webhook_secret=webhook_secret,
     )
+    validate_settings(settings)
     with uow:
         if uow.stores.by_name(name) is not None:
             raise Conflict(f"a store named {name!r} exists already")
@@ -90,3 +92,25 @@ def authenticate(*, uow: UnitOfWork, token: str, scope: str) -> str:
         if scope not in key.scopes.split():
             raise AuthError(f"this API key lacks the {scope} scope")
         return key.store_id
+
+
+def update_settings(
+    *, uow: UnitOfWork, store_id: str, changes: Mapping[str, object], paused: bool | None = None
+) -> StoreSettings:
+    """Change some of a store's settings (``changes`` maps StoreSettings field names to new
+    values); the rest stay. ``InvalidInput`` names an unknown or malformed field."""
+    known = set(StoreSettings.__dataclass_fields__)
+    for name in changes:
+        if name not in known:
+            raise InvalidInput(f"unknown store setting {name!r}", field=name)
+    with uow:
+        store = uow.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        updated = replace(store.settings, **changes)  # type: ignore[arg-type]
+        validate_settings(updated)
+        store.settings_json = updated.to_json()
+        if paused is not None:
+            store.paused = paused
+        uow.commit()
+        return updated

@@ -354,8 +354,10 @@ class SqlCases:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, case_id: int, *, store_id: str | None = None) -> Case | None:
-        case = self.s.get(Case, case_id)
+    def get(self, case_id: int, *, store_id: str | None = None, lock: bool = False) -> Case | None:
+        # The lock orders a worker about to send against a payment resolving the same case.
+        pg = lock and self.s.get_bind().dialect.name == "postgresql"
+        case = self.s.get(Case, case_id, with_for_update=pg or None)
         if case is None or (store_id is not None and case.store_id != store_id):
             return None
         return case

@@ -28,6 +28,7 @@ from reclaim.adapters.db.types import Amount, ContactJSON, ItemsJSON, UTCDateTim
 from reclaim.domain.cases import Case
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.shipments import Shipment
+from reclaim.domain.steps import Coupon, MessageRecord, ScheduledStep
 from reclaim.domain.stores import ApiKey, Store
 
 metadata = MetaData(
@@ -447,4 +448,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(PaymentAttempt, payment_attempts)
     mapper_registry.map_imperatively(Shipment, shipments)
     mapper_registry.map_imperatively(Case, cases)
+    mapper_registry.map_imperatively(ScheduledStep, steps)
+    mapper_registry.map_imperatively(MessageRecord, messages)
+    mapper_registry.map_imperatively(Coupon, coupons)
     _mapped = True

@@ -6,8 +6,29 @@ from typing import Any
 
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from reclaim.adapters.db.flow_repositories import (
+    SqlAlerts,
+    SqlCoupons,
+    SqlFlows,
+    SqlMessages,
+    SqlSteps,
+    SqlSuppressions,
+    SqlTemplates,
+)
 from reclaim.adapters.db.repositories import SqlCases, SqlFacts, SqlInbox, SqlStores
-from reclaim.services.ports import CaseRepository, FactRepository, InboxRepository, StoreRepository
+from reclaim.services.ports import (
+    AlertRepository,
+    CaseRepository,
+    CouponRepository,
+    FactRepository,
+    FlowRepository,
+    InboxRepository,
+    MessageRepository,
+    StepRepository,
+    StoreRepository,
+    SuppressionRepository,
+    TemplateRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -23,6 +44,13 @@ class SqlUnitOfWork:
         self.inbox: InboxRepository = SqlInbox(self.session)
         self.facts: FactRepository = SqlFacts(self.session)
         self.cases: CaseRepository = SqlCases(self.session)
+        self.flows: FlowRepository = SqlFlows(self.session)
+        self.steps: StepRepository = SqlSteps(self.session)
+        self.messages: MessageRepository = SqlMessages(self.session)
+        self.suppressions: SuppressionRepository = SqlSuppressions(self.session)
+        self.coupons: CouponRepository = SqlCoupons(self.session)
+        self.templates: TemplateRepository = SqlTemplates(self.session)
+        self.alerts: AlertRepository = SqlAlerts(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,127 @@
+"""Scheduled steps, messages and coupons: the durable records of a running flow (SPEC S3-S6).
+
+A step is a row with a ``due_at`` (DESIGN.md): workers claim due rows with a lease, send, and
+record the outcome and the next step in one transaction. The status a step passes through
+tells a crashed worker's successor what may already have happened:
+
+``scheduled`` → ``claimed`` (leased; nothing sent yet: an expired lease puts it back) →
+``sending`` (committed just before the channel is called: an expired lease here means the
+message may have gone out, so it becomes ``possibly_sent`` and is never blindly repeated) →
+``sent`` | ``failed``; or ``skipped`` (a condition or policy said no) | ``cancelled`` (the case
+closed, the flow was stopped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class StepStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    POSSIBLY_SENT = "possibly_sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+PENDING_STEP = (StepStatus.SCHEDULED, StepStatus.CLAIMED)
+
+
+class MessageStatus(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    POSSIBLY_SENT = "possibly_sent"
+    DEFERRED = "deferred"  # a transient failure; the step retries with backoff
+    FAILED = "failed"
+    BOUNCED = "bounced"  # permanent failure about the address: suppressed
+
+
+DELIVERED = (MessageStatus.SENT, MessageStatus.POSSIBLY_SENT)
+
+
+@dataclass(eq=False)
+class ScheduledStep:
+    store_id: str
+    case_id: int
+    flow_id: int
+    position: int
+    key: str
+    due_at: datetime
+    created_at: datetime
+    status: str = StepStatus.SCHEDULED
+    lease_until: datetime | None = None
+    attempts: int = 0
+    first_attempt_at: datetime | None = None
+    channel: str | None = None
+    message_id: int | None = None
+    outcome: str | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+    id: int | None = None
+
+    def finish(self, status: StepStatus, *, at: datetime, outcome: str | None = None) -> None:
+        self.status = status
+        self.finished_at = at
+        self.lease_until = None
+        if outcome is not None:
+            self.outcome = outcome
+
+
+@dataclass(eq=False)
+class MessageRecord:
+    store_id: str
+    case_id: int
+    step_id: int
+    customer_key: str | None
+    channel: str
+    purpose: str
+    template: str
+    locale: str
+    recipient: str
+    created_at: datetime
+    subject: str | None = None
+    header_id: str | None = None
+    status: str = MessageStatus.SENDING
+    attempts: int = 0
+    sent_at: datetime | None = None
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    opens: int = 0
+    clicks: int = 0
+    provider_id: str | None = None
+    segments: int | None = None
+    coupon_code: str | None = None
+    error: str | None = None
+    id: int | None = None
+
+    @property
+    def engaged_at(self) -> datetime | None:
+        """The last engagement that counts for attribution (SPEC S2): email opens or clicks,
+        SMS clicks only (an SMS "open" cannot be observed)."""
+        if self.channel == "sms":
+            return self.clicked_at
+        seen = [t for t in (self.opened_at, self.clicked_at) if t is not None]
+        return max(seen) if seen else None
+
+
+@dataclass(eq=False)
+class Coupon:
+    store_id: str
+    case_id: int
+    code: str
+    kind: str
+    value: Decimal
+    currency: str
+    expires_at: datetime
+    created_at: datetime
+    discount: Decimal | None = None
+    min_order: Decimal | None = None
+    redeemed_at: datetime | None = None
+    redeemed_order_external_id: str | None = None
+    id: int | None = None

@@ -1,0 +1,607 @@
+"""Running due steps: check, render, send, record (SPEC S3-S6).
+
+Each due step goes through three short transactions around the channel call, so that no
+send happens inside a transaction and a crash at any point loses nothing:
+
+1. **claim** (batch): due ``scheduled`` rows become ``claimed`` with a lease.
+2. **prepare**: the case, conditions, consent, suppression, quiet hours and the frequency cap
+   are checked again *now*; the message row is written and the step becomes ``sending``.
+   Committed before the channel is called.
+3. **finish**: the channel's answer is recorded and the next step scheduled.
+
+A worker that dies in 1–2 leaves ``claimed`` rows whose lease expires: they are claimed
+again. One that dies between 2 and 3 leaves ``sending`` rows: the message may have gone out,
+so they become ``possibly_sent`` and the flow moves on without sending it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import formataddr
+
+from reclaim.domain.cases import Case, CaseStatus, FlowState
+from reclaim.domain.events import LineItem
+from reclaim.domain.flows import Step
+from reclaim.domain.incentives import Offer, new_coupon_code, plan_offer
+from reclaim.domain.links import safe_destination
+from reclaim.domain.messages import (
+    Channel,
+    CouponView,
+    ItemView,
+    MessageContext,
+    OutgoingEmail,
+    OutgoingSms,
+    OutgoingWebhook,
+    SendResult,
+    StoreView,
+)
+from reclaim.domain.policy import (
+    DEFAULT_QUIET_HOURS,
+    consent_decision,
+    earliest_send,
+    retry_at,
+    suppression_key,
+)
+from reclaim.domain.steps import (
+    Coupon,
+    MessageRecord,
+    MessageStatus,
+    ScheduledStep,
+    StepStatus,
+)
+from reclaim.domain.stores import Store
+from reclaim.errors import DeliveryError, InvalidInput
+from reclaim.services.flows import schedule_after, stop_customer_flows
+from reclaim.services.ports import Renderer, Senders, UnitOfWork
+from reclaim.services.resolution import close
+from reclaim.services.tracking import Links, allowed_hosts
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+PAUSED_RETRY = timedelta(hours=1)
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    sent: int = 0
+    skipped: int = 0
+    waiting: int = 0  # quiet hours, frequency cap, paused store: due again later
+    deferred: int = 0  # transient channel failure: retried with backoff
+    failed: int = 0
+    cancelled: int = 0
+    released: int = 0  # expired leases put back
+    possibly_sent: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return (
+            self.sent + self.skipped + self.waiting + self.deferred + self.failed + self.cancelled
+        )
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    step_id: int
+    message_id: int
+    channel: Channel
+    outgoing: OutgoingEmail | OutgoingSms | OutgoingWebhook
+
+
+def run_due_steps(
+    *,
+    uow: UnitOfWork,
+    senders: Senders,
+    renderer: Renderer,
+    links: Links,
+    now: datetime,
+    batch: int = 100,
+    lease: timedelta = LEASE,
+) -> DeliveryStats:
+    """Do every step due at ``now``, batch after batch, until none is left."""
+    stats = DeliveryStats()
+    release_expired(uow=uow, now=now, stats=stats)
+    while True:
+        with uow:
+            ids = uow.steps.claim(now=now, lease_until=now + lease, limit=batch)
+            uow.commit()
+        for step_id in ids:
+            prepared = _prepare(uow, senders, renderer, links, step_id, now, lease, stats)
+            if prepared is None:
+                continue
+            try:
+                result = _send(senders, prepared, now)
+            except DeliveryError as exc:
+                _failed(uow, prepared, exc, now, stats)
+            else:
+                _delivered(uow, prepared, result, now, stats)
+        if len(ids) < batch:
+            return stats
+
+
+def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> None:
+    """Return expired claims to the queue; settle expired sends as ``possibly_sent``."""
+    while True:
+        with uow:
+            expired = uow.steps.expired(now=now, limit=200)
+            for step in expired:
+                if step.status == StepStatus.CLAIMED:
+                    step.status, step.lease_until = StepStatus.SCHEDULED, None
+                    stats.released += 1
+                    continue
+                # The worker died between committing "sending" and recording the answer.
+                message = uow.messages.get(step.message_id) if step.message_id else None
+                if message is not None and message.status == MessageStatus.SENDING:
+                    message.status = MessageStatus.POSSIBLY_SENT
+                    message.sent_at = message.sent_at or now
+                step.finish(StepStatus.POSSIBLY_SENT, at=now, outcome="possibly_sent")
+                stats.possibly_sent += 1
+                case = uow.cases.get(step.case_id, lock=True)
+                if case is not None:
+                    _advance(uow, case, step, now)
+            uow.commit()
+        if len(expired) < 200:
+            return
+
+
+# -- prepare ------------------------------------------------------------------------------
+
+
+def _prepare(
+    uow: UnitOfWork,
+    senders: Senders,
+    renderer: Renderer,
+    links: Links,
+    step_id: int,
+    now: datetime,
+    lease: timedelta,
+    stats: DeliveryStats,
+) -> _Prepared | None:
+    with uow:
+        step = uow.steps.get(step_id, lock=True)
+        if step is None or step.status != StepStatus.CLAIMED:
+            return None
+        case = uow.cases.get(step.case_id, lock=True)
+        store = uow.stores.get(step.store_id)
+        version = uow.flows.get(step.flow_id)
+        spec = version.flow.step(step.position) if version else None
+        if case is None or store is None or version is None or spec is None:
+            step.finish(StepStatus.CANCELLED, at=now, outcome="gone")
+            uow.commit()
+            stats.cancelled += 1
+            return None
+        if case.status != CaseStatus.OPEN or case.flow_state != FlowState.RUNNING:
+            step.finish(StepStatus.CANCELLED, at=now, outcome=f"case_{case.status}")
+            uow.commit()
+            stats.cancelled += 1
+            return None
+        if store.paused:
+            _wait(step, case, now + PAUSED_RETRY, "store_paused", stats)
+            uow.commit()
+            return None
+        message = uow.messages.by_step(step_id)  # a retry after a transient failure
+        if message is None:
+            unmet = spec.conditions.unmet(case, returning=_returning(case), score_band=None)
+            if unmet is not None:
+                _skip(uow, case, step, f"condition_{unmet}", now, stats)
+                return None
+        choice = _channel(uow, senders, store, case, spec, message)
+        if isinstance(choice, str):
+            _skip(uow, case, step, choice, now, stats)
+            return None
+        channel, address = choice
+        if message is None:
+            last = uow.messages.last_sent_to(store.id, case.customer_key or "")
+            release = earliest_send(
+                now,
+                tz=case.customer_timezone or store.timezone,
+                quiet=DEFAULT_QUIET_HOURS.get(channel),
+                last_sent_at=last,
+                cap=store.settings.frequency_cap,
+            )
+            if release > now:
+                capped = last is not None and last + store.settings.frequency_cap > now
+                _wait(step, case, release, "frequency_cap" if capped else "quiet_hours", stats)
+                uow.commit()
+                return None
+        offer: Offer | None = None
+        coupon: Coupon | None = None
+        if message is None and spec.incentive is not None:
+            planned = plan_offer(
+                spec.incentive,
+                order_value=case.value,
+                currency=case.currency,
+                shipping_cost=None,
+                gross_margin=store.settings.gross_margin,
+                margin_floor=store.settings.margin_floor,
+                now=now,
+            )
+            if not isinstance(planned, Offer):
+                _skip(uow, case, step, f"incentive_{planned.reason}", now, stats)
+                return None
+            offer = planned
+        elif message is not None and message.coupon_code:
+            coupon = uow.coupons.by_code(store.id, message.coupon_code)
+        if message is None:
+            message = MessageRecord(
+                store_id=store.id,
+                case_id=step.case_id,
+                step_id=step_id,
+                customer_key=case.customer_key,
+                channel=channel,
+                purpose=spec.purpose,
+                template=spec.template,
+                locale=case.customer_locale or "en",
+                recipient=address,
+                created_at=now,
+            )
+            uow.messages.add(message)
+            assert message.id is not None
+            if channel is Channel.EMAIL:
+                message.header_id = f"<rc.{message.id}.{secrets.token_hex(6)}@{store.domain}>"
+            if offer is not None:
+                coupon = _issue_coupon(uow, store, case, offer, now)
+                message.coupon_code = coupon.code
+        assert message.id is not None
+        try:
+            outgoing = _compose(renderer, links, store, case, spec, message, channel, coupon, now)
+        except InvalidInput as exc:  # a merchant's template that cannot render
+            message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
+            step.error = str(exc)[:500]
+            _skip(uow, case, step, "template_error", now, stats, status=StepStatus.FAILED)
+            return None
+        message.status = MessageStatus.SENDING
+        message.attempts += 1
+        step.status = StepStatus.SENDING
+        step.lease_until = now + lease
+        step.channel = channel
+        step.message_id = message.id
+        step.first_attempt_at = step.first_attempt_at or now
+        uow.commit()
+        return _Prepared(step_id, message.id, channel, outgoing)
+
+
+def _returning(case: Case) -> bool | None:
+    count = case.contact.orders_count
+    return None if count is None else count > 0
+
+
+def _channel(
+    uow: UnitOfWork,
+    senders: Senders,
+    store: Store,
+    case: Case,
+    spec: Step,
+    message: MessageRecord | None,
+) -> tuple[Channel, str] | str:
+    """The channel and address to use now, or why there is none (the first reason)."""
+    if message is not None:  # a retry goes where the first attempt went
+        candidates = [Channel(message.channel)]
+    else:
+        candidates = [spec.channel] + ([spec.fallback] if spec.fallback else [])
+    first_reason: str | None = None
+    for channel in candidates:
+        reason = None
+        address = _address(store, case, channel)
+        if address is None:
+            reason = f"no_{channel}"
+        elif not senders.available(channel):
+            reason = f"{channel}_not_configured"
+        elif uow.suppressions.reason(store.id, channel, suppression_key(channel, address)):
+            reason = "suppressed"
+        else:
+            opted = (
+                case.contact.accepts_sms_marketing
+                if channel is Channel.SMS
+                else (case.contact.accepts_email_marketing)
+            )
+            decision = consent_decision(
+                channel=channel,
+                purpose=spec.purpose,
+                country=case.contact.country,
+                opted_in=opted,
+                store_requires_consent=store.settings.requires_consent,
+            )
+            if not decision.allowed:
+                reason = f"consent_{decision.rule}"
+        if reason is None:
+            assert address is not None
+            return channel, address
+        first_reason = first_reason or reason
+    return first_reason or "no_channel"
+
+
+def _address(store: Store, case: Case, channel: Channel) -> str | None:
+    if channel is Channel.EMAIL:
+        return case.email
+    if channel is Channel.SMS:
+        return case.phone
+    return store.settings.webhook_url
+
+
+def _issue_coupon(uow: UnitOfWork, store: Store, case: Case, offer: Offer, now: datetime) -> Coupon:
+    assert case.id is not None
+    for _ in range(8):  # 10 characters of 31 symbols: a collision is a ~1e-15 event
+        coupon = Coupon(
+            store_id=store.id,
+            case_id=case.id,
+            code=new_coupon_code(),
+            kind=offer.kind,
+            value=offer.value,
+            discount=offer.discount,
+            currency=offer.currency,
+            min_order=offer.min_order,
+            expires_at=offer.expires_at,
+            created_at=now,
+        )
+        if uow.coupons.add(coupon):
+            uow.cases.add_event(case.id, at=now, type="coupon_issued", data={"code": coupon.code})
+            return coupon
+    raise RuntimeError("could not draw an unused coupon code")
+
+
+def _compose(
+    renderer: Renderer,
+    links: Links,
+    store: Store,
+    case: Case,
+    spec: Step,
+    message: MessageRecord,
+    channel: Channel,
+    coupon: Coupon | None,
+    now: datetime,
+) -> OutgoingEmail | OutgoingSms | OutgoingWebhook:
+    assert message.id is not None
+    s = store.settings
+    hosts = allowed_hosts(store)
+    context = MessageContext(
+        kind=case.kind,
+        step=spec.key,
+        locale=message.locale,
+        timezone=case.customer_timezone or store.timezone,
+        currency=case.currency,
+        store=StoreView(
+            name=store.name,
+            domain=store.domain,
+            postal_address=s.postal_address,
+            support_email=s.support_email,
+            support_phone=s.support_phone,
+            logo_url=s.logo_url,
+        ),
+        first_name=case.contact.first_name,
+        items=tuple(_item(links, message.id, i, hosts) for i in case.items),
+        total=case.value,
+        restore_url=links.restore(message.id),
+        unsubscribe_url=links.unsubscribe(message.id),
+        reason=case.reason if case.kind == "failed_payment" else None,
+        order_number=case.order_external_id,
+        coupon=None if coupon is None else _coupon_view(coupon),
+        hold_expires_at=(
+            case.occurred_at + s.hold_period if case.kind == "pending_order" else None
+        ),
+        now=now,
+    )
+    rendered = renderer.render(
+        key=spec.template, channel=channel, context=context, store_id=store.id
+    )
+    message.subject = rendered.subject[:500] or None
+    if channel is Channel.EMAIL:
+        assert message.header_id is not None
+        html = _with_pixel(rendered.html or "", links.open(message.id))
+        sender = s.sender_email or f"shop@{store.domain}"
+        mailto = s.reply_to or s.support_email or sender
+        return OutgoingEmail(
+            to=message.recipient,
+            from_address=formataddr((s.sender_name or store.name, sender)),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=html,
+            message_id=message.header_id,
+            list_unsubscribe_url=context.unsubscribe_url,
+            list_unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe",
+            reply_to=s.reply_to,
+            headers=(("X-Reclaim-Message", str(message.id)),),
+        )
+    if channel is Channel.SMS:
+        return OutgoingSms(to=message.recipient, body=rendered.text, sender=s.sms_sender)
+    return OutgoingWebhook(
+        url=message.recipient,
+        secret=s.webhook_signing_secret or "",
+        payload={
+            "type": "reclaim.message",
+            "message_id": message.id,
+            "case_id": case.id,
+            "kind": case.kind,
+            "step": spec.key,
+            "locale": message.locale,
+            "email": case.email,
+            "phone": case.phone,
+            "first_name": case.contact.first_name,
+            "value": str(case.value),
+            "currency": case.currency,
+            "text": rendered.text,
+            "restore_url": context.restore_url,
+            "unsubscribe_url": context.unsubscribe_url,
+            "coupon": None if coupon is None else coupon.code,
+        },
+    )
+
+
+def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> ItemView:
+    url = safe_destination(item.url, allowed_hosts=hosts) if item.url else None
+    image = item.image_url if item.image_url and item.image_url.startswith("https://") else None
+    return ItemView(
+        name=item.name,
+        quantity=item.quantity,
+        unit_price=item.unit_price,
+        image_url=image,
+        url=links.click(message_id, url) if url else None,
+        sku=item.sku,
+    )
+
+
+def _coupon_view(coupon: Coupon) -> CouponView:
+    return CouponView(
+        code=coupon.code,
+        kind=coupon.kind,
+        value=coupon.value,
+        currency=coupon.currency,
+        expires_at=coupon.expires_at,
+        min_order=coupon.min_order,
+    )
+
+
+def _with_pixel(html: str, url: str) -> str:
+    pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
+    at = html.lower().rfind("</body>")
+    return html + pixel if at < 0 else html[:at] + pixel + html[at:]
+
+
+# -- send and record ----------------------------------------------------------------------
+
+
+def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
+    out = prepared.outgoing
+    try:
+        if isinstance(out, OutgoingEmail):
+            return senders.send_email(out, now=now)
+        if isinstance(out, OutgoingSms):
+            return senders.send_sms(out)
+        return senders.send_webhook(out, now=now)
+    except InvalidInput as exc:  # refused before anything left: an address or URL that is wrong
+        raise DeliveryError(str(exc), permanent=True) from exc
+
+
+def _delivered(
+    uow: UnitOfWork, prepared: _Prepared, result: SendResult, now: datetime, stats: DeliveryStats
+) -> None:
+    with uow:
+        step = uow.steps.get(prepared.step_id, lock=True)
+        message = uow.messages.get(prepared.message_id)
+        assert step is not None and message is not None
+        message.status = MessageStatus.SENT
+        message.sent_at = now
+        message.provider_id = result.provider_id
+        message.segments = result.segments
+        message.error = None
+        if step.status == StepStatus.SENDING:  # not already settled by a lease sweep
+            step.finish(StepStatus.SENT, at=now, outcome="sent")
+            case = uow.cases.get(step.case_id, lock=True)
+            assert case is not None
+            uow.cases.add_event(
+                step.case_id,
+                at=now,
+                type="message_sent",
+                data={"message": message.id, "step": step.key, "channel": message.channel},
+            )
+            _advance(uow, case, step, now)
+        uow.commit()
+    stats.sent += 1
+    stats.count("sent")
+
+
+def _failed(
+    uow: UnitOfWork, prepared: _Prepared, exc: DeliveryError, now: datetime, stats: DeliveryStats
+) -> None:
+    with uow:
+        step = uow.steps.get(prepared.step_id, lock=True)
+        message = uow.messages.get(prepared.message_id)
+        assert step is not None and message is not None
+        case = uow.cases.get(step.case_id, lock=True)
+        assert case is not None
+        message.error = str(exc)[:500]
+        step.error = message.error
+        if step.status != StepStatus.SENDING:
+            uow.commit()
+            return
+        if not exc.permanent:
+            assert step.first_attempt_at is not None
+            retry = retry_at(step.first_attempt_at, message.attempts, now=now, seed=str(step.id))
+            if retry is not None:
+                message.status = MessageStatus.DEFERRED
+                step.status, step.due_at, step.lease_until = StepStatus.SCHEDULED, retry, None
+                step.outcome = f"deferred_{exc.code or 'network'}"
+                case.next_step_at = retry
+                uow.commit()
+                stats.deferred += 1
+                stats.count(step.outcome)
+                return
+            message.status = MessageStatus.FAILED
+            step.finish(StepStatus.FAILED, at=now, outcome="gave_up")
+        elif exc.suppress:
+            message.status = MessageStatus.BOUNCED
+            step.finish(StepStatus.FAILED, at=now, outcome=f"bounced_{exc.code or ''}".rstrip("_"))
+            uow.suppressions.add(
+                store_id=message.store_id,
+                channel=message.channel,
+                address_key=suppression_key(Channel(message.channel), message.recipient),
+                reason="bounced",
+                at=now,
+                message_id=message.id,
+            )
+            if message.customer_key:
+                stop_customer_flows(
+                    uow, message.store_id, message.customer_key, at=now, reason="bounced"
+                )
+        else:
+            message.status = MessageStatus.FAILED
+            step.finish(StepStatus.FAILED, at=now, outcome=f"rejected_{exc.code or ''}".rstrip("_"))
+        _advance(uow, case, step, now)
+        uow.commit()
+    stats.failed += 1
+    stats.count(step.outcome or "failed")
+
+
+def _wait(step: ScheduledStep, case: Case, until: datetime, why: str, stats: DeliveryStats) -> None:
+    step.status, step.due_at, step.lease_until, step.outcome = (
+        StepStatus.SCHEDULED,
+        until,
+        None,
+        f"waiting_{why}",
+    )
+    case.next_step_at = until
+    stats.waiting += 1
+    stats.count(f"waiting_{why}")
+
+
+def _skip(
+    uow: UnitOfWork,
+    case: Case,
+    step: ScheduledStep,
+    why: str,
+    now: datetime,
+    stats: DeliveryStats,
+    *,
+    status: StepStatus = StepStatus.SKIPPED,
+) -> None:
+    step.finish(status, at=now, outcome=why)
+    assert case.id is not None
+    uow.cases.add_event(case.id, at=now, type="step_skipped", data={"step": step.key, "why": why})
+    _advance(uow, case, step, now)
+    uow.commit()
+    if status is StepStatus.FAILED:
+        stats.failed += 1
+    else:
+        stats.skipped += 1
+    stats.count(why)
+
+
+def _advance(uow: UnitOfWork, case: Case, step: ScheduledStep, now: datetime) -> None:
+    """After a step is settled: close the case if the step says so, else the next step."""
+    version = uow.flows.get(step.flow_id)
+    store = uow.stores.get(step.store_id)
+    if version is None or store is None or case.status != CaseStatus.OPEN:
+        return
+    spec = version.flow.step(step.position)
+    if spec is not None and spec.closes_case == "lost":
+        close(uow, case, CaseStatus.LOST, at=now, reason="hold_expired")
+        return
+    if case.flow_state == FlowState.RUNNING:
+        schedule_after(uow, store, case, version, position=step.position, now=now)

@@ -1,0 +1,188 @@
+"""Tracked links and what the customer does with them (SPEC S4): opens, clicks, the restore
+link, unsubscribing. Every link carries a signed token naming its message and its purpose,
+so a token made for one purpose never works for another and nothing in it is personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from reclaim.domain.links import safe_destination, sign_token, verify_token, with_utm
+from reclaim.domain.messages import Channel
+from reclaim.domain.policy import suppression_key
+from reclaim.domain.steps import MessageRecord
+from reclaim.domain.stores import Store
+from reclaim.errors import AuthError, NotFound
+from reclaim.services.flows import stop_customer_flows
+from reclaim.services.ports import UnitOfWork
+
+OPEN, CLICK, RESTORE, UNSUBSCRIBE = "o", "c", "r", "u"
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Builds the public URLs of one message. ``base_url`` is ``RECLAIM_PUBLIC_URL``."""
+
+    base_url: str
+    key: bytes
+
+    def _token(self, kind: str, message_id: int, **extra: str) -> str:
+        return sign_token({"k": kind, "m": message_id, **extra}, key=self.key)
+
+    def open(self, message_id: int) -> str:
+        return f"{self.base_url}/t/o/{self._token(OPEN, message_id)}.gif"
+
+    def click(self, message_id: int, url: str) -> str:
+        return f"{self.base_url}/t/c/{self._token(CLICK, message_id, u=url)}"
+
+    def restore(self, message_id: int) -> str:
+        return f"{self.base_url}/t/r/{self._token(RESTORE, message_id)}"
+
+    def unsubscribe(self, message_id: int) -> str:
+        return f"{self.base_url}/u/{self._token(UNSUBSCRIBE, message_id)}"
+
+    def read(self, token: str, kind: str) -> dict[str, str | int]:
+        """The token's payload; ``AuthError`` when it is forged or made for another purpose."""
+        payload = verify_token(token, key=self.key)
+        if payload.get("k") != kind or not isinstance(payload.get("m"), int):
+            raise AuthError("link is invalid")
+        return payload
+
+
+def allowed_hosts(store: Store) -> set[str]:
+    return {store.domain.lower(), *store.settings.extra_domains}
+
+
+def _message(uow: UnitOfWork, payload: dict[str, str | int]) -> MessageRecord:
+    message = uow.messages.get(int(payload["m"]))
+    if message is None:
+        raise NotFound("this link's message no longer exists")
+    return message
+
+
+def _engage(
+    uow: UnitOfWork, message: MessageRecord, *, type: str, at: datetime, **data: object
+) -> None:
+    assert message.id is not None
+    if type == "open":
+        message.opens += 1
+        message.opened_at = message.opened_at or at
+    else:
+        message.clicks += 1
+        message.clicked_at = message.clicked_at or at
+        # A click proves the message was seen, even where images (the pixel) were blocked.
+        message.opened_at = message.opened_at or at
+    uow.messages.add_event(message.id, store_id=message.store_id, type=type, at=at, data=data)
+
+
+def record_open(*, uow: UnitOfWork, links: Links, token: str, now: datetime) -> None:
+    """The open pixel was fetched. A bad token changes nothing (the pixel is served anyway)."""
+    payload = links.read(token, OPEN)
+    with uow:
+        _engage(uow, _message(uow, payload), type="open", at=now)
+        uow.commit()
+
+
+def record_click(*, uow: UnitOfWork, links: Links, token: str, now: datetime) -> str:
+    """Where to redirect. ``NotFound`` when the destination is not on the store's domains:
+    a signed link never becomes an open redirect, even if the key leaked."""
+    payload = links.read(token, CLICK)
+    with uow:
+        message = _message(uow, payload)
+        store = uow.stores.get(message.store_id)
+        if store is None:
+            raise NotFound("this link's store no longer exists")
+        target = safe_destination(str(payload.get("u", "")), allowed_hosts=allowed_hosts(store))
+        if target is None:
+            raise NotFound("this link does not lead to the store")
+        _engage(uow, message, type="click", at=now, url=target[:500])
+        uow.commit()
+    return target
+
+
+def restore_target(*, uow: UnitOfWork, links: Links, token: str, now: datetime) -> str:
+    """The checkout (or payment page) to bring the customer back to, with UTM tags."""
+    payload = links.read(token, RESTORE)
+    with uow:
+        message = _message(uow, payload)
+        store = uow.stores.get(message.store_id)
+        case = uow.cases.get(message.case_id)
+        if store is None or case is None:
+            raise NotFound("this link's store or case no longer exists")
+        hosts = allowed_hosts(store)
+        target = None
+        if case.recovery_url:
+            target = safe_destination(case.recovery_url, allowed_hosts=hosts)
+        if target is None:  # no recovery URL, or one off the store's domains: the shop's cart
+            target = f"https://{store.domain}/cart"
+        target = with_utm(
+            target,
+            source="reclaim",
+            medium=message.channel,
+            campaign=case.kind,
+            content=_step_key(message),
+        )
+        _engage(uow, message, type="click", at=now, url="restore")
+        uow.commit()
+    return target
+
+
+def _step_key(message: MessageRecord) -> str:
+    return message.template.split("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribePage:
+    store_name: str
+    masked_address: str
+    already: bool
+
+
+def _mask(address: str) -> str:
+    name, _, domain = address.partition("@")
+    if not domain:
+        return address[:3] + "…" + address[-2:]
+    return f"{name[:1]}…@{domain}"
+
+
+def unsubscribe_page(*, uow: UnitOfWork, links: Links, token: str) -> UnsubscribePage:
+    """What the confirmation page shows. Reading it changes nothing (mail scanners fetch
+    every link in a message: a GET must never unsubscribe)."""
+    payload = links.read(token, UNSUBSCRIBE)
+    with uow:
+        message = _message(uow, payload)
+        store = uow.stores.get(message.store_id)
+        key = suppression_key(Channel(message.channel), message.recipient)
+        already = uow.suppressions.reason(message.store_id, message.channel, key) is not None
+        return UnsubscribePage(
+            store_name=store.name if store else "",
+            masked_address=_mask(message.recipient),
+            already=already,
+        )
+
+
+def unsubscribe(*, uow: UnitOfWork, links: Links, token: str, now: datetime, how: str) -> bool:
+    """Suppress the message's address and stop every running flow of that customer in the
+    store. Idempotent; True when this call unsubscribed (False: it already was)."""
+    payload = links.read(token, UNSUBSCRIBE)
+    with uow:
+        message = _message(uow, payload)
+        assert message.id is not None
+        new = uow.suppressions.add(
+            store_id=message.store_id,
+            channel=message.channel,
+            address_key=suppression_key(Channel(message.channel), message.recipient),
+            reason="unsubscribed",
+            at=now,
+            message_id=message.id,
+        )
+        uow.messages.add_event(
+            message.id, store_id=message.store_id, type="unsubscribe", at=now, data={"how": how}
+        )
+        if message.customer_key:
+            stop_customer_flows(
+                uow, message.store_id, message.customer_key, at=now, reason="unsubscribed"
+            )
+        uow.commit()
+    return new
