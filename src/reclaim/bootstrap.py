@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
 
@@ -22,6 +23,7 @@ from reclaim.adapters.db.uow import SqlUnitOfWork
 from reclaim.adapters.flows import default_flow, default_source
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.generic import split_batch
+from reclaim.adapters.templates.renderer import TemplateRenderer
 from reclaim.config import Settings
 from reclaim.domain.flows import Flow
 from reclaim.domain.messages import Channel, OutgoingEmail, OutgoingSms, OutgoingWebhook, SendResult
@@ -110,19 +112,24 @@ class ChannelSenders:
     def __init__(self, settings: Settings) -> None:
         dkim = None
         if settings.dkim_key_file and settings.dkim_domain and settings.dkim_selector:
-            dkim = DkimSigner(
-                domain=settings.dkim_domain,
-                selector=settings.dkim_selector,
-                private_key_pem=Path(settings.dkim_key_file).read_bytes(),
+            dkim = DkimSigner.from_files(
+                settings.dkim_domain, settings.dkim_selector, Path(settings.dkim_key_file)
             )
-        self._email = SmtpEmailSender(settings.smtp_url, dkim=dkim) if settings.smtp_url else None
+        # EHLO with our public name: smtplib would otherwise look this machine's name up
+        # in DNS on every connection.
+        helo = urlsplit(settings.public_url).hostname or "localhost"
+        self._email = (
+            SmtpEmailSender(settings.smtp_url, dkim=dkim, local_hostname=helo)
+            if settings.smtp_url
+            else None
+        )
         self._sms = None
-        if settings.sms_url and settings.sms_account and settings.sms_token:
+        if settings.sms_url and settings.sms_account and settings.sms_token and settings.sms_from:
             self._sms = TwilioSmsSender(
                 base_url=settings.sms_url,
                 account_sid=settings.sms_account,
                 auth_token=settings.sms_token,
-                sender=settings.sms_from or "",
+                sender=settings.sms_from,
             )
         self._webhook = WebhookSender()
 

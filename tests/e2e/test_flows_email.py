@@ -67,10 +67,12 @@ def api(c: TestClient, key: str, path: str) -> dict:  # type: ignore[type-arg]
     return r.json()  # type: ignore[no-any-return]
 
 
-def german_checkout(c: TestClient, key: str, at: datetime, **kw: object) -> None:
+def german_checkout(
+    c: TestClient, key: str, at: datetime, checkout_id: str = "c-de-1", **kw: object
+) -> None:
     event = checkout_event(
         at,
-        checkout_id="c-de-1",
+        checkout_id=checkout_id,
         email="ana@example.de",
         first_name="Anna",
         locale="de-DE",
@@ -195,9 +197,7 @@ def test_an_order_paid_between_steps_stops_the_flow_for_good(mrt: Runtime, box: 
     ]
 
 
-def test_unsubscribe_get_changes_nothing_post_stops_everything(
-    mrt: Runtime, box: Mailbox
-) -> None:
+def test_unsubscribe_get_changes_nothing_post_stops_everything(mrt: Runtime, box: Mailbox) -> None:
     store = make_store(mrt, postal_address="Boutique, 1 rue de Rivoli, Paris")
     c = client(mrt)
     german_checkout(c, store.api_key, T0)
@@ -267,7 +267,16 @@ def test_worker_cli_once_at_a_given_time(mrt: Runtime, box: Mailbox, db_url: str
 
     def worker(at: datetime) -> dict:  # type: ignore[type-arg]
         out = subprocess.run(
-            [sys.executable, "-m", "reclaim", "worker", "--once", "--now", at.isoformat(), "--json"],
+            [
+                sys.executable,
+                "-m",
+                "reclaim",
+                "worker",
+                "--once",
+                "--now",
+                at.isoformat(),
+                "--json",
+            ],
             env=env,
             capture_output=True,
             text=True,

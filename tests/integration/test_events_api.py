@@ -56,7 +56,7 @@ def test_abandoned_checkout_becomes_a_case_after_the_delay(rt: Runtime, clock) -
         f"/api/v1/cases/{case['id']}", headers={"Authorization": f"Bearer {store.api_key}"}
     )
     assert detail.status_code == 200
-    assert [e["type"] for e in detail.json()["timeline"]] == ["opened"]
+    assert [e["type"] for e in detail.json()["timeline"]] == ["opened", "flow_started"]
 
     # Running again at the same instant opens nothing more.
     assert run_once(rt, t0 + timedelta(minutes=31)).detected.opened == 0
@@ -432,7 +432,9 @@ def test_checkout_case_gives_way_to_a_later_payment_failure(rt: Runtime, clock) 
 
 
 def paid_without_order(at, email: str = "ana@example.com"):  # type: ignore[no-untyped-def]
-    return event("payment.succeeded", at, payment_id=f"px-{email}", amount="20", currency="EUR", email=email)
+    return event(
+        "payment.succeeded", at, payment_id=f"px-{email}", amount="20", currency="EUR", email=email
+    )
 
 
 def test_a_payment_for_no_known_order_counts_as_a_purchase(rt: Runtime, clock) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ Thin: read the request, call one service, translate its errors. Webhook handlers
 after the raw delivery is stored; processing happens on the worker.
 """
 
+import json
 import logging
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from reclaim.domain.money import exponent
 from reclaim.entrypoints.tracking import add_tracking_routes
 from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
 from reclaim.services import cases as case_service
+from reclaim.services import feedback as feedback_service
 from reclaim.services import ingest
 from reclaim.services.stores import authenticate
 
@@ -277,6 +279,37 @@ def create_app(rt: Runtime) -> FastAPI:
             now=rt.clock(),
         )
         return JSONResponse({"status": "stopped", "steps_cancelled": cancelled})
+
+    @app.post(
+        "/api/v1/feedback",
+        tags=["messages"],
+        summary="Report a complaint or a late bounce from your mail provider",
+    )
+    async def feedback(request: Request, store_id: Annotated[str, Depends(writer)]) -> JSONResponse:
+        try:
+            data = json.loads(await _body(request))
+        except ValueError:
+            raise InvalidInput("body must be JSON: {type, email, message_id?}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("body must be a JSON object: {type, email, message_id?}")
+        header = data.get("message_id")
+        result = await run_in_threadpool(
+            feedback_service.record_feedback,
+            uow=rt.uow(),
+            store_id=store_id,
+            kind=str(data.get("type", "")),
+            email=str(data.get("email", "")),
+            message_header_id=str(header) if header else None,
+            now=rt.clock(),
+        )
+        return JSONResponse(
+            {
+                "suppressed": result.suppressed,
+                "flows_stopped": result.flows_stopped,
+                "complaint_state": result.complaint_state,
+                "paused": result.paused,
+            }
+        )
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -294,7 +294,9 @@ def _channel(
             reason = f"no_{channel}"
         elif not senders.available(channel):
             reason = f"{channel}_not_configured"
-        elif uow.suppressions.reason(store.id, channel, suppression_key(channel, address)):
+        elif (key := _key(channel, address)) is None:
+            reason = f"bad_{channel}_address"
+        elif uow.suppressions.reason(store.id, channel, key):
             reason = "suppressed"
         else:
             opted = (
@@ -316,6 +318,13 @@ def _channel(
             return channel, address
         first_reason = first_reason or reason
     return first_reason or "no_channel"
+
+
+def _key(channel: Channel, address: str) -> str | None:
+    try:
+        return suppression_key(channel, address)
+    except InvalidInput:  # an email without @, a phone that is not E.164: unusable
+        return None
 
 
 def _address(store: Store, case: Case, channel: Channel) -> str | None:
@@ -437,12 +446,18 @@ def _compose(
 def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> ItemView:
     url = safe_destination(item.url, allowed_hosts=hosts) if item.url else None
     image = item.image_url if item.image_url and item.image_url.startswith("https://") else None
+    tracked = None
+    if url:
+        try:
+            tracked = links.click(message_id, url)
+        except InvalidInput:  # a product URL too long to sign into a link: leave it out
+            tracked = None
     return ItemView(
         name=item.name,
         quantity=item.quantity,
         unit_price=item.unit_price,
         image_url=image,
-        url=links.click(message_id, url) if url else None,
+        url=tracked,
         sku=item.sku,
     )
 

@@ -7,6 +7,7 @@ or refuse recipients with 550, so the fault tests run against real protocol fail
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import threading
@@ -40,6 +41,7 @@ class Faults:
     transient: float = 0.0  # answer 451 to RCPT or DATA
     disconnect: float = 0.0  # 421 and close the connection at MAIL FROM
     bounce: frozenset[str] = frozenset()  # recipients answered 550 5.1.1
+    delay: float = 0.0  # seconds before answering DATA: a slow relay
     seed: int = 0
     rng: random.Random = field(init=False)
 
@@ -51,7 +53,7 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook names
+    async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         f = self.box.faults
@@ -63,7 +65,7 @@ class _Handler:
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RCPT(  # noqa: N802
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         f = self.box.faults
@@ -77,10 +79,10 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         f = self.box.faults
+        if f is not None and f.delay:
+            await asyncio.sleep(f.delay)
         if f is not None and f.transient and f.rng.random() < f.transient:
             self.box.count("transient")
             return "451 4.3.0 try again later"

@@ -218,6 +218,26 @@ class SqlMessages:
             select(MessageRecord).where(messages.c.case_id == case_id).order_by(messages.c.id)
         ).all()
 
+    def by_header(self, store_id: str, header_id: str) -> MessageRecord | None:
+        return self.s.scalars(
+            select(MessageRecord).where(
+                messages.c.store_id == store_id, messages.c.header_id == header_id
+            )
+        ).first()
+
+    def last_to_address(self, store_id: str, customer_key: str) -> MessageRecord | None:
+        return self.s.scalars(
+            select(MessageRecord)
+            .where(
+                messages.c.store_id == store_id,
+                messages.c.customer_key == customer_key,
+                messages.c.channel == "email",
+                messages.c.sent_at.is_not(None),
+            )
+            .order_by(messages.c.sent_at.desc())
+            .limit(1)
+        ).first()
+
     def last_sent_to(self, store_id: str, customer_key: str) -> datetime | None:
         """When this customer was last sent anything, on any channel (the frequency cap)."""
         value: datetime | None = self.s.execute(

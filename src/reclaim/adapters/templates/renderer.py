@@ -1,0 +1,239 @@
+"""Turn a :class:`MessageContext` into a :class:`Rendered` message (SPEC S4).
+
+Templates see the context as plain values only (dicts and tuples of strings, numbers,
+``Decimal`` and aware ``datetime``), never the dataclasses, so the sandbox has nothing but data
+to look at. Per render a :class:`~.limits.RenderState` carries the customer's formatting locale,
+time zone, currency and send time to the formatting helpers and counts the work done.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2 import Template
+from jinja2.exceptions import SecurityError, TemplateError
+
+from reclaim.adapters.templates.compiled import CompiledTemplate
+from reclaim.adapters.templates.defaults import defaults
+from reclaim.adapters.templates.engines import engines
+from reclaim.adapters.templates.formatting import (
+    TEMPLATE_LOCALES,
+    format_locale,
+    locale_tag,
+    override_locales,
+    template_locale,
+    zone,
+)
+from reclaim.adapters.templates.limits import MAX_OUTPUT, RenderState, rendering
+from reclaim.domain.messages import Channel, MessageContext, Purpose, Rendered
+from reclaim.errors import InvalidInput
+
+Overrides = Callable[[str, str, str, str], CompiledTemplate | None]
+
+_RUNTIME_ERRORS = (
+    TemplateError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    RecursionError,
+)
+
+
+def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The variables a template sees: the context's fields as plain values."""
+    store = context.store
+    coupon = context.coupon
+    promise = context.promise
+    purpose = Purpose.MARKETING if context.kind == "abandoned_checkout" else Purpose.TRANSACTIONAL
+    return {
+        "kind": context.kind,
+        "step": context.step,
+        "purpose": purpose.value,
+        "locale": locale_tag(format_locale(context.locale)),
+        "lang": template_locale(context.locale),
+        "timezone": context.timezone,
+        "currency": context.currency,
+        "store": {
+            "name": store.name,
+            "domain": store.domain,
+            "postal_address": store.postal_address,
+            "support_email": store.support_email,
+            "support_phone": store.support_phone,
+            "logo_url": store.logo_url,
+        },
+        "first_name": (context.first_name or "").strip() or None,
+        "items": tuple(
+            {
+                "name": item.name,
+                "quantity": item.quantity,
+                "unit_price": item.unit_price,
+                "line_total": item.line_total,
+                "image_url": item.image_url,
+                "url": item.url,
+                "sku": item.sku,
+            }
+            for item in context.items
+        ),
+        "total": context.total,
+        "restore_url": context.restore_url,
+        "unsubscribe_url": context.unsubscribe_url,
+        "reason": context.reason,
+        "order_number": context.order_number,
+        "coupon": None
+        if coupon is None
+        else {
+            "code": coupon.code,
+            "kind": coupon.kind,
+            "value": coupon.value,
+            "currency": coupon.currency,
+            "expires_at": coupon.expires_at,
+            "min_order": coupon.min_order,
+        },
+        "promise": None
+        if promise is None
+        else {
+            "origin_country": promise.origin_country,
+            "days_min": promise.days_min,
+            "days_max": promise.days_max,
+            "saving": promise.saving,
+            "days_faster": promise.days_faster,
+        },
+        "hold_expires_at": context.hold_expires_at,
+        "now": context.now,
+        "labels": labels,
+    }
+
+
+_LINE_BREAKS = re.compile("[ \t\r\n\v\f\x1c-\x1f\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """Line breaks and space runs as single spaces (no header injection via a subject).
+
+    Non-breaking spaces stay: they keep "10 %" or "Rappel :" together in a subject.
+    """
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def sms_text(text: str) -> str:
+    """One line with every kind of space made plain: GSM-7 has no non-breaking spaces."""
+    return " ".join(text.split())
+
+
+def tidy_text(text: str) -> str:
+    """Trailing spaces off, at most one blank line in a row, no blank lines at the ends."""
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    return "\n".join(lines).strip("\n")
+
+
+class TemplateRenderer:
+    """Renders default templates, or a merchant's own where ``overrides`` returns one.
+
+    ``overrides(store_id, key, channel, locale)`` is asked for the locales of
+    :func:`~.formatting.override_locales` in turn (de-AT, then de); when it answers ``None``
+    for all, the default for the customer's language is used. Thread-safe.
+    """
+
+    def __init__(self, *, overrides: Overrides | None = None) -> None:
+        self._overrides = overrides
+
+    def keys(self) -> list[str]:
+        """Every default template key, e.g. ``abandoned_checkout/reminder``."""
+        return list(defaults().keys)
+
+    def locales(self) -> list[str]:
+        return list(TEMPLATE_LOCALES)
+
+    def template(
+        self, *, key: str, channel: Channel, locale: str, store_id: str | None = None
+    ) -> CompiledTemplate:
+        """The template :meth:`render` would use (InvalidInput for an unknown key)."""
+        if self._overrides is not None and store_id is not None:
+            for candidate in override_locales(locale):
+                found = self._overrides(store_id, key, channel, candidate)
+                if found is not None:
+                    if found.key != key or found.channel != channel:
+                        raise InvalidInput(
+                            f"override for {key} ({channel.value}) is {found.key} ({found.channel.value})",
+                            field="template",
+                        )
+                    return found
+        table = defaults().templates
+        found = table.get((key, template_locale(locale), channel)) or table.get(
+            (key, "en", channel)
+        )
+        if found is None:
+            raise InvalidInput(f"unknown template key {key!r}", field="key")
+        return found
+
+    def render(
+        self, *, key: str, channel: Channel, context: MessageContext, store_id: str | None = None
+    ) -> Rendered:
+        """Render ``key`` for ``channel``; raises :class:`InvalidInput` naming the failing part.
+
+        E-mail: subject (one line), plain text and HTML. SMS: ``text`` only, one line, subject
+        "". Webhook: the e-mail subject and the SMS text.
+        """
+        try:
+            channel = Channel(channel)
+        except ValueError:
+            raise InvalidInput(f"unknown channel {channel!r}", field="channel") from None
+        compiled = self.template(key=key, channel=channel, locale=context.locale, store_id=store_id)
+        labels = defaults().labels[template_locale(context.locale)]
+        variables = template_vars(context, labels)
+        settings = {
+            "locale": format_locale(context.locale),
+            "tz": zone(context.timezone),
+            "currency": context.currency,
+            "now": context.now,
+        }
+        if channel is Channel.EMAIL:
+            html = compiled.html
+            if html is None:
+                raise InvalidInput(f"template {key} has no HTML part", field="html")
+            return Rendered(
+                subject=one_line(_render("subject", compiled.subject, False, variables, settings)),
+                text=tidy_text(_render("text", compiled.text, False, variables, settings)),
+                html=_render("html", html, True, variables, settings).strip(),
+            )
+        text = sms_text(_render("text", compiled.text, False, variables, settings))
+        if channel is Channel.SMS:
+            return Rendered(subject="", text=text)
+        subject = one_line(_render("subject", compiled.subject, False, variables, settings))
+        return Rendered(subject=subject, text=text)
+
+
+def _render(
+    field: str, source: str, html: bool, variables: dict[str, Any], settings: dict[str, Any]
+) -> str:
+    try:
+        template: Template = engines().template(source, html=html)
+    except TemplateError as exc:
+        raise InvalidInput(
+            f"{field}: stored template does not compile: {exc}", field=field
+        ) from None
+    chunks: list[str] = []
+    size = 0
+    try:
+        with rendering(RenderState(**settings)):
+            for chunk in template.generate(variables):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise InvalidInput(f"template output is larger than {MAX_OUTPUT} characters")
+                chunks.append(chunk)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field}: {exc}", field=field) from None
+    except SecurityError as exc:
+        raise InvalidInput(
+            f"{field}: template is not allowed to do this: {exc}", field=field
+        ) from None
+    except _RUNTIME_ERRORS as exc:
+        raise InvalidInput(f"{field}: template failed: {exc}", field=field) from None
+    return "".join(chunks)

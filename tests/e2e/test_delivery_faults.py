@@ -1,0 +1,187 @@
+"""Faults: a worker killed with SIGKILL at random points, an SMTP server that answers 421/451
+at random and drops connections, and one that bounces with 550. Nothing is lost, nothing is
+sent twice except what is marked "possibly sent", and a bounce suppresses the address."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from helpers import checkout_event, client, make_store, post_events
+from reclaim.adapters.db.tables import messages, steps, suppressions
+from reclaim.bootstrap import Runtime, bootstrap, init_database
+from reclaim.config import Settings
+from reclaim.entrypoints.worker import run_once
+from reclaim.sim.mailbox import Faults, Mailbox
+
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # Monday 10:00 in Berlin: no quiet hours
+PUBLIC = "http://testserver"
+
+
+def runtime(db_url: str, smtp_url: str) -> Runtime:
+    rt = bootstrap(
+        Settings(database_url=db_url, smtp_url=smtp_url, public_url=PUBLIC), clock=lambda: T0
+    )
+    init_database(rt)
+    return rt
+
+
+def open_cases(rt: Runtime, n: int) -> None:
+    """``n`` German customers abandon a checkout at T0; their cases open at T0 + 31 min."""
+    store = make_store(rt, postal_address="Boutique, 1 rue de Rivoli, Paris")
+    c = client(rt)
+    batch = [
+        checkout_event(
+            T0,
+            checkout_id=f"c{i}",
+            email=f"buyer{i}@example.de",
+            timezone="Europe/Berlin",
+            accepts_marketing=True,
+        )
+        for i in range(n)
+    ]
+    assert post_events(c, store.api_key, batch).status_code == 202
+    stats = run_once(rt, T0 + timedelta(minutes=31))
+    assert stats.detected.opened == n
+
+
+def sent_ids(box: Mailbox) -> Counter[int]:
+    return Counter(int(m.parsed()["X-Reclaim-Message"]) for m in box.received)
+
+
+def step_statuses(rt: Runtime) -> Counter[str]:
+    with rt.engine.connect() as conn:
+        rows = conn.execute(
+            select(steps.c.status, func.count())
+            .where(steps.c.position == 0)
+            .group_by(steps.c.status)
+        )
+        return Counter({s: int(n) for s, n in rows})
+
+
+def message_status(rt: Runtime) -> dict[int, str]:
+    with rt.engine.connect() as conn:
+        return {r.id: r.status for r in conn.execute(select(messages.c.id, messages.c.status))}
+
+
+@pytest.fixture
+def box() -> Iterator[Mailbox]:
+    # A relay taking 40 ms per message: a run's 60 sends take seconds, so kills land mid-batch.
+    with Mailbox(faults=Faults(delay=0.03)) as b:
+        yield b
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_loses_nothing_and_repeats_nothing(
+    db_url: str, box: Mailbox
+) -> None:
+    n = 60
+    rt = runtime(db_url, box.url)
+    open_cases(rt, n)
+    rt.close()
+    env = {
+        **os.environ,
+        "RECLAIM_DATABASE_URL": db_url,
+        "RECLAIM_SMTP_URL": box.url,
+        "RECLAIM_PUBLIC_URL": PUBLIC,
+    }
+    rnd = random.Random(20261201)
+    at = T0 + timedelta(hours=1)
+    kills = 0
+    for run in range(30):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reclaim", "worker", "--once", "--now", at.isoformat()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if run < 8:
+            # Kill it mid-batch: right after the relay took the k-th message of this run, or
+            # (every other run) at a random instant that may fall in start-up or a commit.
+            if run % 2 == 0:
+                target = len(box.received) + rnd.randint(1, 6)
+                while proc.poll() is None and len(box.received) < target:
+                    time.sleep(0.002)
+            else:
+                time.sleep(rnd.uniform(1.2, 2.5))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+        proc.wait(timeout=120)
+        at += timedelta(minutes=6)  # past the 5-minute lease: a dead worker's steps come back
+        rt = runtime(db_url, box.url)
+        done = step_statuses(rt)
+        rt.close()
+        if run >= 8 and done.get("sent", 0) + done.get("possibly_sent", 0) == n:
+            break
+    assert kills >= 4, "the worker finished before it could be killed: the test tested nothing"
+    rt = runtime(db_url, box.url)
+    statuses = step_statuses(rt)
+    status_of = message_status(rt)
+    rt.close()
+    assert statuses["possibly_sent"] >= 1  # some kills did land between send and record
+    assert statuses["sent"] + statuses["possibly_sent"] == n, statuses  # 0 steps lost
+    received = sent_ids(box)
+    twice = {m: k for m, k in received.items() if k > 1}
+    assert twice == {}  # no step sent twice…
+    for mid, status in status_of.items():
+        if status == "sent":
+            assert received[mid] == 1  # …and every step marked sent really arrived, once
+        else:
+            assert status == "possibly_sent" and received[mid] <= 1
+
+
+def test_smtp_answering_421_451_and_dropping_connections_delivers_each_once(
+    db_url: str,
+) -> None:
+    n = 30
+    with Mailbox(faults=Faults(transient=0.15, disconnect=0.08, seed=7)) as flaky:
+        rt = runtime(db_url, flaky.url)
+        open_cases(rt, n)
+        at = T0 + timedelta(hours=1)
+        while at < T0 + timedelta(hours=20) and step_statuses(rt).get("sent", 0) < n:
+            run_once(rt, at)
+            at += timedelta(minutes=20)  # retries come at least 30 minutes apart
+        statuses = step_statuses(rt)
+        status_of = message_status(rt)
+        counts = flaky.counts
+        received = sent_ids(flaky)
+        rt.close()
+    assert counts["transient"] > 5 and counts["disconnect"] > 2  # the faults did happen
+    assert statuses == {"sent": n}
+    sent = {m for m, status in status_of.items() if status == "sent"}
+    assert set(received) == sent and set(received.values()) == {1}
+
+
+def test_550_bounces_suppress_the_address_and_stop_its_flow(db_url: str) -> None:
+    with Mailbox(faults=Faults(bounce=frozenset({"buyer1@example.de"}))) as box:
+        rt = runtime(db_url, box.url)
+        open_cases(rt, 3)
+        stats = run_once(rt, T0 + timedelta(hours=1))
+        assert (stats.steps.sent, stats.steps.failed) == (2, 1)
+        assert stats.steps.outcomes["bounced_550"] == 1
+        with rt.engine.connect() as conn:
+            [reason] = conn.execute(select(suppressions.c.reason)).scalars()
+            bounced = conn.execute(
+                select(messages.c.status).where(messages.c.recipient == "buyer1@example.de")
+            ).scalar_one()
+        assert (reason, bounced) == ("bounced", "bounced")
+        # The other two get their second step; the bounced address never gets anything again.
+        run_once(rt, T0 + timedelta(hours=24))
+        assert sorted(r for m in box.received for r in m.recipients) == [
+            "buyer0@example.de",
+            "buyer0@example.de",
+            "buyer2@example.de",
+            "buyer2@example.de",
+        ]
+        rt.close()
