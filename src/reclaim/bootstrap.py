@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,12 +20,13 @@ from reclaim.adapters.channels.sms import TwilioSmsSender, normalize_e164
 from reclaim.adapters.channels.webhook import WebhookSender
 from reclaim.adapters.db import migrate
 from reclaim.adapters.db.engine import make_engine, make_session_factory
+from reclaim.adapters.db.flow_repositories import read_template
 from reclaim.adapters.db.tables import meta, start_mappers
 from reclaim.adapters.db.uow import SqlUnitOfWork
 from reclaim.adapters.flows import default_flow, default_source
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.generic import split_batch
-from reclaim.adapters.templates.renderer import TemplateRenderer
+from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer
 from reclaim.config import Settings
 from reclaim.domain.flows import Flow
 from reclaim.domain.messages import Channel, OutgoingEmail, OutgoingSms, OutgoingWebhook, SendResult
@@ -78,7 +81,7 @@ def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_cloc
         connectors={s: connector_for(s) for s in SOURCES},
         split_batch=split_batch,
         clock=clock,
-        renderer=TemplateRenderer(overrides=None),
+        renderer=TemplateRenderer(overrides=StoreTemplates(engine)),
         senders=lambda: ChannelSenders(settings),
     )
 
@@ -103,6 +106,40 @@ def secret_key(rt: Runtime) -> str:
             "RECLAIM_SECRET_KEY is not set and the database has none: run `reclaim init`"
         )
     return str(value)
+
+
+class StoreTemplates:
+    """Merchants' own templates for the renderer, read from the database and kept for
+    ``ttl`` seconds (a saved template reaches every worker within that time).
+
+    The cache's clock is ``time.monotonic``: it only ages cached rows, it never decides
+    anything about customers or messages.
+    """
+
+    def __init__(self, engine: Engine, *, ttl: float = 10.0) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str, str, str], tuple[float, CompiledTemplate | None]] = {}
+
+    def __call__(
+        self, store_id: str, key: str, channel: str, locale: str
+    ) -> CompiledTemplate | None:
+        at = time.monotonic()
+        slot = (store_id, key, str(channel), locale)
+        with self._lock:
+            hit = self._cache.get(slot)
+        if hit is not None and at - hit[0] < self._ttl:
+            return hit[1]
+        data = read_template(self._engine, store_id, key, str(channel), locale)
+        found = None if data is None else CompiledTemplate.from_json(data)
+        with self._lock:
+            self._cache[slot] = (at, found)
+        return found
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
 
 class ChannelSenders:

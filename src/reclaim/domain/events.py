@@ -115,6 +115,7 @@ class OrderObserved:
     is_test: bool = False
     order_number: str | None = None
     payment_url: str | None = None  # where the customer can pay this order
+    discount_codes: tuple[str, ...] = ()  # coupons the customer used (ours among them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ Merging is what makes ingestion order-free:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -216,6 +216,7 @@ class Order:
     payment_url: str | None = None
     watch: str = WatchState.WATCHING
     pending_due_at: datetime | None = None
+    discount_codes: list[str] = field(default_factory=list)
     id: int | None = None
 
     @classmethod
@@ -318,6 +319,8 @@ class Order:
         self.cancelled_at = earliest(self.cancelled_at, obs.cancelled_at)
         self.checkout_external_id = self.checkout_external_id or obs.checkout_external_id
         self.is_test = self.is_test or obs.is_test
+        if not set(obs.discount_codes) <= set(self.discount_codes):  # a code used stays used
+            self.discount_codes = sorted({*self.discount_codes, *obs.discount_codes})
 
     def _schedule(self, delay: timedelta) -> None:
         if self.is_paid or self.is_cancelled:
@@ -338,6 +341,7 @@ class Order:
             self.checkout_external_id,
             self.is_test,
             self.created_at,
+            tuple(self.discount_codes),
         )
 
 

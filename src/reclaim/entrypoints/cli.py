@@ -530,3 +530,7 @@ def demo(directory: str, customers: int, seed: int, days: int, as_json: bool) ->
         as_json=as_json,
         console=console,
     )
+
+
+# Command groups kept in their own modules; imported last so they can use the group above.
+from reclaim.entrypoints import cli_templates  # noqa: E402, F401

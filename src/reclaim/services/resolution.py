@@ -12,8 +12,10 @@ from decimal import Decimal
 from reclaim.domain.attribution import attribute
 from reclaim.domain.cases import Attribution, Case, CaseKind, CaseStatus, items_overlap
 from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt
+from reclaim.domain.incentives import normalise_code, redemption_check
 from reclaim.domain.reasons import classify_failure
 from reclaim.domain.stores import Store
+from reclaim.errors import InvalidInput
 from reclaim.services.flows import stop_flow
 from reclaim.services.ports import UnitOfWork
 
@@ -91,6 +93,7 @@ def after_order(*, uow: UnitOfWork, store: Store, order: Order, now: datetime) -
         _complete_checkout(uow, store, order)
     if order.is_paid:
         _recover_by_order(uow, store, order)
+        _redeem_coupons(uow, store, order)
     elif order.is_cancelled:
         at = order.cancelled_at or order.updated_at
         for case in uow.cases.open_for_order(store.id, order.external_id):
@@ -155,6 +158,37 @@ def _recover_by_order(uow: UnitOfWork, store: Store, order: Order) -> None:
                 value=order.total,
                 how="customer_purchase",
             )
+
+
+def _redeem_coupons(uow: UnitOfWork, store: Store, order: Order) -> None:
+    """Track the redemption of coupons Reclaim issued (SPEC S6), once each."""
+    assert order.paid_at is not None
+    for raw in order.discount_codes:
+        try:
+            key = normalise_code(raw)
+        except InvalidInput:
+            continue  # not one of ours: our codes never contain look-alike characters
+        code = "-".join(key[i : i + 4] for i in range(0, len(key), 4))
+        coupon = uow.coupons.by_code(store.id, code)
+        if coupon is None or coupon.redeemed_at is not None:
+            continue
+        problem = redemption_check(
+            coupon_kind=coupon.kind,
+            value=coupon.value,
+            min_order=coupon.min_order,
+            expires_at=coupon.expires_at,
+            redeemed_at=None,
+            order_total=order.total,
+            at=order.paid_at,
+        )
+        coupon.redeemed_at = order.paid_at
+        coupon.redeemed_order_external_id = order.external_id
+        uow.cases.add_event(
+            coupon.case_id,
+            at=order.paid_at,
+            type="coupon_redeemed",
+            data={"code": coupon.code, "order": order.external_id, "problem": problem},
+        )
 
 
 def after_payment(*, uow: UnitOfWork, store: Store, attempt: PaymentAttempt, now: datetime) -> None:

@@ -37,7 +37,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A connection marked read-only reads a WAL snapshot beside the writer instead
+            # of queueing behind it (a lookup made while this thread holds the write lock).
+            readonly = conn.get_execution_options().get("reclaim_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):

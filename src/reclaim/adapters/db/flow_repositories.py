@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -431,6 +431,24 @@ class SqlTemplates:
             )
         )
         return bool(res.rowcount)
+
+
+def read_template(
+    engine: Engine, store_id: str, key: str, channel: str, locale: str
+) -> dict[str, Any] | None:
+    """A store's own template, read on a read-only connection of its own: safe to call
+    while the calling thread holds a write transaction (SQLite would otherwise wait on
+    itself)."""
+    with engine.connect().execution_options(reclaim_readonly=True) as conn:
+        value: dict[str, Any] | None = conn.execute(
+            select(templates.c.compiled).where(
+                templates.c.store_id == store_id,
+                templates.c.key == key,
+                templates.c.channel == channel,
+                templates.c.locale == locale,
+            )
+        ).scalar()
+        return value
 
 
 class SqlAlerts:

@@ -171,6 +171,7 @@ orders = Table(
     Column("payment_url", Text),
     Column("watch", String(16), nullable=False),
     Column("pending_due_at", UTCDateTime),
+    Column("discount_codes", JSON, nullable=False, server_default=text("'[]'")),
     UniqueConstraint("store_id", "external_id"),
     Index("ix_orders_due", "pending_due_at"),
     Index("ix_orders_customer", "store_id", "customer_key", "paid_at"),

@@ -121,6 +121,22 @@ def array(value: Any, path: str, *, max_len: int = 1000) -> list[Any]:
     return value
 
 
+def codes(value: Any, path: str, *, key: str | None = None) -> tuple[str, ...]:
+    """Discount codes: a list of strings, or of objects whose ``key`` holds the code
+    (Shopify ``discount_codes[].code``, WooCommerce ``coupon_lines[].code``)."""
+    out: list[str] = []
+    for i, entry in enumerate(array(value, path, max_len=50)):
+        where = join(path, i)
+        raw = entry
+        if key is not None:
+            raw = obj(entry, where).get(key)
+            where = join(where, key)
+        code = text(raw, where, max_len=64)
+        if code is not None:
+            out.append(code)
+    return tuple(dict.fromkeys(out))
+
+
 def require(obj_: Mapping[str, Any], dotted: str, *, base: str = "") -> Any:
     """The value at ``dotted`` (``"customer.email"``) below ``obj_``; missing or null raises."""
     current: Any = obj_

@@ -154,6 +154,7 @@ def _order(kind: str, d: dict[str, Any], at: datetime) -> Fact:
         is_test=bool(c.flag(d.get("test"), "data.test")),
         order_number=c.ident(d.get("order_number"), "data.order_number"),
         payment_url=c.url(d.get("payment_url"), "data.payment_url", strict=True),
+        discount_codes=c.codes(d.get("coupon_codes"), "data.coupon_codes"),
     )
 
 

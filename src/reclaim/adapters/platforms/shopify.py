@@ -193,6 +193,7 @@ def parse_order(p: dict[str, Any], *, topic: str) -> OrderObserved:
         is_test=bool(c.flag(p.get("test"), "test")),
         order_number=number,
         payment_url=c.url(p.get("order_status_url"), "order_status_url"),
+        discount_codes=c.codes(p.get("discount_codes"), "discount_codes", key="code"),
     )
 
 

@@ -173,6 +173,7 @@ def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
         user_agent=user_agent,
         order_number=c.ident(p.get("number"), "number"),
         payment_url=payment_url,
+        discount_codes=c.codes(p.get("coupon_lines"), "coupon_lines", key="code"),
     )
     if status is not FinancialStatus.FAILED:
         return (order,)

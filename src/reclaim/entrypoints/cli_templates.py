@@ -1,0 +1,222 @@
+"""``reclaim templates``: a store's own message templates (SPEC S4).
+
+A template is checked and its CSS inlined when it is saved (never per send); a preview
+renders it for a sample customer in any locale; a test send delivers it over the configured
+SMTP server.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from reclaim.adapters.templates import TemplateRenderer, compile_template
+from reclaim.adapters.templates.compiled import normalise_locale
+from reclaim.domain.messages import (
+    Channel,
+    CouponView,
+    ItemView,
+    MessageContext,
+    OutgoingEmail,
+    StoreView,
+)
+from reclaim.entrypoints.cli import console, handled, main, runtime
+from reclaim.errors import InvalidInput, NotFound
+from reclaim.services.stores import list_stores
+from reclaim.services.templates import delete_template, save_template
+
+CHANNELS = click.Choice([c.value for c in Channel])
+
+
+@main.group()
+def templates() -> None:
+    """Message templates: defaults in en, de, fr, es, zh-CN and ja, or a store's own."""
+
+
+@templates.command("list")
+def templates_list() -> None:
+    """The default template keys and locales."""
+    renderer = TemplateRenderer()
+    for key in renderer.keys():  # noqa: SIM118 - a method, not a dict
+        console.print(key)
+    console.print(f"locales: {', '.join(renderer.locales())}")
+
+
+@templates.command("set")
+@click.option("--store", "store_id", required=True)
+@click.option("--key", required=True, help="e.g. abandoned_checkout/reminder")
+@click.option("--locale", required=True, help="e.g. de, de-AT, zh-CN")
+@click.option("--channel", type=CHANNELS, default="email", show_default=True)
+@click.option("--subject", default="", help="Email subject (a template too)")
+@click.option("--html", "html_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False), required=True)
+@handled
+def templates_set(
+    store_id: str,
+    key: str,
+    locale: str,
+    channel: str,
+    subject: str,
+    html_file: str | None,
+    text_file: str,
+) -> None:
+    """Check a store's own template, inline its CSS and save it."""
+    html = Path(html_file).read_text(encoding="utf-8") if html_file else None
+    compiled = compile_template(
+        key=key,
+        locale=locale,
+        channel=Channel(channel),
+        subject=subject,
+        html=html,
+        text=Path(text_file).read_text(encoding="utf-8"),
+    )
+    rt = runtime()
+    save_template(
+        uow=rt.uow(),
+        store_id=store_id,
+        key=compiled.key,
+        channel=compiled.channel.value,
+        locale=compiled.locale,
+        compiled=json.loads(compiled.to_json()),
+        now=rt.clock(),
+    )
+    console.print(f"saved {compiled.key} ({compiled.channel.value}, {compiled.locale})")
+
+
+@templates.command("reset")
+@click.option("--store", "store_id", required=True)
+@click.option("--key", required=True)
+@click.option("--locale", required=True)
+@click.option("--channel", type=CHANNELS, default="email", show_default=True)
+@handled
+def templates_reset(store_id: str, key: str, locale: str, channel: str) -> None:
+    """Go back to the default template."""
+    rt = runtime()
+    if not delete_template(
+        uow=rt.uow(), store_id=store_id, key=key, channel=channel, locale=normalise_locale(locale)
+    ):
+        raise NotFound(f"store {store_id} has no template of its own for {key} in {locale}")
+    console.print(f"{key} ({channel}, {locale}) is the default again")
+
+
+def sample_context(
+    *, key: str, locale: str, store: StoreView, public_url: str, now: datetime
+) -> MessageContext:
+    """A plausible customer for previews and test sends (no real customer's data)."""
+    kind, step = key.split("/", 1)
+    return MessageContext(
+        kind=kind,
+        step=step.split(".", 1)[0],
+        locale=locale,
+        timezone="Europe/Berlin",
+        currency="EUR",
+        store=store,
+        first_name="Alex",
+        items=(
+            ItemView(
+                name="Sample item",
+                quantity=2,
+                unit_price=Decimal("24.50"),
+                image_url=f"https://{store.domain}/favicon.ico",
+            ),
+        ),
+        total=Decimal("49.00"),
+        restore_url=f"{public_url}/t/r/preview",
+        unsubscribe_url=f"{public_url}/u/preview",
+        reason="insufficient_funds" if kind == "failed_payment" else None,
+        order_number="1001" if kind != "abandoned_checkout" else None,
+        coupon=CouponView(
+            code="ABCD-EFGH-JK",
+            kind="percent",
+            value=Decimal(10),
+            currency="EUR",
+            expires_at=now + timedelta(hours=48),
+        ),
+        hold_expires_at=now + timedelta(days=5) if kind == "pending_order" else None,
+        now=now,
+    )
+
+
+def _store_view(store_id: str) -> StoreView:
+    rt = runtime()
+    for s in list_stores(uow=rt.uow()):
+        if s.id == store_id:
+            st = s.settings
+            return StoreView(
+                name=s.name,
+                domain=s.domain,
+                postal_address=st.postal_address or "(postal address)",
+                support_email=st.support_email,
+                support_phone=st.support_phone,
+                logo_url=st.logo_url,
+            )
+    raise NotFound(f"no store {store_id[:40]!r}")
+
+
+@templates.command("preview")
+@click.option("--store", "store_id", required=True)
+@click.option("--key", required=True)
+@click.option("--locale", default="en", show_default=True)
+@click.option("--channel", type=CHANNELS, default="email", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the HTML part here")
+@handled
+def templates_preview(store_id: str, key: str, locale: str, channel: str, out: str | None) -> None:
+    """Render a template (the store's own, else the default) for a sample customer."""
+    rt = runtime()
+    context = sample_context(
+        key=key,
+        locale=locale,
+        store=_store_view(store_id),
+        public_url=rt.settings.public_url,
+        now=rt.clock(),
+    )
+    rendered = rt.renderer.render(
+        key=key, channel=Channel(channel), context=context, store_id=store_id
+    )
+    if rendered.subject:
+        console.print(f"[bold]Subject:[/bold] {rendered.subject}", highlight=False)
+    console.print(rendered.text, highlight=False, markup=False)
+    if out and rendered.html:
+        Path(out).write_text(rendered.html, encoding="utf-8")
+        console.print(f"HTML written to {out}")
+
+
+@templates.command("send-test")
+@click.option("--store", "store_id", required=True)
+@click.option("--key", required=True)
+@click.option("--locale", default="en", show_default=True)
+@click.option("--to", "to", required=True, help="Your own address")
+@handled
+def templates_send_test(store_id: str, key: str, locale: str, to: str) -> None:
+    """Send a sample of a template by email (needs RECLAIM_SMTP_URL)."""
+    rt = runtime()
+    store = _store_view(store_id)
+    context = sample_context(
+        key=key, locale=locale, store=store, public_url=rt.settings.public_url, now=rt.clock()
+    )
+    rendered = rt.renderer.render(
+        key=key, channel=Channel.EMAIL, context=context, store_id=store_id
+    )
+    senders = rt.senders()
+    if not senders.available(Channel.EMAIL):
+        raise InvalidInput("no SMTP server configured", field="RECLAIM_SMTP_URL")
+    try:
+        senders.send_email(
+            OutgoingEmail(
+                to=to,
+                from_address=f"{store.name} <shop@{store.domain}>",
+                subject=f"[test] {rendered.subject}",
+                text=rendered.text,
+                html=rendered.html or "",
+                message_id=f"<test.{rt.clock().timestamp():.0f}@{store.domain}>",
+                list_unsubscribe_url=context.unsubscribe_url,
+            ),
+            now=rt.clock(),
+        )
+    finally:
+        senders.close()
+    console.print(f"sent a test of {key} ({locale}) to {to}")
