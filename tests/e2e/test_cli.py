@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from helpers import checkout_event
+from reclaim.adapters.db import migrate
 
 RECLAIM = [sys.executable, "-m", "reclaim"]
 DEAD_REASON = "occurred_at is required"
@@ -48,7 +49,7 @@ def add_store(env: dict[str, str]) -> dict[str, str]:
 
 
 def test_init_store_add_and_list(env: dict[str, str]) -> None:
-    assert "revision 0001" in run(["init"], env).stdout
+    assert f"revision {migrate.head_revision()}" in run(["init"], env).stdout
     created = add_store(env)
     assert created["id"].startswith("st_") and created["api_key"].startswith("rk_")
     listed = json.loads(run(["store", "list", "--json"], env).stdout)
