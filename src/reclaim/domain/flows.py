@@ -134,15 +134,24 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds}s"
 
 
-def step_due(step: Step, case: Case, *, hold_period: timedelta, not_before: datetime) -> datetime:
+def step_due(
+    step: Step,
+    case: Case,
+    *,
+    hold_period: timedelta,
+    not_before: datetime,
+    hold_end: datetime | None = None,
+) -> datetime:
     """When ``step`` is due for ``case``: its anchor plus its delay, never before ``not_before``.
 
     ``not_before`` is the moment the previous step finished (or the case opened): a flow's
-    steps go out in order even when a customer's case opened late.
+    steps go out in order even when a customer's case opened late. ``hold_end`` is the
+    order's actual hold end where it has one (an operator may have extended it); else the
+    store's hold period after the order.
     """
     anchor = case.occurred_at
     if step.anchor is Anchor.HOLD_END:
-        anchor = case.occurred_at + hold_period
+        anchor = hold_end or case.occurred_at + hold_period
     return max(anchor + step.after, not_before)
 
 

@@ -9,21 +9,26 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text
 
 from reclaim import __version__
 from reclaim.bootstrap import Runtime
 from reclaim.domain.cases import Case
+from reclaim.domain.holds import Hold
 from reclaim.domain.money import exponent
 from reclaim.entrypoints.tracking import add_tracking_routes
 from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
 from reclaim.services import cases as case_service
 from reclaim.services import feedback as feedback_service
+from reclaim.services import holds as holds_service
 from reclaim.services import ingest
+from reclaim.services.ports import WarehouseRow
 from reclaim.services.stores import authenticate
 
 log = logging.getLogger(__name__)
@@ -88,6 +93,64 @@ def case_json(case: Case) -> dict[str, Any]:
             for i in case.items
         ],
     }
+
+
+def hold_json(hold: Hold) -> dict[str, Any]:
+    return {
+        "order_id": hold.order_external_id,
+        "status": hold.status,
+        "created_at": iso(hold.created_at),
+        "expires_at": iso(hold.expires_at),
+        "lines": hold.lines,
+        "short": hold.short,
+    }
+
+
+class WarehouseIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32)
+    country: str = Field(pattern=r"^[A-Za-z]{2}$")
+    region: str | None = Field(default=None, max_length=64)
+    timezone: str
+    cutoff: str = Field(default="15:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    working_days: str = Field(default="12345", pattern=r"^[1-7]{1,7}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA zone such as Europe/Paris") from None
+        return v
+
+
+class WarehousesIn(BaseModel):
+    warehouses: list[WarehouseIn] = Field(min_length=1, max_length=1000)
+
+
+class LevelIn(BaseModel):
+    warehouse: str = Field(min_length=1, max_length=32)
+    sku: str = Field(min_length=1, max_length=255)
+    on_hand: int | None = Field(default=None, ge=0)
+    delta: int | None = None
+
+
+class StockIn(BaseModel):
+    levels: list[LevelIn] = Field(min_length=1, max_length=10_000)
+
+
+class HoldItemIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=255)
+    quantity: int = Field(ge=1, le=100_000)
+
+
+class HoldIn(BaseModel):
+    order_id: str = Field(min_length=1, max_length=255)
+    items: list[HoldItemIn] = Field(min_length=1, max_length=500)
+
+
+class ExtendIn(BaseModel):
+    until: datetime
 
 
 async def _body(request: Request) -> bytes:
@@ -310,6 +373,102 @@ def create_app(rt: Runtime) -> FastAPI:
                 "paused": result.paused,
             }
         )
+
+    @app.post("/api/v1/warehouses", tags=["stock"], summary="Create or update warehouses")
+    async def put_warehouses(
+        body: WarehousesIn, store_id: Annotated[str, Depends(writer)]
+    ) -> dict[str, int]:
+        rows = [
+            WarehouseRow(
+                store_id=store_id,
+                code=w.code,
+                country=w.country.upper(),
+                region=w.region,
+                timezone=w.timezone,
+                cutoff=w.cutoff,
+                working_days=w.working_days,
+            )
+            for w in body.warehouses
+        ]
+        n = await run_in_threadpool(
+            holds_service.import_warehouses,
+            uow=rt.uow(),
+            store_id=store_id,
+            rows=rows,
+            now=rt.clock(),
+        )
+        return {"warehouses": n}
+
+    @app.post("/api/v1/stock", tags=["stock"], summary="Set stock levels or move them")
+    async def put_stock(body: StockIn, store_id: Annotated[str, Depends(writer)]) -> dict[str, int]:
+        changes = [
+            holds_service.StockChange(x.warehouse, x.sku, on_hand=x.on_hand, delta=x.delta)
+            for x in body.levels
+        ]
+        n = await run_in_threadpool(
+            holds_service.update_stock,
+            uow=rt.uow(),
+            store_id=store_id,
+            changes=changes,
+            now=rt.clock(),
+        )
+        return {"updated": n}
+
+    @app.get("/api/v1/stock", tags=["stock"], summary="Stock of a SKU per warehouse")
+    async def get_stock(
+        store_id: Annotated[str, Depends(reader)],
+        sku: Annotated[str | None, Query(max_length=255)] = None,
+    ) -> dict[str, Any]:
+        levels = await run_in_threadpool(
+            holds_service.stock_of, uow=rt.uow(), store_id=store_id, sku=sku
+        )
+        return {
+            "sku": sku,
+            "available": sum(lv.available for lv in levels),
+            "levels": [
+                {
+                    "warehouse": lv.warehouse,
+                    "sku": lv.sku,
+                    "on_hand": lv.on_hand,
+                    "reserved": lv.reserved,
+                    "available": lv.available,
+                }
+                for lv in levels
+            ],
+        }
+
+    @app.post("/api/v1/holds", tags=["stock"], summary="Reserve a pending order's items")
+    async def place_hold(body: HoldIn, store_id: Annotated[str, Depends(writer)]) -> JSONResponse:
+        try:
+            hold = await run_in_threadpool(
+                holds_service.place_hold,
+                uow=rt.uow(),
+                store_id=store_id,
+                order_external_id=body.order_id,
+                items=[(i.sku, i.quantity) for i in body.items],
+                now=rt.clock(),
+            )
+        except holds_service.OutOfStock as exc:
+            return JSONResponse({"detail": str(exc), "skus": exc.skus}, status_code=409)
+        return JSONResponse(hold_json(hold), status_code=201)
+
+    @app.post("/api/v1/orders/{order_id}/hold", tags=["stock"], summary="Extend an order's hold")
+    async def extend_hold(
+        order_id: Annotated[str, Path(max_length=255)],
+        body: ExtendIn,
+        store_id: Annotated[str, Depends(operator)],
+    ) -> dict[str, Any]:
+        if body.until.tzinfo is None:
+            raise InvalidInput("until needs a time zone, e.g. 2026-05-08T10:00:00Z", field="until")
+        hold = await run_in_threadpool(
+            holds_service.extend_hold,
+            uow=rt.uow(),
+            store_id=store_id,
+            order_external_id=order_id,
+            until=body.until,
+            now=rt.clock(),
+        )
+        return hold_json(hold)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -414,6 +414,7 @@ def worker(once: bool, now_text: str | None, as_json: bool) -> None:
             "steps_failed": stats.steps.failed,
             "steps_cancelled": stats.steps.cancelled,
             "steps_possibly_sent": stats.steps.possibly_sent,
+            "holds_expired": stats.holds.expired,
         }
         if as_json:
             click.echo(json.dumps(summary))

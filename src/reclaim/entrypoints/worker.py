@@ -13,6 +13,7 @@ from datetime import datetime
 
 from reclaim.bootstrap import Runtime
 from reclaim.services import delivery, detection, ingest
+from reclaim.services import holds as stock_holds
 from reclaim.services.ports import Senders
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,17 @@ class WorkerStats:
     inbox: ingest.ProcessStats = field(default_factory=ingest.ProcessStats)
     detected: detection.DetectStats = field(default_factory=detection.DetectStats)
     steps: delivery.DeliveryStats = field(default_factory=delivery.DeliveryStats)
+    holds: stock_holds.SweepStats = field(default_factory=stock_holds.SweepStats)
     released: int = 0
 
     @property
     def busy(self) -> bool:
         return bool(
-            self.inbox.total or self.detected.opened or self.detected.expired or self.steps.total
+            self.inbox.total
+            or self.detected.opened
+            or self.detected.expired
+            or self.steps.total
+            or self.holds.expired
         )
 
 
@@ -50,6 +56,7 @@ def run_once(
         if done.total < batch:
             break
     stats.detected = detection.detect_due(uow=rt.uow(), now=now, flows=rt.flow_defaults)
+    stats.holds = stock_holds.sweep_holds(uow=rt.uow(), now=now)
     own = senders is None
     channel_set = rt.senders() if senders is None else senders
     try:

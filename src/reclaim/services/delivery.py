@@ -105,7 +105,8 @@ def run_due_steps(
     batch: int = 100,
     lease: timedelta = LEASE,
 ) -> DeliveryStats:
-    """Do every step due at ``now``, batch after batch, until none is left."""
+    """Do every step due at ``now``, batch after batch, until none is left (including steps
+    that became due because the one before was skipped at this same instant)."""
     stats = DeliveryStats()
     release_expired(uow=uow, now=now, stats=stats)
     while True:
@@ -122,7 +123,7 @@ def run_due_steps(
                 _failed(uow, prepared, exc, now, stats)
             else:
                 _delivered(uow, prepared, result, now, stats)
-        if len(ids) < batch:
+        if not ids:  # a skipped step may make the next one due now: loop until none is
             return stats
 
 

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from reclaim.domain.cases import Case, CaseStatus, FlowState
-from reclaim.domain.flows import Flow, flow_to_data, in_holdout, step_due
+from reclaim.domain.flows import Anchor, Flow, flow_to_data, in_holdout, step_due
+from reclaim.domain.holds import HoldStatus
 from reclaim.domain.steps import ScheduledStep
 from reclaim.domain.stores import Store
 from reclaim.errors import NotFound
@@ -78,7 +79,14 @@ def schedule_after(
         case.flow_state = FlowState.FINISHED
         case.next_step_at = None
         return None
-    due = step_due(step, case, hold_period=store.settings.hold_period, not_before=now)
+    hold_end = None
+    if step.anchor is Anchor.HOLD_END and case.order_external_id:
+        hold = uow.stock.hold(store.id, case.order_external_id)
+        if hold is not None and hold.status == HoldStatus.ACTIVE:
+            hold_end = hold.expires_at
+    due = step_due(
+        step, case, hold_period=store.settings.hold_period, not_before=now, hold_end=hold_end
+    )
     row = ScheduledStep(
         store_id=store.id,
         case_id=case.id,

@@ -27,7 +27,7 @@ from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.shipments import Shipment
 from reclaim.domain.stores import Store
 from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound
-from reclaim.services import resolution
+from reclaim.services import holds, resolution
 from reclaim.services.ports import PlatformConnector, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -291,6 +291,23 @@ def apply_delivery(*, uow: UnitOfWork, store: Store, parsed: ParsedDelivery, now
         apply_fact(uow=uow, store=store, fact=fact, now=now)
 
 
+def _track_stock(uow: UnitOfWork, store: Store, order: Order, now: datetime) -> None:
+    """Hold a pending order's stock; allocate it when paid, release it when cancelled."""
+    if order.is_paid:
+        holds.settle(uow, store, order.external_id, paid=True, at=order.paid_at or now)
+    elif order.is_cancelled:
+        holds.settle(uow, store, order.external_id, paid=False, at=order.cancelled_at or now)
+    elif not order.is_test and order.created_at >= store.activated_at:
+        holds.reserve(
+            uow,
+            store,
+            order_external_id=order.external_id,
+            items=[(i.sku, i.quantity) for i in order.items],
+            created_at=order.created_at,
+            now=now,
+        )
+
+
 def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> None:
     settings = store.settings
     if isinstance(fact, CheckoutObserved):
@@ -311,6 +328,7 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
             return
         uow.facts.flush()
         resolution.after_order(uow=uow, store=store, order=order, now=now)
+        _track_stock(uow, store, order, now)
     elif isinstance(fact, OrderDeleted):
         order = uow.facts.order(store.id, fact.external_id, lock=True)
         if order is None:
@@ -321,6 +339,7 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
             return
         uow.facts.flush()
         resolution.after_order(uow=uow, store=store, order=order, now=now)
+        _track_stock(uow, store, order, now)
     elif isinstance(fact, PaymentObserved):
         attempt = uow.facts.payment(store.id, fact.external_id, lock=True)
         if attempt is None:

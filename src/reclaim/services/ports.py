@@ -12,6 +12,7 @@ from reclaim.domain.cases import Case
 from reclaim.domain.events import ParsedDelivery
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.flows import Flow
+from reclaim.domain.holds import Hold, HoldLine
 from reclaim.domain.messages import (
     Channel,
     MessageContext,
@@ -255,6 +256,46 @@ class AlertRepository(Protocol):
     def recent(self, store_id: str, limit: int = 50) -> Sequence[tuple[datetime, str, Any]]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class WarehouseRow:
+    store_id: str
+    code: str
+    country: str
+    region: str | None
+    timezone: str
+    cutoff: str  # "HH:MM" local
+    working_days: str  # ISO weekdays, e.g. "12345"
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    warehouse: str
+    sku: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+class StockRepository(Protocol):
+    def put_warehouse(self, row: WarehouseRow, *, now: datetime) -> None: ...
+    def warehouses(self, store_id: str) -> Sequence[WarehouseRow]: ...
+    def set_level(
+        self, store_id: str, warehouse: str, sku: str, on_hand: int, *, now: datetime
+    ) -> None: ...
+    def add_delta(
+        self, store_id: str, warehouse: str, sku: str, delta: int, *, now: datetime
+    ) -> bool: ...
+    def levels(self, store_id: str, skus: Sequence[str] | None = None) -> Sequence[StockLevel]: ...
+    def reserve(self, store_id: str, line: HoldLine, *, now: datetime) -> bool: ...
+    def unreserve(self, store_id: str, line: HoldLine, *, consume: bool, now: datetime) -> None: ...
+    def hold(self, store_id: str, order_external_id: str, *, lock: bool = False) -> Hold | None: ...
+    def add_hold(self, hold: Hold) -> bool: ...
+    def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]: ...
+
+
 class Renderer(Protocol):
     """Turns a message context into text (adapters/templates)."""
 
@@ -290,6 +331,7 @@ class UnitOfWork(Protocol):
     coupons: CouponRepository
     templates: TemplateRepository
     alerts: AlertRepository
+    stock: StockRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

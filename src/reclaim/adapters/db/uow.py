@@ -16,6 +16,7 @@ from reclaim.adapters.db.flow_repositories import (
     SqlTemplates,
 )
 from reclaim.adapters.db.repositories import SqlCases, SqlFacts, SqlInbox, SqlStores
+from reclaim.adapters.db.stock_repositories import SqlStock
 from reclaim.services.ports import (
     AlertRepository,
     CaseRepository,
@@ -25,6 +26,7 @@ from reclaim.services.ports import (
     InboxRepository,
     MessageRepository,
     StepRepository,
+    StockRepository,
     StoreRepository,
     SuppressionRepository,
     TemplateRepository,
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
         self.coupons: CouponRepository = SqlCoupons(self.session)
         self.templates: TemplateRepository = SqlTemplates(self.session)
         self.alerts: AlertRepository = SqlAlerts(self.session)
+        self.stock: StockRepository = SqlStock(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

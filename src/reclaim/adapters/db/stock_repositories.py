@@ -1,0 +1,175 @@
+"""SQLAlchemy repositories for warehouses, stock levels and holds (SPEC S7)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from reclaim.adapters.db.tables import holds, stock_levels, warehouses
+from reclaim.domain.holds import Hold, HoldLine, HoldStatus
+from reclaim.services.ports import StockLevel, WarehouseRow
+
+
+def _upsert(s: Session, table: Any) -> Any:
+    return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+class SqlStock:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def put_warehouse(self, row: WarehouseRow, *, now: datetime) -> None:
+        values = {
+            "store_id": row.store_id,
+            "code": row.code,
+            "country": row.country,
+            "region": row.region,
+            "timezone": row.timezone,
+            "cutoff": row.cutoff,
+            "working_days": row.working_days,
+            "updated_at": now,
+        }
+        stmt = _upsert(self.s, warehouses).values(**values)
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "code"],
+                set_={k: stmt.excluded[k] for k in values if k not in ("store_id", "code")},
+            )
+        )
+
+    def warehouses(self, store_id: str) -> Sequence[WarehouseRow]:
+        rows = self.s.execute(
+            select(warehouses).where(warehouses.c.store_id == store_id).order_by(warehouses.c.code)
+        )
+        return [
+            WarehouseRow(
+                store_id=r.store_id,
+                code=r.code,
+                country=r.country,
+                region=r.region,
+                timezone=r.timezone,
+                cutoff=r.cutoff,
+                working_days=r.working_days,
+            )
+            for r in rows
+        ]
+
+    def set_level(
+        self, store_id: str, warehouse: str, sku: str, on_hand: int, *, now: datetime
+    ) -> None:
+        stmt = _upsert(self.s, stock_levels).values(
+            store_id=store_id,
+            warehouse=warehouse,
+            sku=sku,
+            on_hand=on_hand,
+            reserved=0,
+            updated_at=now,
+        )
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "warehouse", "sku"],
+                set_={"on_hand": stmt.excluded.on_hand, "updated_at": now},
+            )
+        )
+
+    def add_delta(
+        self, store_id: str, warehouse: str, sku: str, delta: int, *, now: datetime
+    ) -> bool:
+        """Move on_hand by ``delta`` (never below 0). False when the row does not exist or
+        the result would be negative."""
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(stock_levels)
+            .where(
+                stock_levels.c.store_id == store_id,
+                stock_levels.c.warehouse == warehouse,
+                stock_levels.c.sku == sku,
+                stock_levels.c.on_hand + delta >= 0,
+            )
+            .values(on_hand=stock_levels.c.on_hand + delta, updated_at=now)
+        )
+        return bool(res.rowcount)
+
+    def levels(self, store_id: str, skus: Sequence[str] | None = None) -> Sequence[StockLevel]:
+        q = select(stock_levels).where(stock_levels.c.store_id == store_id)
+        if skus is not None:
+            q = q.where(stock_levels.c.sku.in_(list(skus)))
+        rows = self.s.execute(q.order_by(stock_levels.c.sku, stock_levels.c.warehouse))
+        return [StockLevel(r.warehouse, r.sku, r.on_hand, r.reserved) for r in rows]
+
+    def reserve(self, store_id: str, line: HoldLine, *, now: datetime) -> bool:
+        """Take ``line.quantity`` units if that many are available; one conditional UPDATE,
+        so concurrent reservations of the last units cannot both succeed."""
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(stock_levels)
+            .where(
+                stock_levels.c.store_id == store_id,
+                stock_levels.c.warehouse == line.warehouse,
+                stock_levels.c.sku == line.sku,
+                stock_levels.c.on_hand - stock_levels.c.reserved >= line.quantity,
+            )
+            .values(reserved=stock_levels.c.reserved + line.quantity, updated_at=now)
+        )
+        return bool(res.rowcount)
+
+    def unreserve(self, store_id: str, line: HoldLine, *, consume: bool, now: datetime) -> None:
+        """Give the units back, or (``consume``: the order was paid) take them off on_hand."""
+        values: dict[str, Any] = {
+            "reserved": stock_levels.c.reserved - line.quantity,
+            "updated_at": now,
+        }
+        if consume:
+            values["on_hand"] = stock_levels.c.on_hand - line.quantity
+        self.s.execute(
+            update(stock_levels)
+            .where(
+                stock_levels.c.store_id == store_id,
+                stock_levels.c.warehouse == line.warehouse,
+                stock_levels.c.sku == line.sku,
+                stock_levels.c.reserved >= line.quantity,
+            )
+            .values(**values)
+        )
+
+    # -- holds --------------------------------------------------------------------------------
+
+    def hold(self, store_id: str, order_external_id: str, *, lock: bool = False) -> Hold | None:
+        q = select(Hold).where(
+            holds.c.store_id == store_id, holds.c.order_external_id == order_external_id
+        )
+        if lock and self.s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
+        return self.s.scalars(q).first()
+
+    def add_hold(self, hold: Hold) -> bool:
+        """False when the order already has a hold (a concurrent twin made it first)."""
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            _upsert(self.s, holds)
+            .values(
+                store_id=hold.store_id,
+                order_external_id=hold.order_external_id,
+                status=hold.status,
+                created_at=hold.created_at,
+                expires_at=hold.expires_at,
+                lines=hold.lines,
+                short=hold.short,
+            )
+            .on_conflict_do_nothing()
+        )
+        return bool(res.rowcount)
+
+    def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]:
+        q = (
+            select(Hold)
+            .where(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= now)
+            .order_by(holds.c.expires_at)
+            .limit(limit)
+        )
+        if self.s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return self.s.scalars(q).all()
