@@ -634,6 +634,7 @@ def options(
                 if parcel is not None:
                     singles.append(FulfilmentOption((parcel,)))
     if singles:
+        _one_currency(singles)
         result = _label(singles, country=country, region=region)
     else:
         split = _split(
@@ -648,7 +649,7 @@ def options(
             delay_index=delay_index,
         )
         result = [replace(split, labels=(Criterion.SPLIT,))] if split is not None else []
-    _one_currency(result)
+        _one_currency(result)
     result.sort(key=lambda o: (*_speed(o), o.cost, o.co2_kg, _identity(o)))
     return FulfilmentOptions(options=tuple(result))
 
@@ -666,8 +667,6 @@ def _one_currency(found: Sequence[FulfilmentOption]) -> None:
 def _label(
     found: list[FulfilmentOption], *, country: str, region: str | None
 ) -> list[FulfilmentOption]:
-    _one_currency(found)
-
     def near(o: FulfilmentOption) -> int:
         return proximity(o.parcels[0].warehouse, country, region)
 

@@ -182,9 +182,13 @@ def exceptions(
     now = _aware(now, "now")
     if lane_norm_hours is not None and not lane_norm_hours > 0:
         raise InvalidInput("lane_norm_hours must be positive", field="lane_norm_hours")
-    if not isinstance(customs_days, int) or customs_days < 1:
+    if isinstance(customs_days, bool) or not isinstance(customs_days, int) or customs_days < 1:
         raise InvalidInput("customs_days must be a whole number of days ≥ 1", field="customs_days")
-    if not isinstance(lost_after_days, int) or lost_after_days < 1:
+    if (
+        isinstance(lost_after_days, bool)
+        or not isinstance(lost_after_days, int)
+        or lost_after_days < 1
+    ):
         raise InvalidInput(
             "lost_after_days must be a whole number of days ≥ 1", field="lost_after_days"
         )
