@@ -534,4 +534,4 @@ def demo(directory: str, customers: int, seed: int, days: int, as_json: bool) ->
 
 
 # Command groups kept in their own modules; imported last so they can use the group above.
-from reclaim.entrypoints import cli_templates  # noqa: E402, F401
+from reclaim.entrypoints import cli_stock, cli_templates  # noqa: E402, F401

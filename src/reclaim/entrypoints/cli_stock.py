@@ -1,0 +1,122 @@
+"""``reclaim warehouse|stock|holds``: warehouses, stock levels and holds (SPEC S7)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.progress import track
+from rich.table import Table
+
+from reclaim.adapters.logistics_files import read_stock, read_warehouses
+from reclaim.bootstrap import init_database
+from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
+from reclaim.services import holds
+from reclaim.services.ports import WarehouseRow
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@main.group()
+def warehouse() -> None:
+    """Where stock ships from."""
+
+
+@warehouse.command("import")
+@click.option("--store", "store_id", required=True)
+@click.argument("path", type=FILE)
+@handled
+def warehouse_import(store_id: str, path: Path) -> None:
+    """Create or update warehouses from a CSV (code,country,timezone,cutoff[,region,working_days])."""
+    found = read_warehouses(path)
+    rows = [
+        WarehouseRow(
+            store_id=store_id,
+            code=w.code,
+            country=w.country,
+            region=w.region,
+            timezone=w.timezone,
+            cutoff=w.cutoff.strftime("%H:%M"),
+            working_days="".join(str(d + 1) for d in sorted(w.working_days)),
+        )
+        for w in found
+    ]
+    rt = runtime()
+    init_database(rt)
+    n = holds.import_warehouses(uow=rt.uow(), store_id=store_id, rows=rows, now=rt.clock())
+    console.print(f"{n} warehouses imported for {store_id}")
+
+
+@main.group()
+def stock() -> None:
+    """Stock levels per SKU per warehouse."""
+
+
+@stock.command("import")
+@click.option("--store", "store_id", required=True)
+@click.argument("path", type=FILE)
+@handled
+def stock_import(store_id: str, path: Path) -> None:
+    """Set on-hand levels from a CSV (warehouse,sku,on_hand); other levels stay."""
+    rt = runtime()
+    init_database(rt)
+    with rt.uow() as uow:
+        known = [w.code for w in uow.stock.warehouses(store_id)]
+    levels = read_stock(path, warehouses=known)
+    changes = [holds.StockChange(w, sku, on_hand=n) for (w, sku), n in levels.items()]
+    chunks = [changes[i : i + 1000] for i in range(0, len(changes), 1000)]
+    for chunk in track(chunks, description="stock levels", console=console, transient=True):
+        holds.update_stock(uow=rt.uow(), store_id=store_id, changes=chunk, now=rt.clock())
+    console.print(f"{len(changes)} stock levels set for {store_id}")
+
+
+@stock.command("show")
+@click.option("--store", "store_id", required=True)
+@click.option("--sku")
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def stock_show(store_id: str, sku: str | None, as_json: bool) -> None:
+    """On hand, reserved and available per warehouse."""
+    rt = runtime()
+    levels = holds.stock_of(uow=rt.uow(), store_id=store_id, sku=sku)
+    rows = [
+        {
+            "warehouse": lv.warehouse,
+            "sku": lv.sku,
+            "on_hand": lv.on_hand,
+            "reserved": lv.reserved,
+            "available": lv.available,
+        }
+        for lv in levels
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    table = Table("sku", "warehouse", "on hand", "reserved", "available")
+    for r in rows:
+        table.add_row(
+            str(r["sku"]),
+            str(r["warehouse"]),
+            str(r["on_hand"]),
+            str(r["reserved"]),
+            str(r["available"]),
+        )
+    console.print(table)
+
+
+@main.group("holds")
+def holds_group() -> None:
+    """Stock held for unpaid orders."""
+
+
+@holds_group.command("sweep")
+@click.option("--now", "now_text", help="ISO 8601 instant to act at (default: now)")
+@handled
+def holds_sweep(now_text: str | None) -> None:
+    """Release the holds that are due at --now and close their orders' cases."""
+    now = parse_now(now_text)
+    rt = runtime(clock=(lambda: now) if now else None)
+    init_database(rt)
+    stats = holds.sweep_holds(uow=rt.uow(), now=rt.clock())
+    console.print(f"holds expired: {stats.expired}, cases closed: {stats.cases_closed}")

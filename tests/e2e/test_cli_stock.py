@@ -1,0 +1,97 @@
+"""``reclaim warehouse import``, ``stock import``, ``stock show`` and ``holds sweep`` as a
+user runs them: real processes, real files, the embedded SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(
+    args: list[str], env: dict[str, str], *, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "reclaim", *args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if ok:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RECLAIM_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+        "COLUMNS": "160",
+    }
+
+
+def test_import_warehouses_and_stock_then_show(env: dict[str, str], tmp_path: Path) -> None:
+    store = json.loads(
+        run(
+            [
+                "store",
+                "add",
+                "--name",
+                "S",
+                "--platform",
+                "custom",
+                "--currency",
+                "EUR",
+                "--timezone",
+                "Europe/Paris",
+                "--domain",
+                "shop.example",
+                "--json",
+            ],
+            env,
+        ).stdout
+    )
+    wh = tmp_path / "warehouses.csv"
+    wh.write_text(
+        "code,country,timezone,cutoff\nPAR,FR,Europe/Paris,14:00\nBER,DE,Europe/Berlin,15:30\n"
+    )
+    assert (
+        "2 warehouses" in run(["warehouse", "import", "--store", store["id"], str(wh)], env).stdout
+    )
+    st = tmp_path / "stock.csv"
+    st.write_text("warehouse,sku,on_hand\nPAR,LAMP,3\nBER,LAMP,7\nBER,MUG,0\n")
+    assert "3 stock levels" in run(["stock", "import", "--store", store["id"], str(st)], env).stdout
+    shown = json.loads(
+        run(["stock", "show", "--store", store["id"], "--sku", "LAMP", "--json"], env).stdout
+    )
+    assert shown == [
+        {"warehouse": "BER", "sku": "LAMP", "on_hand": 7, "reserved": 0, "available": 7},
+        {"warehouse": "PAR", "sku": "LAMP", "on_hand": 3, "reserved": 0, "available": 3},
+    ]
+    # A bad file names its line and column; nothing is changed.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("warehouse,sku,on_hand\nPAR,LAMP,3\nPAR,MUG,lots\n")
+    out = run(["stock", "import", "--store", store["id"], str(bad)], env, ok=False)
+    assert (
+        out.returncode == 2
+        and "bad.csv" in out.stderr
+        and "3" in out.stderr
+        and "on_hand" in out.stderr
+    )
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("warehouse,sku,on_hand\nNYC,LAMP,3\n")
+    out = run(["stock", "import", "--store", store["id"], str(unknown)], env, ok=False)
+    assert out.returncode == 2 and "NYC" in out.stderr
+    shown = json.loads(
+        run(["stock", "show", "--store", store["id"], "--sku", "LAMP", "--json"], env).stdout
+    )
+    assert [r["on_hand"] for r in shown] == [7, 3]
+    swept = run(["holds", "sweep", "--now", "2026-05-10T00:00:00Z"], env).stdout
+    assert "holds expired: 0" in swept
