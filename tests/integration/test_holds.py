@@ -201,3 +201,33 @@ def test_bad_stock_input_names_the_field(hrt: Runtime) -> None:
     assert stock(c, store.api_key, "A")["available"] == 1  # nothing applied
     r = c.post("/api/v1/holds", json={"order_id": "x", "items": []}, headers=auth(store.api_key))
     assert r.status_code == 422
+
+
+def test_a_sold_out_item_is_never_advertised(db_url: str) -> None:
+    from helpers import checkout_event
+    from reclaim.sim.mailbox import Mailbox
+
+    with Mailbox() as box:
+        rt = bootstrap(
+            Settings(database_url=db_url, smtp_url=box.url, public_url="http://testserver"),
+            clock=lambda: T0,
+        )
+        init_database(rt)
+        store = make_store(rt, postal_address="Boutique, Paris")
+        c = client(rt)
+        setup_stock(c, store.api_key, [{"warehouse": "PAR", "sku": "MUG-1", "on_hand": 0}])
+        cart = checkout_event(T0, timezone="Europe/Berlin", accepts_marketing=True)  # 2 × MUG-1
+        assert post_events(c, store.api_key, cart).status_code == 202
+        run_once(rt, T0 + timedelta(minutes=31))
+        stats = run_once(rt, T0 + timedelta(hours=1))
+        assert stats.steps.outcomes == {"out_of_stock": 1} and box.received == []
+        # Stock arrives: the next step goes out.
+        r = c.post(
+            "/api/v1/stock",
+            json={"levels": [{"warehouse": "PAR", "sku": "MUG-1", "delta": 5}]},
+            headers=auth(store.api_key),
+        )
+        assert r.status_code == 200
+        assert run_once(rt, T0 + timedelta(hours=24)).steps.sent == 1
+        assert len(box.received) == 1
+        rt.close()

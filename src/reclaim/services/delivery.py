@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
-from reclaim.domain.cases import Case, CaseStatus, FlowState
+from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
 from reclaim.domain.events import LineItem
 from reclaim.domain.flows import Step
 from reclaim.domain.incentives import Offer, new_coupon_code, plan_offer
@@ -193,6 +193,11 @@ def _prepare(
             if unmet is not None:
                 _skip(uow, case, step, f"condition_{unmet}", now, stats)
                 return None
+            if case.kind == CaseKind.ABANDONED_CHECKOUT and _sold_out(uow, store, case):
+                # Never advertise what cannot be bought (SPEC S7). A pending order's own hold
+                # keeps its units, so only carts are checked.
+                _skip(uow, case, step, "out_of_stock", now, stats)
+                return None
         choice = _channel(uow, senders, store, case, spec, message)
         if isinstance(choice, str):
             _skip(uow, case, step, choice, now, stats)
@@ -267,6 +272,17 @@ def _prepare(
         step.first_attempt_at = step.first_attempt_at or now
         uow.commit()
         return _Prepared(step_id, message.id, channel, outgoing)
+
+
+def _sold_out(uow: UnitOfWork, store: Store, case: Case) -> bool:
+    """Is an item of the cart tracked in stock and available nowhere?"""
+    skus = sorted({i.sku for i in case.items if i.sku})
+    if not skus:
+        return False
+    free: dict[str, int] = {}
+    for level in uow.stock.levels(store.id, skus):
+        free[level.sku] = free.get(level.sku, 0) + level.available
+    return any(n == 0 for n in free.values())
 
 
 def _returning(case: Case) -> bool | None:
