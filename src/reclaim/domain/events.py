@@ -93,6 +93,7 @@ class CheckoutObserved:
     user_agent: str | None = None
     is_test: bool = False
     shipping_quote: Decimal | None = None  # what shipping the customer was shown
+    shipping_days: int | None = None  # and the longest delivery time shown (business days)
 
 
 @dataclass(frozen=True, slots=True)

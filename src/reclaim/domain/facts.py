@@ -98,6 +98,7 @@ class Checkout:
     user_agent: str | None = None
     is_test: bool = False
     shipping_quote: Decimal | None = None
+    shipping_days: int | None = None
     abandon_due_at: datetime | None = None
     ignore_reason: str | None = None
     id: int | None = None
@@ -158,6 +159,7 @@ class Checkout:
         self.recovery_url = obs.recovery_url or self.recovery_url
         self.user_agent = obs.user_agent
         self.shipping_quote = obs.shipping_quote
+        self.shipping_days = obs.shipping_days
 
     def _merge_monotone(self, obs: CheckoutObserved) -> None:
         self.created_at = min(self.created_at, obs.created_at)

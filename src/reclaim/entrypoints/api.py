@@ -26,6 +26,7 @@ from reclaim.entrypoints.tracking import add_tracking_routes
 from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
 from reclaim.services import cases as case_service
 from reclaim.services import feedback as feedback_service
+from reclaim.services import fulfilment as fulfilment_service
 from reclaim.services import holds as holds_service
 from reclaim.services import ingest
 from reclaim.services.ports import WarehouseRow
@@ -469,6 +470,64 @@ def create_app(rt: Runtime) -> FastAPI:
             now=rt.clock(),
         )
         return hold_json(hold)
+
+    @app.get(
+        "/api/v1/fulfilment-options",
+        tags=["stock"],
+        summary="Ways to ship a cart to a destination: nearest, fastest, cheapest, greenest, split",
+    )
+    async def get_fulfilment_options(
+        store_id: Annotated[str, Depends(reader)],
+        country: Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")],
+        item: Annotated[list[str], Query(description="sku:quantity, repeated")],
+        region: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> dict[str, Any]:
+        items = []
+        for i, raw in enumerate(item):
+            sku, _, qty = raw.rpartition(":")
+            if not sku or not qty.isdigit() or int(qty) < 1:
+                raise InvalidInput(
+                    f"item {raw!r} must be sku:quantity, e.g. MUG-1:2", field=f"item[{i}]"
+                )
+            items.append((sku, int(qty)))
+        found = await run_in_threadpool(
+            fulfilment_service.fulfilment_options,
+            uow=rt.uow(),
+            store_id=store_id,
+            items=items,
+            country=country.upper(),
+            region=region,
+            now=rt.clock(),
+        )
+        return {
+            "unavailable": list(found.unavailable),
+            "options": [
+                {
+                    "labels": [str(label) for label in o.labels],
+                    "split": o.is_split,
+                    "origin_country": o.origin_country,
+                    "cost": str(o.cost),
+                    "currency": o.currency,
+                    "co2_kg": str(o.co2_kg),
+                    "ship_on": o.promise.ship_on.isoformat(),
+                    "delivery_earliest": o.promise.earliest.isoformat(),
+                    "delivery_latest": o.promise.latest.isoformat(),
+                    "days_min": o.promise.days_min,
+                    "days_max": o.promise.days_max,
+                    "parcels": [
+                        {
+                            "warehouse": p.warehouse.code,
+                            "carrier": p.lane.carrier,
+                            "service": p.lane.service,
+                            "skus": [list(x) for x in p.items],
+                            "cost": str(p.cost),
+                        }
+                        for p in o.parcels
+                    ],
+                }
+                for o in found.options
+            ],
+        }
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

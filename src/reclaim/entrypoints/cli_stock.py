@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import click
 from rich.progress import track
 from rich.table import Table
 
-from reclaim.adapters.logistics_files import read_stock, read_warehouses
+from reclaim.adapters.logistics_files import read_lanes, read_stock, read_warehouses
 from reclaim.bootstrap import init_database
 from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
-from reclaim.services import holds
+from reclaim.errors import InvalidInput
+from reclaim.services import fulfilment, holds
 from reclaim.services.ports import WarehouseRow
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -120,3 +123,58 @@ def holds_sweep(now_text: str | None) -> None:
     init_database(rt)
     stats = holds.sweep_holds(uow=rt.uow(), now=rt.clock())
     console.print(f"holds expired: {stats.expired}, cases closed: {stats.cases_closed}")
+
+
+@main.group()
+def lanes() -> None:
+    """Shipping lanes: warehouse → country (or region), carrier, days, cost, CO₂."""
+
+
+@lanes.command("import")
+@click.option("--store", "store_id", required=True)
+@click.argument("path", type=FILE)
+@handled
+def lanes_import(store_id: str, path: Path) -> None:
+    """Create or update lanes from a CSV or YAML file (see docs/logistics.md)."""
+    rt = runtime()
+    init_database(rt)
+    with rt.uow() as uow:
+        known = [w.code for w in uow.stock.warehouses(store_id)]
+    found = read_lanes(path, warehouses=known)
+    n = fulfilment.import_lanes(uow=rt.uow(), store_id=store_id, lanes=found, now=rt.clock())
+    console.print(f"{n} lanes imported for {store_id}")
+
+
+@main.group()
+def products() -> None:
+    """What Reclaim needs to know of a store's products: their shipping weight."""
+
+
+@products.command("import")
+@click.option("--store", "store_id", required=True)
+@click.argument("path", type=FILE)
+@handled
+def products_import(store_id: str, path: Path) -> None:
+    """Set shipping weights from a CSV (sku,weight_kg); SKUs not given count 0.5 kg."""
+    weights: list[tuple[str, Decimal]] = []
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"sku", "weight_kg"} - set(reader.fieldnames or [])
+        if missing:
+            raise InvalidInput(f"{path.name}: missing column {sorted(missing)[0]}", field=path.name)
+        for line, row in enumerate(reader, start=2):
+            try:
+                kg = Decimal((row.get("weight_kg") or "").strip())
+            except ArithmeticError:
+                kg = Decimal(-1)
+            sku = (row.get("sku") or "").strip()
+            if not sku or not kg.is_finite() or kg <= 0:
+                raise InvalidInput(
+                    f"{path.name}:{line}: weight_kg must be a number of kg above 0",
+                    field=f"{path.name}:{line}:weight_kg",
+                )
+            weights.append((sku, kg))
+    rt = runtime()
+    init_database(rt)
+    n = fulfilment.import_weights(uow=rt.uow(), store_id=store_id, weights=weights, now=rt.clock())
+    console.print(f"{n} product weights set for {store_id}")

@@ -30,6 +30,7 @@ from reclaim.domain.links import safe_destination
 from reclaim.domain.messages import (
     Channel,
     CouponView,
+    DeliveryPromise,
     ItemView,
     MessageContext,
     OutgoingEmail,
@@ -55,6 +56,7 @@ from reclaim.domain.steps import (
 from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError, InvalidInput
 from reclaim.services.flows import schedule_after, stop_customer_flows
+from reclaim.services.fulfilment import better_promise
 from reclaim.services.ports import Renderer, Senders, UnitOfWork
 from reclaim.services.resolution import close
 from reclaim.services.tracking import Links, allowed_hosts
@@ -256,8 +258,11 @@ def _prepare(
                 coupon = _issue_coupon(uow, store, case, offer, now)
                 message.coupon_code = coupon.code
         assert message.id is not None
+        promise = better_promise(uow, store.id, case, now=now)
         try:
-            outgoing = _compose(renderer, links, store, case, spec, message, channel, coupon, now)
+            outgoing = _compose(
+                renderer, links, store, case, spec, message, channel, coupon, promise, now
+            )
         except InvalidInput as exc:  # a merchant's template that cannot render
             message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
             step.error = str(exc)[:500]
@@ -382,6 +387,7 @@ def _compose(
     message: MessageRecord,
     channel: Channel,
     coupon: Coupon | None,
+    promise: DeliveryPromise | None,
     now: datetime,
 ) -> OutgoingEmail | OutgoingSms | OutgoingWebhook:
     assert message.id is not None
@@ -409,6 +415,7 @@ def _compose(
         reason=case.reason if case.kind == "failed_payment" else None,
         order_number=case.order_external_id,
         coupon=None if coupon is None else _coupon_view(coupon),
+        promise=promise,
         hold_expires_at=(
             case.occurred_at + s.hold_period if case.kind == "pending_order" else None
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
@@ -11,9 +12,38 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from reclaim.adapters.db.tables import holds, stock_levels, warehouses
+from reclaim.adapters.db.tables import holds, lanes, products, stock_levels, warehouses
+from reclaim.domain.fulfilment import CostBand, Lane
 from reclaim.domain.holds import Hold, HoldLine, HoldStatus
 from reclaim.services.ports import StockLevel, WarehouseRow
+
+
+def lane_to_json(lane: Lane) -> dict[str, object]:
+    return {
+        "origin": lane.origin,
+        "destination_country": lane.destination_country,
+        "destination_region": lane.destination_region,
+        "carrier": lane.carrier,
+        "service": lane.service,
+        "transit_min": lane.transit_min,
+        "transit_max": lane.transit_max,
+        "cost_bands": [[str(b.max_weight_kg), str(b.cost), b.currency] for b in lane.cost_bands],
+        "co2_per_kg": str(lane.co2_per_kg),
+    }
+
+
+def lane_from_json(d: dict[str, Any]) -> Lane:
+    return Lane(
+        origin=d["origin"],
+        destination_country=d["destination_country"],
+        destination_region=d.get("destination_region"),
+        carrier=d["carrier"],
+        service=d["service"],
+        transit_min=int(d["transit_min"]),
+        transit_max=int(d["transit_max"]),
+        cost_bands=tuple(CostBand(Decimal(w), Decimal(c), cur) for w, c, cur in d["cost_bands"]),
+        co2_per_kg=Decimal(d["co2_per_kg"]),
+    )
 
 
 def _upsert(s: Session, table: Any) -> Any:
@@ -135,6 +165,52 @@ class SqlStock:
             )
             .values(**values)
         )
+
+    # -- lanes and product weights (SPEC S8) ----------------------------------------------------
+
+    def put_lane(self, store_id: str, lane: Lane, *, now: datetime) -> None:
+        key = "|".join(str(part or "") for part in lane.key)
+        values = {
+            "store_id": store_id,
+            "lane_key": key,
+            "origin": lane.origin,
+            "definition": lane_to_json(lane),
+            "updated_at": now,
+        }
+        stmt = _upsert(self.s, lanes).values(**values)
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "lane_key"],
+                set_={"definition": stmt.excluded.definition, "updated_at": now},
+            )
+        )
+
+    def lanes(self, store_id: str) -> Sequence[Lane]:
+        rows = self.s.execute(
+            select(lanes.c.definition)
+            .where(lanes.c.store_id == store_id)
+            .order_by(lanes.c.lane_key)
+        )
+        return [lane_from_json(r.definition) for r in rows]
+
+    def put_weight(self, store_id: str, sku: str, weight_kg: Decimal, *, now: datetime) -> None:
+        stmt = _upsert(self.s, products).values(
+            store_id=store_id, sku=sku, weight_kg=weight_kg, updated_at=now
+        )
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "sku"],
+                set_={"weight_kg": stmt.excluded.weight_kg, "updated_at": now},
+            )
+        )
+
+    def weights(self, store_id: str, skus: Sequence[str]) -> dict[str, Decimal]:
+        rows = self.s.execute(
+            select(products.c.sku, products.c.weight_kg).where(
+                products.c.store_id == store_id, products.c.sku.in_(list(skus))
+            )
+        )
+        return {r.sku: r.weight_kg for r in rows}
 
     # -- holds --------------------------------------------------------------------------------
 

@@ -143,6 +143,7 @@ checkouts = Table(
     Column("user_agent", Text),
     Column("is_test", Boolean, nullable=False),
     Column("shipping_quote", Amount),
+    Column("shipping_days", Integer),
     Column("abandon_due_at", UTCDateTime),
     Column("ignore_reason", String(32)),
     UniqueConstraint("store_id", "external_id"),
@@ -481,6 +482,29 @@ holds = Table(
     Column("closed_at", UTCDateTime),
     UniqueConstraint("store_id", "order_external_id"),
     Index("ix_holds_expiry", "status", "expires_at"),
+)
+
+# -- fulfilment (SPEC S8) --------------------------------------------------------------------
+
+lanes = Table(
+    "lanes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", String(32), nullable=False),
+    Column("lane_key", String(255), nullable=False),  # origin|country|region|carrier|service
+    Column("origin", String(32), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("store_id", "lane_key"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("sku", String(255), primary_key=True),
+    Column("weight_kg", Amount, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 mapper_registry = registry(metadata=metadata)

@@ -115,6 +115,11 @@ def _checkout(kind: str, d: dict[str, Any], at: datetime) -> Fact:
         user_agent=c.text(d.get("user_agent"), "data.user_agent", max_len=1000),
         is_test=bool(c.flag(d.get("test"), "data.test")),
         shipping_quote=None if quote is None else c.amount(quote, "data.shipping_quote"),
+        shipping_days=(
+            None
+            if d.get("shipping_days") is None
+            else c.count(d.get("shipping_days"), "data.shipping_days")
+        ),
     )
 
 
