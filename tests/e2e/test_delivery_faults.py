@@ -185,3 +185,41 @@ def test_550_bounces_suppress_the_address_and_stop_its_flow(db_url: str) -> None
             "buyer2@example.de",
         ]
         rt.close()
+
+
+def test_a_worker_whose_claim_expired_backs_off(db_url: str, box: Mailbox) -> None:
+    from reclaim.services import delivery
+
+    rt = runtime(db_url, box.url)
+    open_cases(rt, 1)
+    due = T0 + timedelta(hours=1)
+    lease = timedelta(minutes=5)
+    with rt.uow() as uow:  # worker A claims the step, then hangs past its lease
+        [step_id] = uow.steps.claim(now=due, lease_until=due + lease, limit=10, token="A")
+        uow.commit()
+    later = due + timedelta(minutes=6)
+    stats = delivery.DeliveryStats()
+    delivery.release_expired(uow=rt.uow(), now=later, stats=stats)
+    assert stats.released == 1
+    with rt.uow() as uow:  # worker B claims it in turn
+        assert list(uow.steps.claim(now=later, lease_until=later + lease, limit=10, token="B")) == [
+            step_id
+        ]
+        uow.commit()
+    senders = rt.senders()
+    try:
+        # Worker A wakes up: the step is B's claim now, so A does nothing with it …
+        a = delivery._prepare(
+            rt.uow(), senders, rt.renderer, rt.links(), step_id, "A", later, lease, stats
+        )
+        assert a is None
+        # … and B prepares and sends it, once.
+        b = delivery._prepare(
+            rt.uow(), senders, rt.renderer, rt.links(), step_id, "B", later, lease, stats
+        )
+        assert b is not None
+        delivery._delivered(rt.uow(), b, delivery._send(senders, b, later), later, stats)
+    finally:
+        senders.close()
+    assert stats.sent == 1 and len(box.received) == 1
+    rt.close()

@@ -56,6 +56,7 @@ class ScheduledStep:
     created_at: datetime
     status: str = StepStatus.SCHEDULED
     lease_until: datetime | None = None
+    claim_token: str | None = None
     attempts: int = 0
     first_attempt_at: datetime | None = None
     channel: str | None = None

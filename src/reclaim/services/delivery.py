@@ -110,13 +110,14 @@ def run_due_steps(
     """Do every step due at ``now``, batch after batch, until none is left (including steps
     that became due because the one before was skipped at this same instant)."""
     stats = DeliveryStats()
-    release_expired(uow=uow, now=now, stats=stats)
+    token = secrets.token_hex(8)  # this run's claims: a claim that expired and was taken
+    release_expired(uow=uow, now=now, stats=stats)  # by another worker is not ours any more
     while True:
         with uow:
-            ids = uow.steps.claim(now=now, lease_until=now + lease, limit=batch)
+            ids = uow.steps.claim(now=now, lease_until=now + lease, limit=batch, token=token)
             uow.commit()
         for step_id in ids:
-            prepared = _prepare(uow, senders, renderer, links, step_id, now, lease, stats)
+            prepared = _prepare(uow, senders, renderer, links, step_id, token, now, lease, stats)
             if prepared is None:
                 continue
             try:
@@ -163,13 +164,14 @@ def _prepare(
     renderer: Renderer,
     links: Links,
     step_id: int,
+    token: str,
     now: datetime,
     lease: timedelta,
     stats: DeliveryStats,
 ) -> _Prepared | None:
     with uow:
         step = uow.steps.get(step_id, lock=True)
-        if step is None or step.status != StepStatus.CLAIMED:
+        if step is None or step.status != StepStatus.CLAIMED or step.claim_token != token:
             return None
         case = uow.cases.get(step.case_id, lock=True)
         store = uow.stores.get(step.store_id)

@@ -135,7 +135,9 @@ class SqlSteps:
             q = q.with_for_update()
         return self.s.scalars(q).first()
 
-    def claim(self, *, now: datetime, lease_until: datetime, limit: int) -> Sequence[int]:
+    def claim(
+        self, *, now: datetime, lease_until: datetime, limit: int, token: str
+    ) -> Sequence[int]:
         """Take up to ``limit`` due steps, earliest first, for this worker alone.
 
         One conditional ``UPDATE … RETURNING`` over the ``(status, due_at)`` index: its cost
@@ -156,6 +158,7 @@ class SqlSteps:
             .values(
                 status=StepStatus.CLAIMED,
                 lease_until=lease_until,
+                claim_token=token,
                 attempts=steps.c.attempts + 1,
             )
             .returning(steps.c.id)

@@ -318,6 +318,7 @@ steps = Table(
     Column("due_at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
     Column("lease_until", UTCDateTime),
+    Column("claim_token", String(32)),  # which worker's claim: a stale claimer backs off
     Column("attempts", Integer, nullable=False, default=0),
     Column("first_attempt_at", UTCDateTime),
     Column("channel", String(16)),

@@ -211,6 +211,7 @@ def upgrade() -> None:
         sa.Column(
             "lease_until", reclaim.adapters.db.types.UTCDateTime(timezone=True), nullable=True
         ),
+        sa.Column("claim_token", sa.String(length=32), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column(
             "first_attempt_at", reclaim.adapters.db.types.UTCDateTime(timezone=True), nullable=True
