@@ -19,6 +19,7 @@ class CaseKind(StrEnum):
     ABANDONED_CHECKOUT = "abandoned_checkout"
     PENDING_ORDER = "pending_order"
     FAILED_PAYMENT = "failed_payment"
+    SHIPMENT_EXCEPTION = "shipment_exception"  # a parcel going wrong (SPEC S9): service, not sales
 
 
 class CaseStatus(StrEnum):
@@ -28,6 +29,7 @@ class CaseStatus(StrEnum):
     CANCELLED = "cancelled"
     SUPPRESSED = "suppressed"
     EXPIRED = "expired"
+    RESOLVED = "resolved"  # logistics cases: the parcel was delivered after all
 
 
 class FlowState(StrEnum):

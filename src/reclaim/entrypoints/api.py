@@ -29,6 +29,7 @@ from reclaim.services import feedback as feedback_service
 from reclaim.services import fulfilment as fulfilment_service
 from reclaim.services import holds as holds_service
 from reclaim.services import ingest
+from reclaim.services import logistics as logistics_service
 from reclaim.services.ports import WarehouseRow
 from reclaim.services.stores import authenticate
 
@@ -527,6 +528,63 @@ def create_app(rt: Runtime) -> FastAPI:
                 }
                 for o in found.options
             ],
+        }
+
+    @app.get(
+        "/api/v1/logistics",
+        tags=["logistics"],
+        summary="The operations queue: logistics cases (stalled, customs hold, late, lost)",
+    )
+    async def get_logistics(
+        store_id: Annotated[str, Depends(reader)],
+        status: Annotated[str | None, Query(max_length=16)] = "open",
+    ) -> dict[str, Any]:
+        entries = await run_in_threadpool(
+            logistics_service.queue, uow=rt.uow(), store_id=store_id, status=status, now=rt.clock()
+        )
+        return {
+            "cases": [
+                {
+                    "case_id": e.case_id,
+                    "status": e.status,
+                    "kind": e.kind,
+                    "shipment_id": e.shipment_id,
+                    "order_id": e.order_id,
+                    "carrier": e.carrier,
+                    "tracking_number": e.tracking_number,
+                    "tracking_url": e.tracking_url,
+                    "shipment_status": e.shipment_status,
+                    "detected_at": e.detected_at.isoformat(),
+                    "opened_at": e.opened_at.isoformat(),
+                    "days_late": e.days_late,
+                }
+                for e in entries
+            ]
+        }
+
+    @app.get(
+        "/api/v1/logistics/lanes",
+        tags=["logistics"],
+        summary="Per lane (warehouse → country): recent late share, median delay, slipping",
+    )
+    async def get_logistics_lanes(store_id: Annotated[str, Depends(reader)]) -> dict[str, Any]:
+        rows = await run_in_threadpool(
+            logistics_service.lanes, uow=rt.uow(), store_id=store_id, now=rt.clock()
+        )
+        return {
+            "lanes": [
+                {
+                    "origin": r.origin,
+                    "destination_country": r.destination_country,
+                    "deliveries": r.deliveries,
+                    "late": r.late,
+                    "late_share": r.late_share,
+                    "median_delay_days": r.median_delay_days,
+                    "slipping": r.slipping,
+                    "delay_days": r.delay_days,
+                }
+                for r in rows
+            ]
         }
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")

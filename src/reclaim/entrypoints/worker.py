@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.bootstrap import Runtime
-from reclaim.services import delivery, detection, ingest
+from reclaim.services import delivery, detection, ingest, logistics
 from reclaim.services import holds as stock_holds
 from reclaim.services.ports import Senders
 
@@ -57,6 +57,7 @@ def run_once(
             break
     stats.detected = detection.detect_due(uow=rt.uow(), now=now, flows=rt.flow_defaults)
     stats.holds = stock_holds.sweep_holds(uow=rt.uow(), now=now)
+    logistics.sweep_shipments(uow=rt.uow(), now=now, flows=rt.flow_defaults)
     own = senders is None
     channel_set = rt.senders() if senders is None else senders
     try:

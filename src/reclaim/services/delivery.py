@@ -414,7 +414,7 @@ def _compose(
         total=case.value,
         restore_url=links.restore(message.id),
         unsubscribe_url=links.unsubscribe(message.id),
-        reason=case.reason if case.kind == "failed_payment" else None,
+        reason=case.reason if case.kind in ("failed_payment", "shipment_exception") else None,
         order_number=case.order_external_id,
         coupon=None if coupon is None else _coupon_view(coupon),
         promise=promise,

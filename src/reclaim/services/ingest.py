@@ -27,7 +27,7 @@ from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.shipments import Shipment
 from reclaim.domain.stores import Store
 from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound
-from reclaim.services import holds, resolution
+from reclaim.services import holds, logistics, resolution
 from reclaim.services.ports import PlatformConnector, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -356,6 +356,7 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
         else:
             shipment.observe(fact)
         uow.facts.flush()
+        logistics.record_scan(uow=uow, store=store, fact=fact, now=now)
 
 
 def replay(

@@ -15,6 +15,7 @@ from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.flows import Flow
 from reclaim.domain.fulfilment import Lane
 from reclaim.domain.holds import Hold, HoldLine
+from reclaim.domain.logistics import Scan
 from reclaim.domain.messages import (
     Channel,
     MessageContext,
@@ -304,6 +305,23 @@ class StockRepository(Protocol):
     def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]: ...
 
 
+class LogisticsRepository(Protocol):
+    """Shipment scans and the shipments the logistics sweep looks at (SPEC S9)."""
+
+    def add_scan(
+        self,
+        store_id: str,
+        shipment_external_id: str,
+        *,
+        status: str,
+        location: str | None,
+        occurred_at: datetime,
+    ) -> bool: ...
+    def scans(self, store_id: str, shipment_external_id: str) -> Sequence[Scan]: ...
+    def active_shipments(self, *, after_id: int, limit: int) -> Sequence[Shipment]: ...
+    def delivered_shipments(self, store_id: str, *, since: datetime) -> Sequence[Shipment]: ...
+
+
 class Renderer(Protocol):
     """Turns a message context into text (adapters/templates)."""
 
@@ -340,6 +358,7 @@ class UnitOfWork(Protocol):
     templates: TemplateRepository
     alerts: AlertRepository
     stock: StockRepository
+    logistics: LogisticsRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from reclaim.domain.cases import CaseKind
 from reclaim.domain.links import safe_destination, sign_token, verify_token, with_utm
 from reclaim.domain.messages import Channel
 from reclaim.domain.policy import suppression_key
@@ -111,6 +113,10 @@ def restore_target(*, uow: UnitOfWork, links: Links, token: str, now: datetime) 
         if store is None or case is None:
             raise NotFound("this link's store or case no longer exists")
         hosts = allowed_hosts(store)
+        if case.kind == CaseKind.SHIPMENT_EXCEPTION and case.recovery_url:
+            # A logistics notice leads to the carrier's tracking page, which the platform gave
+            # (signed webhook); the token names the case, never the URL, so no open redirect.
+            hosts = hosts | {urlsplit(case.recovery_url).hostname or ""}
         target = None
         if case.recovery_url:
             target = safe_destination(case.recovery_url, allowed_hosts=hosts)

@@ -34,6 +34,7 @@ KEYS = [
     "failed_payment/first",
     "failed_payment/followup",
     "failed_payment/last_call",
+    "shipment_exception/notice",
 ]
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 JINJA_LEFTOVER = re.compile(r"\{\{|\{%|\}\}|%\}")

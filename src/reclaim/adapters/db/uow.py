@@ -15,6 +15,7 @@ from reclaim.adapters.db.flow_repositories import (
     SqlSuppressions,
     SqlTemplates,
 )
+from reclaim.adapters.db.logistics_repositories import SqlLogistics
 from reclaim.adapters.db.repositories import SqlCases, SqlFacts, SqlInbox, SqlStores
 from reclaim.adapters.db.stock_repositories import SqlStock
 from reclaim.services.ports import (
@@ -24,6 +25,7 @@ from reclaim.services.ports import (
     FactRepository,
     FlowRepository,
     InboxRepository,
+    LogisticsRepository,
     MessageRepository,
     StepRepository,
     StockRepository,
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.templates: TemplateRepository = SqlTemplates(self.session)
         self.alerts: AlertRepository = SqlAlerts(self.session)
         self.stock: StockRepository = SqlStock(self.session)
+        self.logistics: LogisticsRepository = SqlLogistics(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

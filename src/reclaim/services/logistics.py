@@ -1,0 +1,420 @@
+"""Shipment exceptions as logistics cases, the operations queue and the lanes' delay index
+(SPEC S9).
+
+Ingestion keeps every tracking scan (:func:`record_scan`, in the delivery's transaction) and
+closes a parcel's logistics cases when it is delivered (``resolved``) or returned (``lost``).
+The worker's :func:`sweep_shipments` judges every parcel still on its way with
+:func:`reclaim.domain.logistics.exceptions` and opens one case per finding, subject
+``"{shipment}:{kind}:{since}"``, so a finding opens once however often the sweep runs. The
+case runs the store's ``shipment_exception`` flow (a transactional notice with the tracking
+link); the operations queue (:func:`queue`) lists the open ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reclaim.domain.cases import Case, CaseKind, CaseStatus
+from reclaim.domain.events import Contact, ShipmentObserved, ShipmentStatus
+from reclaim.domain.facts import Order
+from reclaim.domain.logistics import (
+    DelayIndex,
+    Delivered,
+    ShipmentException,
+    Timeline,
+    end_of_day,
+    exceptions,
+)
+from reclaim.domain.shipments import Shipment
+from reclaim.domain.stores import Store
+from reclaim.errors import InvalidInput, NotFound
+from reclaim.services.flows import FlowDefaults, start_flow
+from reclaim.services.ports import UnitOfWork
+from reclaim.services.resolution import close, record
+
+# The stall norm is learnt per lane (the 90th percentile, nearest rank, of the longest silence
+# between scans of the lane's parcels delivered in the last NORM_WINDOW, once there are
+# NORM_MIN_HISTORY of them; then the store's whole network's), as the Olist replay learns it.
+# Before a store has that history, a parcel silent for longer than DEFAULT_NORM_HOURS is
+# stalled: three days without a scan is well past any carrier's hub-to-hub hop.
+DEFAULT_NORM_HOURS = 72.0
+NORM_QUANTILE = 0.9
+NORM_MIN_HISTORY = 20
+NORM_WINDOW = timedelta(days=90)
+INDEX_WINDOW = timedelta(days=30)  # reclaim.domain.logistics.WINDOW_DAYS
+
+Lane = tuple[str | None, str | None]  # origin warehouse (None: unknown), destination country
+_SUBJECT_MAX = 255
+
+
+@dataclass(slots=True)
+class SweepStats:
+    shipments: int = 0  # parcels on their way that were judged
+    opened: int = 0  # logistics cases opened
+
+
+def _ref(shipment_external_id: str) -> str:
+    """The shipment's part of a case subject: its id, or its digest when the id is too long
+    for a subject with the kind and instant after it."""
+    if len(shipment_external_id) <= _SUBJECT_MAX - 64:
+        return shipment_external_id
+    return hashlib.sha256(shipment_external_id.encode()).hexdigest()
+
+
+def subject_of(shipment_external_id: str, finding: ShipmentException) -> str:
+    """``"{shipment}:{kind}:{since iso}"``: one case per finding of one parcel."""
+    return f"{_ref(shipment_external_id)}:{finding.kind.value}:{finding.since.isoformat()}"
+
+
+def _cases_of(uow: UnitOfWork, store_id: str, shipment: Shipment) -> list[Case]:
+    prefix = f"{_ref(shipment.external_id)}:"
+    return [
+        c
+        for c in uow.cases.open_for_order(store_id, shipment.order_external_id)
+        if c.kind == CaseKind.SHIPMENT_EXCEPTION and c.subject_id.startswith(prefix)
+    ]
+
+
+def record_scan(*, uow: UnitOfWork, store: Store, fact: ShipmentObserved, now: datetime) -> None:
+    """Keep the scan (an identical one is kept once); a delivery resolves the parcel's open
+    logistics cases and a return closes them as lost. In the caller's transaction."""
+    uow.logistics.add_scan(
+        store.id,
+        fact.external_id,
+        status=fact.status.value,
+        location=fact.location,
+        occurred_at=fact.occurred_at,
+    )
+    if fact.status not in (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED):
+        return
+    shipment = uow.facts.shipment(store.id, fact.external_id, lock=False)
+    if shipment is None:
+        return
+    status, reason = (
+        (CaseStatus.RESOLVED, "delivered")
+        if fact.status is ShipmentStatus.DELIVERED
+        else (CaseStatus.LOST, "returned")
+    )
+    for case in _cases_of(uow, store.id, shipment):
+        close(uow, case, status, at=now, reason=reason)
+
+
+def _zone(order: Order | None, store: Store) -> str:
+    """The destination's zone: the customer's (set from the address at ingestion by
+    ``reclaim.adapters.geo``) when it is a known zone, else the store's."""
+    name = order.contact.timezone if order is not None else None
+    if name:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    return store.timezone
+
+
+def lane_of(uow: UnitOfWork, store_id: str, order: Order | None, order_external_id: str) -> Lane:
+    """Origin warehouse (the hold's, the one sending the most units) → destination country."""
+    origin: str | None = None
+    hold = uow.stock.hold(store_id, order_external_id)
+    if hold is not None and hold.lines:
+        units: dict[str, int] = defaultdict(int)
+        for line in hold.hold_lines():
+            units[line.warehouse] += line.quantity
+        origin = min(units, key=lambda w: (-units[w], w))
+    return origin, order.contact.country if order is not None else None
+
+
+def _longest_silence(timeline: Timeline, delivered_at: datetime) -> float | None:
+    """Hours of the longest gap between scans up to the delivery; None without two scans."""
+    scans = [s.at for s in timeline.scans if s.at <= delivered_at]
+    gaps = [(b - a).total_seconds() / 3600 for a, b in pairwise(scans)]
+    return max(gaps) if gaps else None
+
+
+def _quantile(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[math.ceil(NORM_QUANTILE * len(ordered)) - 1]
+
+
+@dataclass(slots=True)
+class _History:
+    """A store's recent deliveries, per lane: the silences (for the norm) and the lateness
+    (for the delay index)."""
+
+    silences: dict[Lane, list[float]]
+    delivered: list[Delivered[Lane]]
+
+
+def _history(uow: UnitOfWork, store: Store, now: datetime) -> _History:
+    silences: dict[Lane, list[float]] = defaultdict(list)
+    delivered: list[Delivered[Lane]] = []
+    for shipment in uow.logistics.delivered_shipments(store.id, since=now - NORM_WINDOW):
+        at = shipment.delivered_at
+        if at is None or at > now:
+            continue  # only the past teaches
+        order = uow.facts.order(store.id, shipment.order_external_id, lock=False)
+        lane = lane_of(uow, store.id, order, shipment.order_external_id)
+        zone = _zone(order, store)
+        timeline = Timeline(tuple(uow.logistics.scans(store.id, shipment.external_id)), zone)
+        silence = _longest_silence(timeline, at)
+        if silence is not None:
+            silences[lane].append(silence)
+        if shipment.estimated_delivery_at is not None:
+            promised = shipment.estimated_delivery_at.astimezone(ZoneInfo(zone)).date()
+            delivered.append(
+                Delivered.of(lane=lane, delivered_at=at, promise_latest=promised, timezone=zone)
+            )
+    return _History(silences, delivered)
+
+
+def _norm(history: _History, lane: Lane) -> float:
+    own = history.silences.get(lane, [])
+    if len(own) >= NORM_MIN_HISTORY:
+        return _quantile(own)
+    network = [h for hours in history.silences.values() for h in hours]
+    if len(network) >= NORM_MIN_HISTORY:
+        return _quantile(network)
+    return DEFAULT_NORM_HOURS
+
+
+def sweep_shipments(
+    *, uow: UnitOfWork, now: datetime, flows: FlowDefaults | None, batch: int = 200
+) -> SweepStats:
+    """Judge every shipment not yet delivered or returned at ``now`` and open a logistics
+    case for each finding not seen before (committed per batch). With ``flows`` each new case
+    starts its store's ``shipment_exception`` flow; without, cases are only opened.
+
+    The promise is the carrier's ``estimated_delivery_at`` (its day in the destination's zone);
+    without one, lateness is not judged. Customs allowance 3 days, probable loss after 21."""
+    stats = SweepStats()
+    histories: dict[str, _History] = {}
+    after = 0
+    while True:
+        with uow:
+            page = uow.logistics.active_shipments(after_id=after, limit=batch)
+            for shipment in page:
+                assert shipment.id is not None
+                after = shipment.id
+                store = uow.stores.get(shipment.store_id)
+                if store is None:
+                    continue
+                if store.id not in histories:
+                    histories[store.id] = _history(uow, store, now)
+                stats.shipments += 1
+                stats.opened += _judge(uow, store, shipment, histories[store.id], now, flows)
+            uow.commit()
+        if len(page) < batch:
+            return stats
+
+
+def _judge(
+    uow: UnitOfWork,
+    store: Store,
+    shipment: Shipment,
+    history: _History,
+    now: datetime,
+    flows: FlowDefaults | None,
+) -> int:
+    order = uow.facts.order(store.id, shipment.order_external_id, lock=False)
+    if order is not None and order.is_test:
+        return 0
+    zone = _zone(order, store)
+    lane = lane_of(uow, store.id, order, shipment.order_external_id)
+    timeline = Timeline(tuple(uow.logistics.scans(store.id, shipment.external_id)), zone)
+    promised = (
+        shipment.estimated_delivery_at.astimezone(ZoneInfo(zone)).date()
+        if shipment.estimated_delivery_at is not None
+        else None
+    )
+    opened = 0
+    for finding in exceptions(
+        timeline, now=now, lane_norm_hours=_norm(history, lane), promise_latest=promised
+    ):
+        subject = subject_of(shipment.external_id, finding)
+        if uow.cases.by_subject(store.id, CaseKind.SHIPMENT_EXCEPTION, subject) is not None:
+            continue
+        _open(uow, store, shipment, order, finding, subject, now, flows)
+        opened += 1
+    return opened
+
+
+def _open(
+    uow: UnitOfWork,
+    store: Store,
+    shipment: Shipment,
+    order: Order | None,
+    finding: ShipmentException,
+    subject: str,
+    now: datetime,
+    flows: FlowDefaults | None,
+) -> Case:
+    contact = order.contact if order is not None else Contact()
+    case = Case(
+        store_id=store.id,
+        kind=CaseKind.SHIPMENT_EXCEPTION,
+        subject_id=subject,
+        customer_key=order.customer_key if order is not None else None,
+        email=order.email if order is not None else None,
+        phone=order.phone if order is not None else None,
+        contact=contact,
+        value=order.total if order is not None else Decimal(0),
+        currency=order.currency if order is not None else store.currency,
+        items=order.items if order is not None else (),
+        reason=finding.kind.value,
+        reason_code=shipment.status,
+        occurred_at=finding.detected_at,
+        created_at=now,
+        order_external_id=shipment.order_external_id,
+        # The notice's link leads to the carrier's tracking page (tracking.restore_target).
+        recovery_url=shipment.tracking_url,
+        expires_at=now + store.settings.case_ttl,
+    )
+    uow.cases.add(case)
+    record(
+        uow,
+        case,
+        at=now,
+        type="opened",
+        kind=case.kind,
+        reason=case.reason,
+        shipment=shipment.external_id,
+        since=finding.since.isoformat(),
+        detected_at=finding.detected_at.isoformat(),
+    )
+    if flows is not None:
+        start_flow(uow, store, case, defaults=flows, now=now)
+    return case
+
+
+# -- read models ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One row of the operations queue. ``days_late``: whole days since the end of the
+    promised day (in the destination's zone) at ``now``, 0 when not late or no promise."""
+
+    case_id: int
+    status: str
+    kind: str
+    shipment_id: str
+    order_id: str | None
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    shipment_status: str | None
+    detected_at: datetime
+    opened_at: datetime
+    days_late: int
+
+
+def queue(*, uow: UnitOfWork, store_id: str, status: str | None, now: datetime) -> list[QueueEntry]:
+    """The store's logistics cases (``status``: open, resolved, lost…; None: all), oldest
+    detection first."""
+    allowed = {s.value for s in CaseStatus}
+    if status is not None and status not in allowed:
+        raise InvalidInput(f"status must be one of {'|'.join(sorted(allowed))}", field="status")
+    with uow:
+        store = uow.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        found: list[Case] = []
+        after: int | None = None
+        while True:
+            page = uow.cases.page(
+                store_id=store_id,
+                status=status,
+                kind=CaseKind.SHIPMENT_EXCEPTION,
+                since=None,
+                after_id=after,
+                limit=500,
+            )
+            found.extend(page)
+            if len(page) < 500:
+                break
+            after = page[-1].id
+        entries = [_entry(uow, store, case, now) for case in found]
+    entries.sort(key=lambda e: (e.detected_at, e.case_id))
+    return entries
+
+
+def _entry(uow: UnitOfWork, store: Store, case: Case, now: datetime) -> QueueEntry:
+    assert case.id is not None
+    shipment_id = case.subject_id.split(f":{case.reason}:", 1)[0]
+    shipment = uow.facts.shipment(store.id, shipment_id, lock=False)
+    order = (
+        uow.facts.order(store.id, case.order_external_id, lock=False)
+        if case.order_external_id
+        else None
+    )
+    days_late = 0
+    if shipment is not None and shipment.estimated_delivery_at is not None:
+        zone = _zone(order, store)
+        promised = shipment.estimated_delivery_at.astimezone(ZoneInfo(zone)).date()
+        deadline = end_of_day(promised, zone)
+        until = shipment.delivered_at or now
+        if until >= deadline:
+            days_late = (until - deadline).days + 1
+    return QueueEntry(
+        case_id=case.id,
+        status=case.status,
+        kind=case.reason,
+        shipment_id=shipment_id,
+        order_id=case.order_external_id,
+        carrier=shipment.carrier if shipment else None,
+        tracking_number=shipment.tracking_number if shipment else None,
+        tracking_url=shipment.tracking_url if shipment else None,
+        shipment_status=shipment.status if shipment else None,
+        detected_at=case.occurred_at,
+        opened_at=case.created_at,
+        days_late=days_late,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LaneStat:
+    origin: str | None
+    destination_country: str | None
+    deliveries: int
+    late: int
+    late_share: float
+    median_delay_days: float | None
+    slipping: bool
+    delay_days: int
+
+
+def delay_index(uow: UnitOfWork, store: Store, *, now: datetime) -> DelayIndex[Lane]:
+    """The store's per-lane delay index at ``now`` (its recent delivered shipments with a
+    promise), in the caller's transaction."""
+    return DelayIndex(_history(uow, store, now).delivered, now=now)
+
+
+def lanes(*, uow: UnitOfWork, store_id: str, now: datetime) -> list[LaneStat]:
+    """Every lane with a delivery in the last 30 days, slipping ones first."""
+    with uow:
+        store = uow.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        index = delay_index(uow, store, now=now)
+    rows = [
+        LaneStat(
+            origin=lane[0],
+            destination_country=lane[1],
+            deliveries=stat.deliveries,
+            late=stat.late,
+            late_share=stat.late_share,
+            median_delay_days=stat.median_delay_days,
+            slipping=stat.slipping,
+            delay_days=stat.delay_days,
+        )
+        for lane, stat in index.items()
+    ]
+    rows.sort(key=lambda r: (not r.slipping, r.origin or "", r.destination_country or ""))
+    return rows
