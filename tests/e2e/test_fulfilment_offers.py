@@ -147,3 +147,41 @@ def test_no_better_offer_no_promise(frt: Runtime, box: Mailbox, tmp_path: Path) 
     _, second = box.take()
     help_text = second.parsed().get_body(preferencelist=("plain",)).get_content()
     assert "France" not in help_text
+
+
+def test_a_slipping_lane_pushes_its_promise_back(frt: Runtime, tmp_path: Path) -> None:
+    from helpers import event, order_event
+
+    _, key = setup(frt, tmp_path, paris_units=100)
+    c = client(frt)
+    # Since the store was connected (2026-05-03 08:00): 20 parcels from Paris (their holds
+    # say so) promised for 3 May; 5 arrive a day late, on the 4th.
+    promised = datetime(2026, 5, 3, 12, 0, tzinfo=UTC).isoformat()
+    mug = [{"sku": "MUG-1", "name": "Mug", "quantity": 1, "price": "10.00"}]
+    events = []
+    for n in range(20):
+        placed = datetime(2026, 5, 3, 9, 0, tzinfo=UTC) + timedelta(minutes=n)
+        delivered = datetime(2026, 5, 4 if n < 5 else 3, 7 if n < 5 else 15, 0, tzinfo=UTC)
+        ship = {"shipment_id": f"s{n}", "order_id": f"o{n}", "carrier": "DHL"}
+        events += [
+            order_event("order.created", placed, order_id=f"o{n}", status="pending", items=mug,
+                        total="10.00"),
+            order_event("order.paid", placed + timedelta(minutes=5), order_id=f"o{n}",
+                        status="paid", items=mug, total="10.00"),
+            event("shipment.updated", placed + timedelta(hours=1), status="in_transit",
+                  estimated_delivery_at=promised, **ship),
+            event("shipment.updated", delivered, status="delivered", **ship),
+        ]  # fmt: skip
+    assert post_events(c, key, events).status_code == 202
+    run_once(frt, T0)
+    lanes = c.get("/api/v1/logistics/lanes", headers={"Authorization": f"Bearer {key}"}).json()
+    assert [(x["origin"], x["late"], x["slipping"], x["delay_days"]) for x in lanes["lanes"]] == [
+        ("PAR", 5, True, 1)
+    ]
+    r = c.get(
+        "/api/v1/fulfilment-options",
+        params={"country": "DE", "item": ["MUG-1:2"]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    paris = next(o for o in r.json()["options"] if o["origin_country"] == "FR")
+    assert (paris["days_min"], paris["days_max"]) == (4, 6)  # 3–5 business days, +1

@@ -17,6 +17,7 @@ from reclaim.domain.fulfilment import (
 )
 from reclaim.domain.messages import DeliveryPromise
 from reclaim.errors import InvalidInput, NotFound
+from reclaim.services.logistics import delay_index
 from reclaim.services.ports import UnitOfWork, WarehouseRow
 
 DEFAULT_WEIGHT_KG = Decimal("0.5")  # a SKU whose weight the store has not given
@@ -75,14 +76,27 @@ def _options(
     skus = sorted({sku for sku, _ in items})
     weights = uow.stock.weights(store_id, skus)
     stock = {(lv.warehouse, lv.sku): lv.available for lv in uow.stock.levels(store_id, skus)}
+    lanes = uow.stock.lanes(store_id)
+    store = uow.stores.get(store_id)
+    delays = {}
+    if store is not None:
+        # The delay index knows lanes as (origin, destination country), from deliveries; a
+        # slipping one pushes every service on it back by its current median delay.
+        index = delay_index(uow, store, now=now)
+        delays = {
+            lane.key: index[(lane.origin, lane.destination_country)]
+            for lane in lanes
+            if (lane.origin, lane.destination_country) in index
+        }
     return options(
         cart=[(sku, q, weights.get(sku, DEFAULT_WEIGHT_KG)) for sku, q in items],
         destination_country=country,
         destination_region=region,
         stock=stock,
         warehouses=[_warehouse(w) for w in uow.stock.warehouses(store_id)],
-        lanes=uow.stock.lanes(store_id),
+        lanes=lanes,
         ordered_at=now,
+        delay_index=delays,
     )
 
 
