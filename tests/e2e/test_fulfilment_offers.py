@@ -172,8 +172,23 @@ def test_a_slipping_lane_pushes_its_promise_back(frt: Runtime, tmp_path: Path) -
                   estimated_delivery_at=promised, **ship),
             event("shipment.updated", delivered, status="delivered", **ship),
         ]  # fmt: skip
+    # Now an unpaid order held in Paris, and a parcel still on its way.
+    events += [
+        order_event("order.created", T0 - timedelta(hours=1), order_id="o-new", status="pending",
+                    items=mug, total="10.00", email="late@example.com"),
+        event("shipment.updated", T0 - timedelta(hours=2), status="in_transit",
+              shipment_id="s-x", order_id="o0", carrier="DHL"),
+    ]  # fmt: skip
     assert post_events(c, key, events).status_code == 202
     run_once(frt, T0)
+    auth = {"Authorization": f"Bearer {key}"}
+    [pending] = c.get("/api/v1/cases", params={"kind": "pending_order"}, headers=auth).json()["cases"]
+    timeline = c.get(f"/api/v1/cases/{pending['id']}", headers=auth).json()["timeline"]
+    [warning] = [e for e in timeline if e["type"] == "lane_slipping"]
+    assert warning["data"] == {"origin": "PAR", "destination": "DE", "late_share": 0.25, "delay_days": 1}
+    run_once(frt, T0 + timedelta(minutes=1))  # warned once, not at every sweep
+    timeline = c.get(f"/api/v1/cases/{pending['id']}", headers=auth).json()["timeline"]
+    assert [e["type"] for e in timeline].count("lane_slipping") == 1
     lanes = c.get("/api/v1/logistics/lanes", headers={"Authorization": f"Bearer {key}"}).json()
     assert [(x["origin"], x["late"], x["slipping"], x["delay_days"]) for x in lanes["lanes"]] == [
         ("PAR", 5, True, 1)

@@ -58,6 +58,7 @@ _SUBJECT_MAX = 255
 class SweepStats:
     shipments: int = 0  # parcels on their way that were judged
     opened: int = 0  # logistics cases opened
+    warned: int = 0  # open pending orders marked as held on a slipping lane
 
 
 def _ref(shipment_external_id: str) -> str:
@@ -174,6 +175,45 @@ def _history(uow: UnitOfWork, store: Store, now: datetime) -> _History:
     return _History(silences, delivered)
 
 
+def _warn_slipping(uow: UnitOfWork, store: Store, history: _History, now: datetime) -> int:
+    """Mark each open pending order held on a slipping lane, once (SPEC S9: "warns open
+    orders on a lane that is slipping"); operators see it on the case, customers get nothing."""
+    index = DelayIndex(history.delivered, now=now)
+    slipping = {lane for lane, stat in index.items() if stat.slipping}
+    if not slipping:
+        return 0
+    warned = 0
+    for case in uow.cases.page(
+        store_id=store.id,
+        status=CaseStatus.OPEN,
+        kind=CaseKind.PENDING_ORDER,
+        since=None,
+        after_id=None,
+        limit=1000,
+    ):
+        if case.id is None or case.order_external_id is None:
+            continue
+        order = uow.facts.order(store.id, case.order_external_id, lock=False)
+        lane = lane_of(uow, store.id, order, case.order_external_id)
+        if lane not in slipping:
+            continue
+        if any(t == "lane_slipping" for _, t, _ in uow.cases.events(case.id)):
+            continue
+        stat = index[lane]
+        record(
+            uow,
+            case,
+            at=now,
+            type="lane_slipping",
+            origin=lane[0],
+            destination=lane[1],
+            late_share=round(stat.late_share, 3),
+            delay_days=stat.delay_days,
+        )
+        warned += 1
+    return warned
+
+
 def _norm(history: _History, lane: Lane) -> float:
     own = history.silences.get(lane, [])
     if len(own) >= NORM_MIN_HISTORY:
@@ -207,6 +247,7 @@ def sweep_shipments(
                     continue
                 if store.id not in histories:
                     histories[store.id] = _history(uow, store, now)
+                    stats.warned += _warn_slipping(uow, store, histories[store.id], now)
                 stats.shipments += 1
                 stats.opened += _judge(uow, store, shipment, histories[store.id], now, flows)
             uow.commit()
