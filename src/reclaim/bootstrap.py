@@ -25,13 +25,14 @@ from reclaim.adapters.db.tables import meta, start_mappers
 from reclaim.adapters.db.uow import SqlUnitOfWork
 from reclaim.adapters.flows import default_flow, default_source
 from reclaim.adapters.platforms import SOURCES, connector_for
+from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.adapters.platforms.generic import split_batch
 from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer
 from reclaim.config import Settings
 from reclaim.domain.flows import Flow
 from reclaim.domain.messages import Channel, OutgoingEmail, OutgoingSms, OutgoingWebhook, SendResult
 from reclaim.errors import ConfigError, DeliveryError
-from reclaim.services.ports import PlatformConnector, Renderer, Senders
+from reclaim.services.ports import PlatformClient, PlatformConnector, Renderer, Senders
 from reclaim.services.tracking import Links
 
 
@@ -50,12 +51,14 @@ class Runtime:
     clock: Callable[[], datetime]
     renderer: Renderer
     senders: Callable[[], Senders]  # one per worker thread
+    platform_client: PlatformClient
     _links: Links | None = None
 
     def schema_ready(self) -> bool:
         return migrate.current_revision(self.engine) == migrate.head_revision()
 
     def close(self) -> None:
+        self.platform_client.close()
         self.engine.dispose()
 
     def links(self) -> Links:
@@ -83,6 +86,7 @@ def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_cloc
         clock=clock,
         renderer=TemplateRenderer(overrides=StoreTemplates(engine)),
         senders=lambda: ChannelSenders(settings),
+        platform_client=HttpPlatformClient(),
     )
 
 

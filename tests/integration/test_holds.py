@@ -231,3 +231,67 @@ def test_a_sold_out_item_is_never_advertised(db_url: str) -> None:
         assert run_once(rt, T0 + timedelta(hours=24)).steps.sent == 1
         assert len(box.received) == 1
         rt.close()
+
+
+def test_the_platform_is_told_to_cancel_an_expired_order(db_url: str) -> None:
+    from sqlalchemy import select
+
+    from reclaim.adapters.channels.webhook import verify_webhook_signature
+    from reclaim.adapters.db.tables import platform_actions
+    from unit.channels.channel_servers import HttpServer, Reply
+
+    shopify, site = HttpServer(), HttpServer()
+    try:
+        rt = bootstrap(Settings(database_url=db_url), clock=lambda: T0)
+        init_database(rt)
+        shop = make_store(
+            rt,
+            name="Shop",
+            platform="shopify",
+            platform_api_url=shopify.url,
+            platform_api_token="shpat_test",
+        )
+        custom = make_store(
+            rt,
+            name="Site",
+            platform="custom",
+            webhook_url=site.url + "/hooks",
+            webhook_signing_secret="site-secret-1",
+        )
+        bare = make_store(rt, name="Bare", platform="woocommerce")  # no API access set
+        for store in (shop, custom, bare):
+            c = client(rt)
+            setup_stock(c, store.api_key, [{"warehouse": "PAR", "sku": "MUG-1", "on_hand": 5}])
+            placed = order_event("order.created", T0, order_id="o-1", status="pending")
+            assert post_events(c, store.api_key, placed).status_code == 202
+        run_once(rt, T0 + timedelta(minutes=1))
+        shopify.replies.append(Reply(status=503))  # Shopify is down at first: retried
+        at = T0 + timedelta(days=5)
+        stats = run_once(rt, at).platform
+        assert (stats.done, stats.retrying, stats.skipped) == (1, 1, 1)
+        [hook] = site.requests
+        assert hook.path == "/hooks"
+        assert verify_webhook_signature(
+            hook.headers["x-reclaim-signature"], hook.body, "site-secret-1", now=at
+        )
+        assert b'"type":"order.cancel"' in hook.body and b'"order_id":"o-1"' in hook.body
+        assert run_once(rt, at + timedelta(minutes=20)).platform.done == 0  # not yet due
+        assert run_once(rt, at + timedelta(minutes=40)).platform.done == 1
+        [down, second] = shopify.requests
+        assert down.path == second.path  # the same call, retried
+        assert second.path == "/admin/api/2024-10/orders/o-1/cancel.json"
+        assert second.headers["x-shopify-access-token"] == "shpat_test"
+        with rt.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    platform_actions.c.store_id, platform_actions.c.status, platform_actions.c.error
+                )
+            ).all()
+        by_store = {r.store_id: (r.status, r.error) for r in rows}
+        assert by_store[shop.id] == ("done", None)
+        assert by_store[custom.id] == ("done", None)
+        assert by_store[bare.id][0] == "skipped" and "platform API access" in by_store[bare.id][1]
+        rt.close()
+    finally:
+        shopify.close()
+        site.close()

@@ -33,6 +33,8 @@ _OPTIONAL_TEXT = (
     "webhook_url",
     "webhook_signing_secret",
     "sms_sender",
+    "platform_api_url",
+    "platform_api_token",
 )
 
 
@@ -64,6 +66,8 @@ class StoreSettings:
     webhook_url: str | None = None  # the outgoing webhook channel's endpoint
     webhook_signing_secret: str | None = None
     sms_sender: str | None = None
+    platform_api_url: str | None = None  # Shopify admin / WooCommerce site URL, to cancel orders
+    platform_api_token: str | None = None  # Shopify access token, or WooCommerce "ck_…:cs_…"
 
     def to_json(self) -> dict[str, object]:
         optional = {
@@ -221,7 +225,7 @@ def validate_settings(s: StoreSettings) -> None:
         value = getattr(s, name)
         if value is not None and not _EMAIL.match(value):
             raise InvalidInput(f"{value!r} is not an email address", field=name.replace("_", "-"))
-    for name in ("webhook_url", "logo_url"):
+    for name in ("webhook_url", "logo_url", "platform_api_url"):
         value = getattr(s, name)
         if value is not None and not re.match(r"^https?://[^\s/?#@]+(/\S*)?$", value):
             raise InvalidInput(f"{value!r} is not an http(s) URL", field=name.replace("_", "-"))

@@ -201,6 +201,8 @@ _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
     "webhook_url": ("Endpoint of the outgoing webhook channel", str),
     "webhook_signing_secret": ("Secret the outgoing webhooks are signed with", str),
     "sms_sender": ("SMS sender id or number", str),
+    "platform_api_url": ("Shopify admin or WooCommerce site URL (to cancel expired orders)", str),
+    "platform_api_token": ("Shopify access token, or WooCommerce ck_…:cs_…", str),
     "gross_margin": ("Gross margin as a share of order value, e.g. 0.45", _share),
     "margin_floor": ("Incentives never push the margin below this share", _share),
 }
@@ -415,6 +417,7 @@ def worker(once: bool, now_text: str | None, as_json: bool) -> None:
             "steps_cancelled": stats.steps.cancelled,
             "steps_possibly_sent": stats.steps.possibly_sent,
             "holds_expired": stats.holds.expired,
+            "platform_calls": stats.platform.done,
         }
         if as_json:
             click.echo(json.dumps(summary))

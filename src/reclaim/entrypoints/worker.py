@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.bootstrap import Runtime
-from reclaim.services import delivery, detection, ingest, logistics
+from reclaim.services import delivery, detection, ingest, logistics, platform_actions
 from reclaim.services import holds as stock_holds
 from reclaim.services.ports import Senders
 
@@ -25,6 +25,7 @@ class WorkerStats:
     detected: detection.DetectStats = field(default_factory=detection.DetectStats)
     steps: delivery.DeliveryStats = field(default_factory=delivery.DeliveryStats)
     holds: stock_holds.SweepStats = field(default_factory=stock_holds.SweepStats)
+    platform: platform_actions.ActionStats = field(default_factory=platform_actions.ActionStats)
     released: int = 0
 
     @property
@@ -58,6 +59,9 @@ def run_once(
     stats.detected = detection.detect_due(uow=rt.uow(), now=now, flows=rt.flow_defaults)
     stats.holds = stock_holds.sweep_holds(uow=rt.uow(), now=now)
     logistics.sweep_shipments(uow=rt.uow(), now=now, flows=rt.flow_defaults)
+    stats.platform = platform_actions.run_platform_actions(
+        uow=rt.uow(), client=rt.platform_client, now=now
+    )
     own = senders is None
     channel_set = rt.senders() if senders is None else senders
     try:

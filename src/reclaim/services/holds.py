@@ -241,6 +241,12 @@ def sweep_holds(*, uow: UnitOfWork, now: datetime, batch: int = 200) -> SweepSta
                     uow.stock.unreserve(hold.store_id, line, consume=False, now=now)
                 hold.status, hold.closed_at = HoldStatus.EXPIRED, now
                 stats.expired += 1
+                uow.platform_actions.add(  # the platform is told by the worker, afterwards
+                    store_id=hold.store_id,
+                    action="cancel_order",
+                    order_external_id=hold.order_external_id,
+                    now=now,
+                )
                 for case in uow.cases.open_for_order(hold.store_id, hold.order_external_id):
                     if case.kind == CaseKind.PENDING_ORDER and case.flow_state != FlowState.RUNNING:
                         close(uow, case, CaseStatus.LOST, at=now, reason="hold_expired")

@@ -322,6 +322,42 @@ class LogisticsRepository(Protocol):
     def delivered_shipments(self, store_id: str, *, since: datetime) -> Sequence[Shipment]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformAction:
+    id: int
+    store_id: str
+    action: str  # cancel_order
+    order_external_id: str
+    attempts: int
+    first_attempt_at: datetime | None
+
+
+class PlatformActionRepository(Protocol):
+    def add(self, *, store_id: str, action: str, order_external_id: str, now: datetime) -> bool: ...
+    def claim(
+        self, *, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[PlatformAction]: ...
+    def finish(
+        self,
+        action_id: int,
+        *,
+        status: str,
+        error: str | None,
+        now: datetime,
+        retry_at: datetime | None,
+    ) -> None: ...
+    def for_order(
+        self, store_id: str, order_external_id: str
+    ) -> Sequence[tuple[str, str, str | None]]: ...
+
+
+class PlatformClient(Protocol):
+    """Calls a store's platform (adapters/platforms/actions.py); raises ``DeliveryError``."""
+
+    def cancel_order(self, store: Store, order_external_id: str, *, now: datetime) -> None: ...
+    def close(self) -> None: ...
+
+
 class Renderer(Protocol):
     """Turns a message context into text (adapters/templates)."""
 
@@ -358,6 +394,7 @@ class UnitOfWork(Protocol):
     templates: TemplateRepository
     alerts: AlertRepository
     stock: StockRepository
+    platform_actions: PlatformActionRepository
     logistics: LogisticsRepository
 
     def __enter__(self) -> UnitOfWork: ...

@@ -7,15 +7,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from reclaim.adapters.db.tables import holds, lanes, products, stock_levels, warehouses
+from reclaim.adapters.db.tables import (
+    holds,
+    lanes,
+    platform_actions,
+    products,
+    stock_levels,
+    warehouses,
+)
 from reclaim.domain.fulfilment import CostBand, Lane
 from reclaim.domain.holds import Hold, HoldLine, HoldStatus
-from reclaim.services.ports import StockLevel, WarehouseRow
+from reclaim.services.ports import PlatformAction, StockLevel, WarehouseRow
 
 
 def lane_to_json(lane: Lane) -> dict[str, object]:
@@ -249,3 +256,89 @@ class SqlStock:
         if self.s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         return self.s.scalars(q).all()
+
+
+class SqlPlatformActions:
+    """The outbox of calls to the stores' platforms."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, *, store_id: str, action: str, order_external_id: str, now: datetime) -> bool:
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            _upsert(self.s, platform_actions)
+            .values(
+                store_id=store_id,
+                action=action,
+                order_external_id=order_external_id,
+                status="pending",
+                attempts=0,
+                due_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        return bool(res.rowcount)
+
+    def claim(
+        self, *, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[PlatformAction]:
+        """Due pending actions, pushed to ``lease_until`` so no other worker takes them
+        meanwhile (a crashed worker's action comes back then: the calls are idempotent)."""
+        pick = (
+            select(platform_actions.c.id)
+            .where(platform_actions.c.status == "pending", platform_actions.c.due_at <= now)
+            .order_by(platform_actions.c.due_at)
+            .limit(limit)
+        )
+        if self.s.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        rows = self.s.execute(
+            update(platform_actions)
+            .where(platform_actions.c.id.in_(pick.scalar_subquery()))
+            .values(
+                due_at=lease_until,
+                attempts=platform_actions.c.attempts + 1,
+                first_attempt_at=func.coalesce(platform_actions.c.first_attempt_at, now),
+            )
+            .returning(
+                platform_actions.c.id,
+                platform_actions.c.store_id,
+                platform_actions.c.action,
+                platform_actions.c.order_external_id,
+                platform_actions.c.attempts,
+                platform_actions.c.first_attempt_at,
+            )
+        ).all()
+        return [PlatformAction(*r) for r in sorted(rows)]
+
+    def finish(
+        self,
+        action_id: int,
+        *,
+        status: str,
+        error: str | None,
+        now: datetime,
+        retry_at: datetime | None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "error": error}
+        if status == "pending" and retry_at is not None:
+            values["due_at"] = retry_at
+        else:
+            values["done_at"] = now
+        self.s.execute(
+            update(platform_actions).where(platform_actions.c.id == action_id).values(**values)
+        )
+
+    def for_order(
+        self, store_id: str, order_external_id: str
+    ) -> Sequence[tuple[str, str, str | None]]:
+        rows = self.s.execute(
+            select(
+                platform_actions.c.action, platform_actions.c.status, platform_actions.c.error
+            ).where(
+                platform_actions.c.store_id == store_id,
+                platform_actions.c.order_external_id == order_external_id,
+            )
+        )
+        return [(r.action, r.status, r.error) for r in rows]

@@ -17,7 +17,7 @@ from reclaim.adapters.db.flow_repositories import (
 )
 from reclaim.adapters.db.logistics_repositories import SqlLogistics
 from reclaim.adapters.db.repositories import SqlCases, SqlFacts, SqlInbox, SqlStores
-from reclaim.adapters.db.stock_repositories import SqlStock
+from reclaim.adapters.db.stock_repositories import SqlPlatformActions, SqlStock
 from reclaim.services.ports import (
     AlertRepository,
     CaseRepository,
@@ -27,6 +27,7 @@ from reclaim.services.ports import (
     InboxRepository,
     LogisticsRepository,
     MessageRepository,
+    PlatformActionRepository,
     StepRepository,
     StockRepository,
     StoreRepository,
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.templates: TemplateRepository = SqlTemplates(self.session)
         self.alerts: AlertRepository = SqlAlerts(self.session)
         self.stock: StockRepository = SqlStock(self.session)
+        self.platform_actions: PlatformActionRepository = SqlPlatformActions(self.session)
         self.logistics: LogisticsRepository = SqlLogistics(self.session)
         return self
 

@@ -1,0 +1,73 @@
+"""Telling a store's platform what Reclaim decided (SPEC S7: "the platform told where a
+connector can"): today, cancelling an order whose hold ran out unpaid.
+
+The decision is recorded in the transaction that makes it (an outbox row); the call is made
+by the worker afterwards, outside any transaction, and retried with the same backoff as
+messages (30 min, growing, for up to 72 h). A store whose platform Reclaim cannot reach is
+marked ``skipped`` with the reason, for the operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from reclaim.domain.policy import retry_at
+from reclaim.errors import DeliveryError
+from reclaim.services.ports import PlatformClient, UnitOfWork
+
+CANCEL_ORDER = "cancel_order"
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class ActionStats:
+    done: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def run_platform_actions(
+    *, uow: UnitOfWork, client: PlatformClient, now: datetime, batch: int = 50
+) -> ActionStats:
+    stats = ActionStats()
+    while True:
+        with uow:
+            due = list(uow.platform_actions.claim(now=now, lease_until=now + LEASE, limit=batch))
+            stores = {a.store_id: uow.stores.get(a.store_id) for a in due}
+            uow.commit()
+        for action in due:
+            store = stores[action.store_id]
+            status, error, again = "done", None, None
+            try:
+                if store is None:
+                    raise DeliveryError("the store no longer exists", permanent=True)
+                client.cancel_order(store, action.order_external_id, now=now)
+            except DeliveryError as exc:
+                error = str(exc)[:500]
+                if exc.permanent:
+                    status = "skipped" if exc.code is None else "failed"
+                else:
+                    again = retry_at(
+                        action.first_attempt_at or now,
+                        action.attempts,
+                        now=now,
+                        seed=str(action.id),
+                    )
+                    status = "pending" if again is not None else "failed"
+            with uow:
+                uow.platform_actions.finish(
+                    action.id, status=status, error=error, now=now, retry_at=again
+                )
+                uow.commit()
+            if status == "done":
+                stats.done += 1
+            elif status == "pending":
+                stats.retrying += 1
+            elif status == "skipped":
+                stats.skipped += 1
+            else:
+                stats.failed += 1
+        if len(due) < batch:
+            return stats
