@@ -1,9 +1,12 @@
-"""``reclaim demo``: a few simulated days of four stores' traffic through a real Reclaim.
+"""``reclaim demo`` and ``reclaim sim``: a store group's traffic through a real Reclaim, with
+real emails to a real SMTP server whose customers react to them.
 
-It creates ``<dir>/reclaim.sqlite3`` afresh, runs :func:`reclaim.sim.simulate` (real HTTP,
-the real worker, simulated time), and shows what Reclaim found next to the simulator's
-ground truth. ``<dir>/summary.json`` keeps the summary; ``<dir>/stores.json`` the demo
-stores' ids and API keys, to look at the cases through the API afterwards.
+``reclaim demo`` creates ``<dir>/reclaim.sqlite3`` afresh, runs :func:`reclaim.sim.simulate`
+(real HTTP, the real worker, simulated time), prints the summary, writes
+``<dir>/report.html``, ``<dir>/summary.json`` and ``<dir>/stores.json`` (the stores' ids and
+API keys), then serves the API on the demo data until Ctrl-C. ``reclaim sim`` is the same
+engine on a given database or a fresh folder, without serving; ``--realtime`` plays it at
+wall-clock pace (or ``--speed`` times faster) with the API on a fixed port to watch it live.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import json
 import os
 import sys
 import time
-from decimal import Decimal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +28,8 @@ from rich.table import Table
 
 from reclaim.errors import InvalidInput
 from reclaim.sim import SimConfig, SimulationResult, simulate
-from reclaim.sim.behaviour import ABANDONMENT_REASONS
-from reclaim.sim.driver import DriveStats
-from reclaim.sim.world import RATES
+from reclaim.sim.driver import DemoStore, DriveStats
+from reclaim.sim.report import render
 
 KIND_LABELS = {
     "abandoned_checkout": "abandoned checkout",
@@ -38,49 +42,135 @@ PLATFORM_LABELS = {
     "stripe": "Stripe",
     "custom": "custom (API)",
 }
+MARKER = ".reclaim-demo"
+DEMO_CUSTOMERS = 600  # 30 days of them simulate in about a minute on a 2-core machine
+DEMO_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    customers: int = DEMO_CUSTOMERS
+    days: int = DEMO_DAYS
+    seed: int = 7
+    holdout: float = 0.10
+    response_scale: float = 1.0
 
 
 def run_demo(
     *,
     directory: str = "reclaim-demo",
-    customers: int = 300,
+    customers: int = DEMO_CUSTOMERS,
     seed: int = 7,
     as_json: bool = False,
     console: Console | None = None,
-    days: int = 3,
+    days: int = DEMO_DAYS,
+    serve: bool = True,
+    port: int = 8000,
+    holdout: float = 0.10,
+    response_scale: float = 1.0,
 ) -> dict[str, Any]:
-    """Run the demo; print tables (or one JSON object with ``as_json``); return the summary."""
+    """Run the demo; print tables (or one JSON object with ``as_json``); write the report;
+    serve the API until Ctrl-C unless ``serve`` is false. Returns the summary."""
     if not 1 <= days <= 30:
         raise InvalidInput("days must be between 1 and 30", field="days")
-    if customers < 1:
-        raise InvalidInput("customers must be at least 1", field="customers")
+    options = _options(customers, days, seed, holdout, response_scale)
     console = console or Console()
     folder = Path(directory).expanduser().resolve()
     database = fresh_database(folder)
-    config = SimConfig(customers=customers, days=days, seed=seed)
-    began = time.perf_counter()
+    result, elapsed = _run(console, options, f"sqlite:///{database}", str(database), as_json)
+    summary = _write(folder, result, elapsed)
     if as_json:
-        result = simulate(
-            config, database_url=f"sqlite:///{database}", database_label=str(database)
-        )
+        _print_json(summary)
     else:
-        result = _with_progress(console, config, database)
-    elapsed = time.perf_counter() - began
-    summary = result.summary
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    keys = [
-        {"platform": k, "id": s.id, "api_key": s.api_key} for k, s in sorted(result.stores.items())
-    ]
-    _write_private(folder / "stores.json", json.dumps(keys, indent=2) + "\n")
+        show(console, result, elapsed)
+    if serve:
+        out = Console(stderr=True) if as_json else console
+        serve_demo(out, f"sqlite:///{database}", result, port=port)
+    return summary
+
+
+def run_sim(
+    *,
+    directory: str = "reclaim-sim",
+    database_url: str | None = None,
+    customers: int = 20_000,
+    seed: int = 7,
+    days: int = DEMO_DAYS,
+    as_json: bool = False,
+    console: Console | None = None,
+    realtime: bool = False,
+    speed: float = 1.0,
+    port: int | None = None,
+    holdout: float = 0.10,
+    response_scale: float = 1.0,
+) -> dict[str, Any]:
+    """The simulation alone, on ``database_url`` (an empty database) or a fresh
+    ``<directory>/reclaim.sqlite3``; writes the report and summary next to it."""
+    if not 1 <= days <= 90:
+        raise InvalidInput("days must be between 1 and 90", field="days")
+    if speed <= 0:
+        raise InvalidInput("speed must be more than 0", field="speed")
+    options = _options(customers, days, seed, holdout, response_scale)
+    console = console or Console()
+    folder = Path(directory).expanduser().resolve()
+    if database_url is None:
+        database = fresh_database(folder)
+        database_url, label = f"sqlite:///{database}", str(database)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        label = database_url.split("@")[-1]  # never print a password
+    pace = Pacer(speed) if realtime else None
+    if realtime and port is None:
+        port = 8000
+    result, elapsed = _run(
+        console, options, database_url, label, as_json, pace=pace, port=port or 0, live=realtime
+    )
+    summary = _write(folder, result, elapsed)
     if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        _print_json(summary)
     else:
         show(console, result, elapsed)
     return summary
 
 
-MARKER = ".reclaim-demo"
+def _options(
+    customers: int, days: int, seed: int, holdout: float, response_scale: float
+) -> Options:
+    if customers < 1:
+        raise InvalidInput("customers must be at least 1", field="customers")
+    if not 0 <= holdout <= 0.5:
+        raise InvalidInput("holdout must be a share between 0 and 0.5", field="holdout")
+    if response_scale < 0:
+        raise InvalidInput("response scale must not be negative", field="response_scale")
+    return Options(customers, days, seed, holdout, response_scale)
+
+
+class Pacer:
+    """Real-time mode: waits until the wall clock catches up with each simulated instant
+    (``speed`` simulated seconds per real second). ``sleep`` and ``monotonic`` are
+    parameters so that the pacing can be checked without waiting."""
+
+    def __init__(
+        self,
+        speed: float = 1.0,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.speed = speed
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.origin: tuple[datetime, float] | None = None
+
+    def __call__(self, at: datetime) -> None:
+        if self.origin is None:
+            self.origin = (at, self.monotonic())
+            return
+        start, wall = self.origin
+        due = wall + (at - start).total_seconds() / self.speed
+        wait = due - self.monotonic()
+        if wait > 0:
+            self.sleep(wait)
 
 
 def fresh_database(folder: Path) -> Path:
@@ -110,7 +200,67 @@ def _write_private(path: Path, text: str) -> None:
         f.write(text)
 
 
-def _with_progress(console: Console, config: SimConfig, database: Path) -> SimulationResult:
+def _write(folder: Path, result: SimulationResult, elapsed: float) -> dict[str, Any]:
+    summary = result.summary
+    report = folder / "report.html"
+    summary["report"] = str(report)
+    report.write_text(render(summary, elapsed_s=elapsed), encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    keys = [
+        {"platform": k, "id": s.id, "api_key": s.api_key} for k, s in sorted(result.stores.items())
+    ]
+    _write_private(folder / "stores.json", json.dumps(keys, indent=2) + "\n")
+    return summary
+
+
+def _print_json(summary: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _run(
+    console: Console,
+    options: Options,
+    database_url: str,
+    label: str,
+    quiet: bool,
+    *,
+    pace: Callable[[datetime], None] | None = None,
+    port: int = 0,
+    live: bool = False,
+) -> tuple[SimulationResult, float]:
+    config = SimConfig(
+        customers=options.customers,
+        days=options.days,
+        seed=options.seed,
+        holdout=options.holdout,
+        response_scale=options.response_scale,
+    )
+
+    def ready(stores: dict[str, DemoStore], url: str) -> None:
+        if live:
+            out = Console(stderr=True) if quiet else console
+            out.print(f"[bold]Live[/bold]: the API is on {url} while the simulation runs")
+            for key, store in sorted(stores.items()):
+                out.print(
+                    f"  curl -H 'Authorization: Bearer {store.api_key}' {url}/api/v1/cases"
+                    f"   # {PLATFORM_LABELS[key]}",
+                    soft_wrap=True,
+                    highlight=False,
+                    markup=False,
+                )
+
+    began = time.perf_counter()
+    if quiet:
+        result = simulate(
+            config,
+            database_url=database_url,
+            database_label=label,
+            pace=pace,
+            port=port,
+            ready=ready,
+        )
+        return result, time.perf_counter() - began
     columns = (
         TextColumn("[bold]simulating[/bold] {task.description}"),
         BarColumn(),
@@ -121,195 +271,202 @@ def _with_progress(console: Console, config: SimConfig, database: Path) -> Simul
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("day 1 00:00", total=len(config.ticks()), detail="")
 
-        def tick(n: int, total: int, now: Any, stats: DriveStats) -> None:
+        def tick(n: int, total: int, now: datetime, stats: DriveStats) -> None:
             day = (now - config.start).days + 1
             progress.update(
                 task,
                 completed=n,
                 description=f"day {min(day, config.days)} {now:%H:%M} UTC",
-                detail=f"{stats.sent} deliveries · {stats.opened} cases opened",
+                detail=(
+                    f"{stats.sent} webhooks · {stats.opened} cases · "
+                    f"{sum(stats.emails_by_day.values())} emails"
+                ),
             )
 
-        return simulate(
+        result = simulate(
             config,
-            database_url=f"sqlite:///{database}",
+            database_url=database_url,
             progress=tick,
-            database_label=str(database),
+            database_label=label,
+            pace=pace,
+            port=port,
+            ready=ready,
         )
+    return result, time.perf_counter() - began
+
+
+# -- serving ------------------------------------------------------------------------------------
+
+
+def serve_demo(console: Console, database_url: str, result: SimulationResult, *, port: int) -> None:
+    """Serve the API on the demo's database at 127.0.0.1:``port`` until Ctrl-C, with the clock
+    stopped at the simulation's end (a worker on the wall clock would expire the simulated
+    cases, so none runs)."""
+    import uvicorn
+
+    from reclaim.bootstrap import bootstrap
+    from reclaim.config import load_settings
+    from reclaim.entrypoints.api import create_app
+
+    end = result.plan.config.end
+    url = f"http://127.0.0.1:{port}"
+    rt = bootstrap(load_settings(database_url=database_url, public_url=url), clock=lambda: end)
+    some = next(iter(sorted(result.stores.items())))[1]
+    lines = [
+        "",
+        f"Serving the demo's data on {url} (the clock stopped at {end:%Y-%m-%d %H:%M} UTC); "
+        "Ctrl-C stops.",
+        "There is no operations console yet (SPEC S11): look through the API, or the report.",
+        f"  report:  file://{result.summary['report']}",
+        f"  API:     {url}/docs",
+        f"  cases:   curl -H 'Authorization: Bearer {some.api_key}' {url}/api/v1/cases",
+        "  (each store's API key is in stores.json)",
+    ]
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+    config = uvicorn.Config(
+        create_app(rt), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rt.close()
 
 
 # -- the tables ---------------------------------------------------------------------------------
+
+
+def _pp(x: float) -> str:
+    return f"{x * 100:+.1f} pp"
 
 
 def show(console: Console, result: SimulationResult, elapsed: float) -> None:
     s = result.summary
     console.print(
         f"\n[bold]Reclaim demo[/bold]: seed {s['seed']}, {s['customers']} customers, "
-        f"{s['days']} simulated days ({s['start'][:16]} → {s['end'][:16]} UTC), "
-        f"4 stores, worker every 15 simulated minutes ({s['worker']['runs']} runs); "
-        f"took {elapsed:.1f} s",
+        f"{s['days']} simulated days ({s['start'][:10]} → {s['end'][:10]}), 4 stores, "
+        f"holdout {s['holdout_share']:.0%}, worker every 15 simulated minutes "
+        f"({s['worker']['runs']} runs); took {elapsed:.1f} s",
         highlight=False,
     )
-    console.print(_deliveries(s))
-    console.print(_traffic(s))
-    console.print(_cases(s))
-    console.print(_truth(s))
-    console.print(_recovered(s))
-    console.print(_filtered(s))
-    console.print(_reasons(s))
+    console.print(_headline(s))
+    console.print(_kinds(s))
+    console.print(_checks(s))
     if s["mismatches"]["details"]:
         console.print(_mismatches(s))
+    if s["checks"]["details"]:
+        console.print(Panel(json.dumps(s["checks"]["details"], indent=1), title="mailbox checks"))
     if s["unexpected_answers"]:
         console.print(Panel("\n".join(s["unexpected_answers"]), title="unexpected HTTP answers"))
-    _how_to_look(console, result)
+    _where(console, result)
 
 
-def _deliveries(s: dict[str, Any]) -> Table:
-    t = Table(title="Deliveries sent over HTTP", title_justify="left")
-    t.add_column("platform", no_wrap=True)
-    for col in ("requests", "events", "accepted", "dup.", "rejected", "retries", "bad"):
-        t.add_column(col, justify="right")
-    for platform, d in s["deliveries"].items():
-        t.add_row(
-            PLATFORM_LABELS[platform],
-            *(
-                str(d[k])
-                for k in (
-                    "requests",
-                    "events",
-                    "accepted",
-                    "duplicate",
-                    "rejected",
-                    "retries_sent",
-                    "bad_sent",
-                )
-            ),
-        )
-    t.caption = (
-        "retries: identical re-deliveries (platform retries) · bad: deliberately bad "
-        "deliveries (stale signing secret, invalid event)"
-    )
-    return t
-
-
-def _traffic(s: dict[str, Any]) -> Table:
-    t = Table(title="What the stores produced — and what Reclaim holds", title_justify="left")
-    t.add_column("")
-    t.add_column("simulated", justify="right")
-    t.add_column("in Reclaim", justify="left")
-    c, o, p = s["checkouts"], s["orders"], s["payments"]
-
-    def fmt(d: dict[str, int]) -> str:
-        return ", ".join(f"{k} {v}" for k, v in d.items()) or "—"
-
-    t.add_row("checkouts", f"{c['total']} ({c['with_contact']} with contact)", fmt(c["reclaim"]))
+def _headline(s: dict[str, Any]) -> Table:
+    t = Table(title="What happened", title_justify="left", show_header=False)
+    t.add_column("", no_wrap=True)
+    t.add_column("", justify="right", no_wrap=True)
+    t.add_column("", style="dim")
+    outcomes = s["behaviour"]["outcomes"]
+    abandoned = outcomes.get("abandoned", 0) + outcomes.get("no_contact", 0)
+    cases = s["cases"]
+    m, c = s["messages"], s["customers_did"]
+    channels = ", ".join(f"{ch} {sum(v.values())}" for ch, v in m["by_channel"].items()) or "none"
+    low, high = s["lift_ci"]
+    short = {
+        "abandoned_checkout": "checkout",
+        "pending_order": "pending",
+        "failed_payment": "payment",
+    }
     t.add_row(
-        "orders",
-        f"{o['total']} ({o['paid']} paid, {o['unpaid']} unpaid, {o['cancelled']} cancelled)",
-        fmt(o["reclaim"]),
+        "checkouts", str(s["checkouts"]["total"]), f"{s['checkouts']['with_contact']} with contact"
     )
-    t.add_row("payment attempts", f"{p['attempts']} ({p['failed']} failed)", fmt(p["reclaim"]))
-    t.add_row("inbox", "", fmt(s["inbox"]))
+    t.add_row(
+        "abandoned", str(abandoned), f"{outcomes.get('no_contact', 0)} before giving a contact"
+    )
+    t.add_row(
+        "cases",
+        str(sum(k["total"] for k in cases.values())),
+        ", ".join(f"{short[k]} {v['total']}" for k, v in cases.items()),
+    )
+    t.add_row("messages", str(m["total"]), f"by channel: {channels}")
+    t.add_row(
+        "customers",
+        f"{c['opens']} opens",
+        f"{c['restore_clicks'] + c['product_clicks']} clicks, {c['unsubscribes']} unsubscribes, "
+        f"{c['coupons_used']} coupons used",
+    )
+    t.add_row(
+        "recovered orders",
+        str(s["recovered_orders"]),
+        f"EUR {s['recovered_revenue_eur']} (demo rates)",
+    )
+    t.add_row(
+        "attributed / organic",
+        f"{s['attributed']} / {s['organic']}",
+        "credited to a message opened or clicked / not",
+    )
+    t.add_row(
+        "lift vs holdout",
+        _pp(s["lift"]),
+        f"95 % CI {_pp(low)} to {_pp(high)}; recovered {s['messaged']['recovered']}/"
+        f"{s['messaged']['cases']} messaged, {s['holdout']['recovered']}/{s['holdout']['cases']}"
+        " held out",
+    )
+    t.add_row("true effect", _pp(s["true_effect"]), "the simulator's: mean of (with − without)")
     return t
 
 
-def _cases(s: dict[str, Any]) -> Table:
-    t = Table(title="Cases Reclaim opened, by kind and status", title_justify="left")
+def _kinds(s: dict[str, Any]) -> Table:
+    t = Table(title="By kind of case (lift and effect in percentage points)", title_justify="left")
     t.add_column("kind", no_wrap=True)
-    for col in ("open", "recovered", "cancelled", "other", "total"):
-        t.add_column(col, justify="right")
-    for kind, label in KIND_LABELS.items():
-        got = s["cases"][kind]
-        other = got["total"] - sum(got.get(k, 0) for k in ("open", "recovered", "cancelled"))
-        t.add_row(
-            label,
-            *(str(got.get(k, 0)) for k in ("open", "recovered", "cancelled")),
-            str(other),
-            str(got["total"]),
-        )
-    return t
-
-
-def _truth(s: dict[str, Any]) -> Table:
-    t = Table(title="Ground truth: the cases SPEC S2 calls for", title_justify="left")
-    t.add_column("kind", no_wrap=True)
-    for col in ("expected", "opened", "missing", "extra", "exp.rec", "recov.", "differs"):
-        t.add_column(col, justify="right")
-    m = s["mismatches"]
+    for col in ("cases", "messaged", "held out", "lift", "95 % CI", "true"):
+        t.add_column(col, justify="right", no_wrap=True)
+    labels = {"abandoned_checkout": "checkout", "pending_order": "pending order"}
     for kind in KIND_LABELS:
-        got, want = s["cases"][kind], s["expected_cases"][kind]
+        got, k = s["cases"][kind], s["by_kind"][kind]
+        both = k["messaged"] and k["holdout"]
         t.add_row(
-            {"abandoned_checkout": "checkout", "pending_order": "pending"}.get(kind, "payment"),
-            str(want["total"]),
+            labels.get(kind, "failed payment"),
             str(got["total"]),
-            _bad(m["missing"][kind]),
-            _bad(m["unexpected"][kind]),
-            str(want.get("recovered", 0)),
-            str(got.get("recovered", 0)),
-            _bad(m["status"][kind]),
+            f"{k['messaged_recovered']}/{k['messaged']}",
+            f"{k['holdout_recovered']}/{k['holdout']}",
+            f"{k['lift'] * 100:+.1f}" if both else "—",
+            f"{k['lift_ci'][0] * 100:+.0f}…{k['lift_ci'][1] * 100:+.0f}" if both else "—",
+            f"{k['true_effect'] * 100:+.1f}",
         )
-    t.caption = (
-        f"mismatches: {m['total']}"
-        + (" (listed below)" if m["total"] else "")
-        + " · exp.rec: expected to end recovered · differs: opened, but ended differently"
+    t.caption = "messaged, held out: recovered / cases · true: the simulator's true effect"
+    return t
+
+
+def _checks(s: dict[str, Any]) -> Table:
+    t = Table(title="Checked against the ground truth", title_justify="left", show_header=False)
+    t.add_column("", no_wrap=True)
+    t.add_column("", justify="right", no_wrap=True)
+    t.add_column("", style="dim")
+    m, d, po = s["mismatches"], s["outcome_disagreements"], s["potential_outcomes"]
+    sent = sum(v["requests"] for v in s["deliveries"].values())
+    refused = sum(v["rejected"] for v in s["deliveries"].values())
+    planned = sum(v["bad_sent"] for v in s["deliveries"].values())
+    t.add_row("webhooks and events", str(sent), f"{refused} refused ({planned} bad on purpose)")
+    t.add_row("cases missing / extra / differing", _bad(m["total"]), "SPEC S2's rules, replayed")
+    t.add_row(
+        "emails that should not have gone",
+        _bad(s["checks"]["total"]),
+        "after paying or unsubscribing, without consent, off-site links",
+    )
+    t.add_row(
+        "outcomes off their potential",
+        _bad(d["total"]),
+        f"knock-on of a purchase for another case: {po['spillover']} recovered, "
+        f"{po['prevented']} never opened",
     )
     return t
 
 
 def _bad(n: int) -> str:
     return f"[bold red]{n}[/bold red]" if n else "0"
-
-
-def _recovered(s: dict[str, Any]) -> Table:
-    t = Table(title="Recovered (organically: no messages are sent yet)", title_justify="left")
-    t.add_column("currency")
-    t.add_column("revenue", justify="right")
-    t.add_column("in EUR (fixed demo rate)", justify="right")
-    for currency, amount in s["recovered_revenue"].items():
-        eur = (Decimal(amount) / RATES[currency]).quantize(Decimal("0.01"))
-        t.add_row(currency, amount, str(eur))
-    t.add_row(
-        "[bold]total[/bold]",
-        f"{s['recovered_orders']} orders",
-        f"[bold]{s['recovered_revenue_eur']}[/bold]",
-    )
-    t.caption = (
-        f"ground truth: {s['expected_recovered_orders']} orders, "
-        f"EUR {s['expected_recovered_revenue_eur']}"
-    )
-    return t
-
-
-def _filtered(s: dict[str, Any]) -> Table:
-    f = s["filtered"]
-    t = Table(title="Filtered out (never a case)", title_justify="left")
-    t.add_column("")
-    t.add_column("", justify="right")
-    t.add_row("bot sessions", f"{f['bot_sessions']} (from {f['bots']} bots)")
-    t.add_row("merchant test sessions", str(f["staff_test_sessions"]))
-    t.add_row("checkouts abandoned before activation", str(f["backlog_checkouts"]))
-    t.add_row(
-        "checkouts Reclaim ignored, by reason",
-        ", ".join(f"{k} {v}" for k, v in f["reclaim_ignored_checkouts"].items()),
-    )
-    t.add_row("cases for bots or test orders", _bad(f["cases_for_bots_or_tests"]))
-    return t
-
-
-def _reasons(s: dict[str, Any]) -> Table:
-    b = s["behaviour"]
-    abandoners = b["outcomes"].get("abandoned", 0) or 1
-    t = Table(title="Why simulated shoppers abandoned (Baymard's shares)", title_justify="left")
-    t.add_column("reason")
-    t.add_column("shoppers", justify="right")
-    t.add_column("share", justify="right")
-    t.add_column("Baymard", justify="right")
-    for r in ABANDONMENT_REASONS:
-        n = b["abandonment_reasons"].get(r.code, 0)
-        t.add_row(r.label, str(n), f"{n / abandoners:.0%}", f"{r.share:.0%}")
-    declines = ", ".join(f"{k} {v}" for k, v in b["declines"].items())
-    t.caption = f"{abandoners} abandoners with contact; card declines: {declines or 'none'}"
-    return t
 
 
 def _mismatches(s: dict[str, Any]) -> Table:
@@ -330,15 +487,13 @@ def _mismatches(s: dict[str, Any]) -> Table:
     return t
 
 
-def _how_to_look(console: Console, result: SimulationResult) -> None:
-    database = result.summary["database"]
+def _where(console: Console, result: SimulationResult) -> None:
+    s = result.summary
     console.print("\n[bold]Where it is[/bold]")
     lines = [
-        f"database: {database}",
-        "look at the cases (no worker: its wall clock would expire the simulated ones):",
-        f"  RECLAIM_DATABASE_URL=sqlite:///{database} reclaim serve --no-worker",
-        "  curl -H 'Authorization: Bearer <api key>' http://127.0.0.1:8000/api/v1/cases",
-        "API keys (also in stores.json next to the database):",
+        f"database: {s['database']}",
+        f"report:   {s['report']}",
+        "API keys (also in stores.json next to the report):",
     ]
     for key, store in sorted(result.stores.items()):
         lines.append(f"  {PLATFORM_LABELS[key]:<13} {store.api_key}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -38,10 +39,14 @@ def add_store(
     webhook_secret: str,
     settings: StoreSettings,
     now: datetime,
+    store_id: str | None = None,
 ) -> NewStore:
     """Create a store and its first API key (shown once, only its digest is kept).
 
     The store's activation time is ``now``: nothing that happened before it is ever messaged.
+    ``store_id`` is chosen for the caller when not given; a given one (a migration from
+    another install, a reproducible simulation) must look like ``st_`` and 6–28 letters or
+    digits and be free.
     """
     validate_store(
         name=name,
@@ -52,11 +57,15 @@ def add_store(
         webhook_secret=webhook_secret,
     )
     validate_settings(settings)
+    if store_id is not None and not re.fullmatch(r"st_[0-9a-z]{6,28}", store_id):
+        raise InvalidInput("a store id looks like st_ and 6–28 letters or digits", field="id")
     with uow:
         if uow.stores.by_name(name) is not None:
             raise Conflict(f"a store named {name!r} exists already")
+        if store_id is not None and uow.stores.get(store_id) is not None:
+            raise Conflict(f"a store with id {store_id} exists already")
         store = Store(
-            id=new_store_id(),
+            id=store_id or new_store_id(),
             name=name,
             platform=platform,
             currency=currency,

@@ -102,6 +102,8 @@ def generic_order(store: StoreSpec, o: OrderSnap, kind: str, event_id: str) -> d
         "user_agent": o.actor.user_agent,
         "created_at": pl.utc_iso(o.created_at),
     }
+    if o.cart.codes:
+        data["coupon_codes"] = list(o.cart.codes)
     if o.paid_at:
         data["paid_at"] = pl.utc_iso(o.paid_at)
     if o.cancelled_at:

@@ -43,15 +43,31 @@ def schedule(
     items: list[Emitted], cfg: Timing, rng: random.Random, stats: Counter[str]
 ) -> list[Delivery]:
     """When each emitted event reaches Reclaim: latency, late first attempts, retries."""
-    out: list[Delivery] = []
-    seq = 0
+    out = deliveries_for(items, cfg, rng, stats, first_seq=1)
+    seq = len(out)
 
-    def add(at: datetime, e: Emitted | None, role: str, **kw: object) -> None:
+    def add(at: datetime, e: None, role: str, **kw: object) -> None:
         nonlocal seq
         seq += 1
-        if e is None:
-            out.append(Delivery(at=at, seq=seq, role=role, **kw))  # type: ignore[arg-type]
-            return
+        out.append(Delivery(at=at, seq=seq, role=role, **kw))  # type: ignore[arg-type]
+
+    _extras(add, cfg, rng)
+    out = [d for d in out if d.at <= cfg.end]
+    out.sort(key=lambda d: (d.at, d.seq))
+    return out
+
+
+def deliveries_for(
+    items: list[Emitted], cfg: Timing, rng: random.Random, stats: Counter[str], *, first_seq: int
+) -> list[Delivery]:
+    """The deliveries of ``items`` (in the order they happened), numbered from ``first_seq``;
+    those after ``cfg.end`` included (the caller drops them)."""
+    out: list[Delivery] = []
+    seq = first_seq - 1
+
+    def add(at: datetime, e: Emitted, role: str) -> None:
+        nonlocal seq
+        seq += 1
         headers = dict(e.headers)
         if role == "retry" and "X-WC-Webhook-Delivery-ID" in headers:
             headers["X-WC-Webhook-Delivery-ID"] = "".join(
@@ -89,9 +105,6 @@ def schedule(
             if rng.random() < 0.1:
                 again = timedelta(seconds=round(rng.uniform(1, 12) * 3600))
             add(at + again, e, "retry")
-    _extras(add, cfg, rng)
-    out = [d for d in out if d.at <= cfg.end]
-    out.sort(key=lambda d: (d.at, d.seq))
     return out
 
 

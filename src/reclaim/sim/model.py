@@ -34,6 +34,8 @@ class Cart:
     lines: tuple[Line, ...]
     currency: str
     shipping: Decimal  # what shipping costs to the customer's country (0 when free)
+    discount: Decimal = Decimal(0)  # a coupon the customer entered (Reclaim's incentive)
+    codes: tuple[str, ...] = ()  # the coupon codes entered
 
     @property
     def subtotal(self) -> Decimal:
@@ -41,7 +43,7 @@ class Cart:
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + self.shipping
+        return self.subtotal + self.shipping - self.discount
 
     @property
     def skus(self) -> frozenset[str]:

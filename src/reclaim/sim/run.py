@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from reclaim.domain.stores import StoreSettings
+from reclaim.sim import impact
+from reclaim.sim.customers import Audience
 from reclaim.sim.driver import (
     DemoStore,
+    Drive,
     DriveStats,
     LiveServer,
     ProgressFn,
     SimClock,
     connect_stores,
-    drive,
+    loopback_socket,
     open_runtime,
 )
+from reclaim.sim.effect import Potential, potential_outcomes
+from reclaim.sim.mailbox import Mailbox
 from reclaim.sim.summary import ActualCase, fetch_cases, summarise
 from reclaim.sim.traffic import Plan, SimConfig, build_plan
-from reclaim.sim.truth import ExpectedCase, expected_cases
+from reclaim.sim.truth import ExpectedCase, GroundTruth, expected_cases
 
 
 @dataclass(slots=True)
 class SimulationResult:
     plan: Plan
-    expected: list[ExpectedCase]
+    expected: list[ExpectedCase]  # the ground truth of what happened (messages included)
     actual: list[ActualCase]
     drive: DriveStats
     summary: dict[str, Any]
     stores: dict[str, DemoStore]
+    potentials: list[Potential]  # per case of the traffic without messages: y0, y1
+    audience: Audience
+    public_url: str
 
 
 def simulate(
@@ -38,28 +49,81 @@ def simulate(
     database_url: str,
     progress: ProgressFn | None = None,
     database_label: str | None = None,
+    pace: Callable[[datetime], None] | None = None,
+    port: int = 0,
+    ready: Callable[[dict[str, DemoStore], str], None] | None = None,
 ) -> SimulationResult:
-    """Plan the traffic, run it through Reclaim on ``database_url`` (which should be empty),
-    work out the ground truth and compare. Deterministic for ``config.seed``."""
+    """Plan the traffic, work out every case's two potential outcomes, run the traffic through
+    Reclaim on ``database_url`` (which should be empty) with its emails going to a real SMTP
+    server whose customers react, and compare with the ground truth. Deterministic for
+    ``config.seed``. ``pace`` is called with each simulated instant before it is played (the
+    real-time mode sleeps there); ``port`` is the API's (0: a free one); ``ready`` is called
+    with the stores and the API's URL once it serves, before the first delivery."""
     plan = build_plan(config)
+    ticks = config.ticks()
+    settings = StoreSettings()
+    without = expected_cases(plan.deliveries, ticks, activated_at=config.start)
+    actors = {(a.store, a.key): a for a in plan.actors}
+    potentials = potential_outcomes(
+        without,
+        actors=actors,
+        checkouts=plan.subjects,
+        seed=config.seed,
+        start=config.start,
+        end=config.end,
+        tick=config.tick,
+        holdout=config.holdout,
+        scale=config.response_scale,
+    )
     clock = SimClock(config.start)
-    rt = open_runtime(database_url, clock)
-    try:
-        stores = connect_stores(rt, config)
-        with LiveServer(rt) as server:
-            stats = drive(rt, clock, plan, stores, server.url, progress=progress)
-            with httpx.Client(base_url=server.url, timeout=60) as client:
+    sock = loopback_socket(port)
+    public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with Mailbox() as mailbox:
+        rt = open_runtime(database_url, clock, smtp_url=mailbox.url, public_url=public_url)
+        try:
+            stores = connect_stores(rt, config)
+            truth = GroundTruth(activated_at=config.start, settings=settings)
+            with (
+                LiveServer(rt, sock) as server,
+                httpx.Client(base_url=server.url, timeout=60) as client,
+            ):
+                if ready is not None:
+                    ready(stores, server.url)
+                run = Drive(
+                    rt, clock, plan, stores, client, mailbox=mailbox, truth=truth, pace=pace
+                )
+                audience = Audience(
+                    plan=plan,
+                    truth=truth,
+                    potentials={(p.store, p.kind, p.subject): p for p in potentials},
+                    host=run,
+                    end=config.end,
+                    holdout=config.holdout,
+                    hold_period=settings.hold_period,
+                )
+                run.audience = audience
+                stats = run.run(progress=progress)
                 actual = fetch_cases(client, stores)
-        expected = expected_cases(plan.deliveries, config.ticks(), activated_at=config.start)
-        summary = summarise(
-            plan=plan,
-            expected=expected,
-            actual=actual,
-            drive=stats,
-            rt=rt,
-            stores=stores,
-            database=database_label or database_url,
-        )
-    finally:
-        rt.close()
-    return SimulationResult(plan, expected, actual, stats, summary, stores)
+            expected = truth.cases
+            summary = summarise(
+                plan=plan,
+                expected=expected,
+                actual=actual,
+                drive=stats,
+                rt=rt,
+                stores=stores,
+                database=database_label or database_url,
+                sent=run.sent,
+            )
+            summary["messages"] = impact.messages(rt, stats, config.days)
+            summary["customers_did"] = impact.customers(audience)
+            summary["checks"] = impact.checks(audience)
+            summary.update(impact.effect(potentials, actual, audience.bought))
+            summary["holdout_share"] = config.holdout
+            summary["response_scale"] = config.response_scale
+            summary["dropped_planned_deliveries"] = stats.dropped
+        finally:
+            rt.close()
+    return SimulationResult(
+        plan, expected, actual, stats, summary, stores, potentials, audience, public_url
+    )

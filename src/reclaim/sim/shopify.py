@@ -214,7 +214,17 @@ def shopify_order(store: StoreSpec, o: OrderSnap) -> dict[str, Any]:
             pl.convert(o.cart.subtotal, o.cart.currency, store.currency), store.currency
         ),
         "total_tax": "0.00",
-        "total_discounts": "0.00",
+        "total_discounts": pl.money(
+            pl.convert(o.cart.discount, o.cart.currency, store.currency), store.currency
+        ),
+        "discount_codes": [
+            {
+                "code": code,
+                "amount": pl.money(o.cart.discount, o.cart.currency),
+                "type": "percentage",
+            }
+            for code in o.cart.codes
+        ],
         "total_price": pl.money(shop_total, store.currency),
         "total_price_set": {
             "shop_money": {

@@ -106,6 +106,7 @@ class Checkout:
     intent_id: str | None = None
     expires_at: datetime | None = None
     walked_away: bool = False
+    decline: str | None = None  # the decline code the shopper really had (if declined)
 
     def snap(self, **changes: Any) -> CheckoutSnap:
         s = CheckoutSnap(

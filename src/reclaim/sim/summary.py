@@ -9,6 +9,7 @@ Everything in :func:`summarise`'s result is deterministic for a seed except ``da
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import text
 
 from reclaim.bootstrap import Runtime
 from reclaim.sim.driver import DemoStore, DriveStats
-from reclaim.sim.model import CheckoutSnap, OrderSnap, PaymentSnap
+from reclaim.sim.model import CheckoutSnap, Delivery, OrderSnap, PaymentSnap
 from reclaim.sim.traffic import Plan
 from reclaim.sim.truth import ExpectedCase
 from reclaim.sim.world import STORE, to_eur
@@ -40,6 +41,9 @@ class ActualCase:
     recovered_value: Decimal | None
     recovered_order: str | None
     close_reason: str | None
+    holdout: bool = False
+    attribution: str | None = None
+    flow_state: str | None = None
 
 
 def fetch_cases(client: httpx.Client, stores: dict[str, DemoStore]) -> list[ActualCase]:
@@ -75,6 +79,9 @@ def fetch_cases(client: httpx.Client, stores: dict[str, DemoStore]) -> list[Actu
                         recovered_value=Decimal(value) if value is not None else None,
                         recovered_order=c["recovered_order_id"],
                         close_reason=c["close_reason"],
+                        holdout=bool(c["holdout"]),
+                        attribution=c["attribution"],
+                        flow_state=c["flow_state"],
                     )
                 )
             cursor = page["next_cursor"]
@@ -188,12 +195,12 @@ def _reclaim_counts(rt: Runtime) -> dict[str, Any]:
     }
 
 
-def _simulated(plan: Plan) -> dict[str, Any]:
+def _simulated(deliveries: Iterable[Delivery]) -> dict[str, Any]:
     """Distinct checkouts, orders and payment attempts the stores produced (their last state)."""
     checkouts: dict[tuple[str, str], CheckoutSnap] = {}
     orders: dict[tuple[str, str], OrderSnap] = {}
     payments: dict[tuple[str, str], PaymentSnap] = {}
-    for d in plan.deliveries:
+    for d in deliveries:
         if d.role != "event":
             continue
         for f in d.facts:
@@ -238,9 +245,11 @@ def summarise(
     rt: Runtime,
     stores: dict[str, DemoStore],
     database: str,
+    sent: Iterable[Delivery] | None = None,
 ) -> dict[str, Any]:
+    """``sent``: the deliveries actually made (default: the plan's)."""
     cfg, st = plan.config, plan.stats
-    sim = _simulated(plan)
+    sim = _simulated(plan.deliveries if sent is None else sent)
     reclaim = _reclaim_counts(rt)
     deliveries = {}
     for key in sorted(stores):

@@ -65,6 +65,8 @@ class SimConfig:
     bot_share: float = 0.03  # bots per customer
     staff_share: float = 0.02  # merchant test sessions per customer
     backlog_share: float = 0.01  # abandoned before activation, delivered after
+    holdout: float = 0.10  # share of each flow's cases that get no message (Reclaim's default)
+    response_scale: float = 1.0  # multiplies behaviour.STEP_UPLIFT: a more eager audience
 
     @property
     def end(self) -> datetime:
@@ -77,11 +79,18 @@ class SimConfig:
 
 @dataclass(slots=True)
 class Plan:
+    """The planned traffic. ``fronts`` (the stores' platforms, with the generator they draw
+    ids from) and ``subjects`` (each checkout by the ids Reclaim knows it under: checkout,
+    order, payment intent) let the simulation act on a case later: a customer who buys
+    because of a message."""
+
     config: SimConfig
     deliveries: list[Delivery]
     actors: list[Actor]
     stats: Counter[str]
     stories: dict[tuple[str, str], str] = field(default_factory=dict)
+    fronts: dict[str, Storefront] = field(default_factory=dict)
+    subjects: dict[tuple[str, str], Checkout] = field(default_factory=dict)
 
 
 def _minutes(rng: random.Random, low: float, high: float) -> timedelta:
@@ -238,6 +247,7 @@ class Traffic:
         why = ", ".join(reasons)
         if "card_declined" in reasons:
             decline = bh.sample_decline(rng, fixed_quickly=False)
+            co.decline = decline.decline_code
             self.stats[f"decline:{decline.decline_code}"] += 1
             t += _minutes(rng, 0.5, 3)
             front.decline(co, t, decline)
@@ -394,13 +404,29 @@ class Traffic:
             actor = make_customer(rng, index)
             actors.append(actor)
             self.backlog(actor)
+        subjects: dict[tuple[str, str], Checkout] = {}
         for front, co in self.checkouts:
             front.finish(co)
+            for key in subject_ids(co):
+                subjects[(co.store, key)] = co
         deliveries = schedule(self.out.items, self.config, self.rng, self.stats)
         self.stats["actors:customers"] = cfg.customers
         self.stats["actors:bots"] = sum(a.is_bot for a in actors)
         self.stats["actors:staff"] = sum(a.is_staff for a in actors)
-        return Plan(cfg, deliveries, actors, self.stats, self.stories)
+        return Plan(cfg, deliveries, actors, self.stats, self.stories, self.fronts, subjects)
+
+
+def subject_ids(co: Checkout) -> tuple[str, ...]:
+    """The ids Reclaim knows this checkout's cases under: the checkout, its order, its
+    payment intent (WooCommerce: the one Reclaim derives from the order)."""
+    ids = [co.checkout_id]
+    if co.order is not None:
+        ids.append(co.order.order_id)
+        if co.store == "woocommerce":
+            ids.append(f"wc-order-{co.native_id}")
+    if co.intent_id is not None:
+        ids.append(co.intent_id)
+    return tuple(ids)
 
 
 def build_plan(config: SimConfig) -> Plan:

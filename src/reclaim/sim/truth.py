@@ -20,6 +20,8 @@ everything delivered up to ``T``, then opens what is due):
   same intent / order / checkout succeeds, or the same customer pays for overlapping items
   within the recovery window after the case's moment; on a payments-only store (Stripe) a
   successful payment *is* the customer paying. **Cancelled** when its order is cancelled.
+  **Lost** when a messaged pending order's hold ends (the flow's cancellation notice), which
+  the simulation reports with :meth:`GroundTruth.hold_ended` when the notice arrives.
 
 Items a platform does not send (Stripe sessions) are unknown and overlap anything.
 """
@@ -106,6 +108,13 @@ class _Store:
     succeeded_orders: set[str] = field(default_factory=set)
     purchases: list[tuple[str, datetime, frozenset[str]]] = field(default_factory=list)
     cases: list[ExpectedCase] = field(default_factory=list)
+    index: dict[tuple[str, str], list[ExpectedCase]] = field(default_factory=dict)
+    # Look-ups by customer and checkout, so that a day of 20 000 customers stays linear.
+    customer_checkouts: dict[str, dict[str, _Checkout]] = field(default_factory=dict)
+    customer_purchases: dict[str, list[tuple[str, datetime, frozenset[str]]]] = field(
+        default_factory=dict
+    )
+    ordered_checkouts: set[str] = field(default_factory=set)
 
 
 class GroundTruth:
@@ -129,6 +138,33 @@ class GroundTruth:
                 i += 1
             self.detect(tick)
         return self.cases
+
+    def advance(self, facts: Iterable[Snap]) -> None:
+        """Learn what one delivery tells (the lock-step use: the caller calls :meth:`detect`
+        at each worker run, after the deliveries up to it)."""
+        for fact in facts:
+            self.learn(fact)
+
+    def customer_cases(self, store: str, customer: str) -> list[ExpectedCase]:
+        """The customer's cases in ``store``, oldest first."""
+        return list(self._store(store).index.get(("customer", customer), ()))
+
+    @staticmethod
+    def _add(st: _Store, case: ExpectedCase) -> None:
+        st.cases.append(case)
+        for key, value in (
+            ("checkout", case.checkout_id),
+            ("order", case.order_id),
+            ("intent", case.intent_id),
+            ("customer", case.customer),
+        ):
+            if value is not None:
+                st.index.setdefault((key, value), []).append(case)
+
+    def hold_ended(self, case: ExpectedCase, at: datetime) -> None:
+        """A messaged pending order whose hold ended: Reclaim's flow closes it as lost with the
+        cancellation notice (held-out cases get no notice and stay open)."""
+        self._close(case, "lost", at, "hold_expired")
 
     @property
     def cases(self) -> list[ExpectedCase]:
@@ -160,6 +196,8 @@ class GroundTruth:
             )
         elif snap.updated_at > known.updated_at:
             known.latest = snap
+        if known.latest.customer is not None:
+            st.customer_checkouts.setdefault(known.latest.customer, {})[snap.checkout_id] = known
         known.created_at = min(known.created_at, snap.created_at)
         if snap.expired_at is not None:
             known.expired_at = min(known.expired_at or snap.expired_at, snap.expired_at)
@@ -185,6 +223,7 @@ class GroundTruth:
             known.latest = snap
         known.created_at = min(known.created_at, snap.created_at)
         if snap.checkout_id:
+            st.ordered_checkouts.add(snap.checkout_id)
             self._complete(st, snap.checkout_id, at=known.created_at, value=snap.total)
         newly_paid = snap.status == "paid" and known.paid_at is None
         if snap.status == "paid":
@@ -228,6 +267,7 @@ class GroundTruth:
         self, st: _Store, customer: str, at: datetime, items: frozenset[str], value: Decimal
     ) -> None:
         st.purchases.append((customer, at, items))
+        st.customer_purchases.setdefault(customer, []).append((customer, at, items))
         window = self.s.recovery_window
         for case in self._open(st, customer=customer):
             if case.occurred_at <= at <= case.occurred_at + window and overlap(case.items, items):
@@ -244,9 +284,20 @@ class GroundTruth:
         intent_id: str | None = None,
         customer: str | None = None,
     ) -> list[ExpectedCase]:
+        # Start from the smallest index that applies (a case's ids never change).
+        pool: list[ExpectedCase] = st.cases
+        for key, value in (
+            ("checkout", checkout_id),
+            ("order", order_id),
+            ("intent", intent_id),
+            ("customer", customer),
+        ):
+            if value is not None:
+                found = st.index.get((key, value), [])
+                pool = found if len(found) < len(pool) else pool
         return [
             c
-            for c in st.cases
+            for c in pool
             if c.status == "open"
             and (checkout_id is None or c.checkout_id == checkout_id)
             and (order_id is None or c.order_id == order_id)
@@ -319,7 +370,7 @@ class GroundTruth:
                 for other in self._open(st, order_id=order.latest.order_id):
                     if other.kind == "pending_order":
                         self._close(other, "cancelled", now, "superseded")
-            st.cases.append(case)
+            self._add(st, case)
 
     def _detect_orders(self, st: _Store, now: datetime) -> None:
         delay = self.s.pending_delay
@@ -337,7 +388,8 @@ class GroundTruth:
                 o.watch = "detected"
                 continue
             o.watch = "detected"
-            st.cases.append(
+            self._add(
+                st,
                 ExpectedCase(
                     store=snap.store,
                     kind="pending_order",
@@ -350,7 +402,7 @@ class GroundTruth:
                     currency=snap.cart.currency,
                     checkout_id=snap.checkout_id,
                     order_id=snap.order_id,
-                )
+                ),
             )
 
     def _due_at(self, c: _Checkout) -> datetime:
@@ -366,9 +418,7 @@ class GroundTruth:
                 continue
             customer = snap.customer
             assert customer is not None
-            if c.completed or any(
-                o.latest.checkout_id == snap.checkout_id for o in st.orders.values()
-            ):
+            if c.completed or snap.checkout_id in st.ordered_checkouts:
                 c.state = "completed"
                 continue
             mine = (c.updated_at, snap.checkout_id)
@@ -377,24 +427,26 @@ class GroundTruth:
                 and o.latest.customer == customer
                 and o.state in ("active", "abandoned")
                 and (o.updated_at, o.latest.checkout_id) > mine
-                for o in st.checkouts.values()
+                for o in st.customer_checkouts.get(customer, {}).values()
             ):
                 c.state = "superseded"
                 continue
             if any(
                 who == customer and at >= c.created_at and overlap(c.items, items)
-                for who, at, items in st.purchases
+                for who, at, items in st.customer_purchases.get(customer, ())
             ):
                 c.state = "ignored"
                 continue
             if any(
-                x.kind == "failed_payment" and x.checkout_id == snap.checkout_id for x in st.cases
+                x.kind == "failed_payment" and x.checkout_id == snap.checkout_id
+                for x in st.index.get(("checkout", snap.checkout_id), ())
             ):
                 c.state = "ignored"
                 continue
             c.state = "abandoned"
             older = [x for x in self._open(st, customer=customer) if x.kind == "abandoned_checkout"]
-            st.cases.append(
+            self._add(
+                st,
                 ExpectedCase(
                     store=snap.store,
                     kind="abandoned_checkout",
@@ -406,7 +458,7 @@ class GroundTruth:
                     value=snap.total,
                     currency=snap.cart.currency,
                     checkout_id=snap.checkout_id,
-                )
+                ),
             )
             for x in older:
                 self._close(x, "cancelled", now, "superseded")

@@ -88,7 +88,7 @@ def woo_order(
     key = f"wc_order_{pl.tag('woo', native_id)[:13]}"
     gateway, title = WOO_METHODS.get(method or "", ("", ""))
     shipping = cart.shipping if shipped else Decimal(0)
-    total = cart.subtotal + shipping
+    total = cart.subtotal + shipping - cart.discount
     zone = store.timezone
     party = _woo_party(actor, contact=contact, shipped=shipped)
     return {
@@ -100,7 +100,7 @@ def woo_order(
         "prices_include_tax": True,
         "date_created": pl.naive(created_at, zone),
         "date_modified": pl.naive(updated_at, zone),
-        "discount_total": "0.00",
+        "discount_total": pl.money(cart.discount, cart.currency),
         "shipping_total": pl.money(shipping, cart.currency),
         "total": pl.money(total, cart.currency),
         "total_tax": "0.00",
@@ -160,7 +160,14 @@ def woo_order(
             else []
         ),
         "fee_lines": [],
-        "coupon_lines": [],
+        "coupon_lines": [
+            {
+                "id": int(native_id) * 100 + 98,
+                "code": code.lower(),
+                "discount": pl.money(cart.discount, cart.currency),
+            }
+            for code in cart.codes
+        ],
         "refunds": [],
         "payment_url": (
             f"https://{store.domain}/checkout/order-pay/{native_id}/?pay_for_order=true&key={key}"

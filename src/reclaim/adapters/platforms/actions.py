@@ -29,12 +29,28 @@ SHOPIFY_API = "2024-10"
 
 class HttpPlatformClient:
     def __init__(self, *, timeout: float = 15.0) -> None:
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._webhooks = WebhookSender(timeout=timeout)
+        # Made on first use: most processes never call a platform, and TLS setup costs ~40 ms.
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
+        self._hooks: WebhookSender | None = None
+
+    @property
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._timeout, follow_redirects=False)
+        return self._client
+
+    @property
+    def _webhooks(self) -> WebhookSender:
+        if self._hooks is None:
+            self._hooks = WebhookSender(timeout=self._timeout)
+        return self._hooks
 
     def close(self) -> None:
-        self._http.close()
-        self._webhooks.close()
+        if self._client is not None:
+            self._client.close()
+        if self._hooks is not None:
+            self._hooks.close()
 
     def cancel_order(self, store: Store, order_external_id: str, *, now: datetime) -> None:
         s = store.settings

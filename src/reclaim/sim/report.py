@@ -1,0 +1,274 @@
+"""The demo's HTML report: one self-contained file (inline CSS and SVG, no scripts, fonts or
+other external assets) with the run's figures and three charts: recovery by case kind
+(messaged against held out), emails per simulated day, and the measured lift with its 95 %
+interval next to the simulator's true effect.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+KIND_LABELS = {
+    "abandoned_checkout": "Abandoned checkout",
+    "pending_order": "Pending order",
+    "failed_payment": "Failed payment",
+}
+MESSAGED, HELD_OUT, TRUTH = "#2563eb", "#9ca3af", "#dc2626"
+CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2933;margin:2rem auto;
+max-width:60rem;padding:0 1rem}h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.15rem;
+margin:2rem 0 .5rem}p.lead{color:#52606d;margin:0 0 1rem}table{border-collapse:collapse;
+width:100%;margin:.5rem 0}td,th{padding:.3rem .6rem;border-bottom:1px solid #e4e7eb;
+text-align:left}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.8rem}
+.kpi{border:1px solid #e4e7eb;border-radius:8px;padding:.7rem .9rem}.kpi b{display:block;
+font-size:1.35rem}.kpi span{color:#52606d;font-size:.85rem}svg{max-width:100%;height:auto}
+.note{color:#52606d;font-size:.85rem}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+def _pp(x: float) -> str:
+    return f"{x * 100:+.1f} pp"
+
+
+def render(summary: dict[str, Any], *, elapsed_s: float | None = None) -> str:
+    """The report for a simulation summary (:func:`reclaim.sim.simulate`'s)."""
+    s = summary
+    took = f", simulated in {elapsed_s:.0f} s" if elapsed_s is not None else ""
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+        f"<title>Reclaim demo report, seed {_e(s['seed'])}</title><style>{CSS}</style></head>",
+        "<body><h1>Reclaim demo report</h1>",
+        f"<p class='lead'>Seed {_e(s['seed'])}, {_e(s['customers'])} customers, "
+        f"{_e(s['days'])} simulated days ({_e(s['start'][:10])} to {_e(s['end'][:10])}), "
+        f"four stores, holdout {_e(round(s['holdout_share'] * 100))} % of cases{_e(took)}.</p>",
+        _kpis(s),
+        "<h2>Recovery by case kind</h2>",
+        _recovery_chart(s),
+        "<p class='note'>Share of cases recovered: messaged (blue) against held out (grey); "
+        "n is the number of cases.</p>",
+        "<h2>Emails per simulated day</h2>",
+        _per_day_chart(s["messages"]["emails_per_day"]),
+        "<h2>Lift against the holdout, and the true effect</h2>",
+        _lift_chart(s),
+        "<p class='note'>Bars: the lift Reclaim's holdout measures (recovery rate of messaged "
+        "cases minus that of held-out cases) with its 95 % Newcombe interval; red diamond: the "
+        "effect the simulator built in (mean over cases of the outcome with messages minus the "
+        "outcome without).</p>",
+        "<h2>Figures</h2>",
+        _tables(s),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _kpis(s: dict[str, Any]) -> str:
+    eur = s["recovered_revenue_eur"]
+    low, high = s["lift_ci"]
+    items = [
+        (f"{s['checkouts']['total']}", "checkouts"),
+        (f"{sum(k['total'] for k in s['cases'].values())}", "cases opened"),
+        (f"{s['messages']['total']}", "messages sent"),
+        (f"{s['recovered_orders']}", f"orders recovered (EUR {eur})"),
+        (_pp(s["lift"]), f"lift, 95 % CI {_pp(low)} to {_pp(high)}"),
+        (_pp(s["true_effect"]), "true effect (simulator)"),
+    ]
+    cells = "".join(f"<div class='kpi'><b>{_e(v)}</b><span>{_e(k)}</span></div>" for v, k in items)
+    return f"<div class='grid'>{cells}</div>"
+
+
+def _recovery_chart(s: dict[str, Any]) -> str:
+    w, h, left, top, bottom = 640, 252, 48, 28, 44
+    plot_h = h - top - bottom
+    kinds = list(KIND_LABELS)
+    group = (w - left - 16) / len(kinds)
+    bar = group / 4
+    out = [_svg_open(w, h, "Recovery rate by case kind, messaged and held out")]
+    for frac in (0, 0.25, 0.5, 0.75, 1.0):
+        y = top + plot_h * (1 - frac)
+        out.append(f"<line x1='{left}' x2='{w - 8}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e4e7eb'/>")
+        out.append(_text(left - 6, y + 4, f"{frac:.0%}", anchor="end"))
+    for i, kind in enumerate(kinds):
+        k = s["by_kind"][kind]
+        x0 = left + i * group + (group - 2 * bar - 6) / 2
+        for j, (n, rec, colour) in enumerate(
+            (
+                (k["messaged"], k["messaged_recovered"], MESSAGED),
+                (k["holdout"], k["holdout_recovered"], HELD_OUT),
+            )
+        ):
+            rate = rec / n if n else 0.0
+            x = x0 + j * (bar + 6)
+            y = top + plot_h * (1 - rate)
+            out.append(
+                f"<rect x='{x:.1f}' y='{y:.1f}' width='{bar:.1f}' "
+                f"height='{top + plot_h - y:.1f}' fill='{colour}'>"
+                f"<title>{_e(KIND_LABELS[kind])}: {rec}/{n}</title></rect>"
+            )
+            out.append(_text(x + bar / 2, y - 4, f"{rate:.0%}", anchor="middle", size=11))
+            out.append(_text(x + bar / 2, top + plot_h + 14, f"n={n}", anchor="middle", size=10))
+        out.append(
+            _text(x0 + bar + 3, h - 10, KIND_LABELS[kind], anchor="middle", size=12, bold=True)
+        )
+    for j, (label, colour) in enumerate((("messaged", MESSAGED), ("held out", HELD_OUT))):
+        lx = w - 170 + j * 85
+        out.append(f"<rect x='{lx}' y='2' width='10' height='10' fill='{colour}'/>")
+        out.append(_text(lx + 14, 11, label, size=11))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _per_day_chart(per_day: Sequence[int]) -> str:
+    w, h, left, top, bottom = 640, 200, 40, 12, 28
+    plot_h = h - top - bottom
+    peak = max(max(per_day, default=0), 1)
+    width = (w - left - 8) / max(len(per_day), 1)
+    out = [_svg_open(w, h, "Emails received per simulated day")]
+    for frac in (0, 0.5, 1.0):
+        y = top + plot_h * (1 - frac)
+        out.append(f"<line x1='{left}' x2='{w - 8}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e4e7eb'/>")
+        out.append(_text(left - 6, y + 4, f"{round(peak * frac)}", anchor="end"))
+    for day, n in enumerate(per_day):
+        bh = plot_h * n / peak
+        x = left + day * width
+        out.append(
+            f"<rect x='{x + 1:.1f}' y='{top + plot_h - bh:.1f}' width='{max(width - 2, 1):.1f}' "
+            f"height='{bh:.1f}' fill='{MESSAGED}'><title>day {day + 1}: {n}</title></rect>"
+        )
+        if len(per_day) <= 10 or day % 5 == 0:
+            out.append(_text(x + width / 2, h - 10, f"{day + 1}", anchor="middle", size=10))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _lift_chart(s: dict[str, Any]) -> str:
+    rows = [("All cases", s["lift"], s["lift_ci"], s["true_effect"])]
+    for kind, label in KIND_LABELS.items():
+        k = s["by_kind"][kind]
+        if k["messaged"] or k["holdout"]:
+            rows.append((label, k["lift"], k["lift_ci"], k["true_effect"]))
+    w, left, right, row_h, top = 640, 150, 24, 34, 10
+    h = top + row_h * len(rows) + 44
+    lo = float(min(-0.1, *(r[2][0] for r in rows), *(r[3] for r in rows)))
+    hi = float(max(0.3, *(r[2][1] for r in rows), *(r[3] for r in rows)))
+
+    def x(v: float) -> float:
+        return left + (v - lo) / (hi - lo) * (w - left - right)
+
+    out = [_svg_open(w, h, "Measured lift with its 95 % interval, and the true effect")]
+    axis_y = top + row_h * len(rows) + 4
+    tick = 0.1 if hi - lo <= 1.0 else 0.25
+    v = round(lo / tick) * tick
+    while v <= hi + 1e-9:
+        out.append(
+            f"<line x1='{x(v):.1f}' x2='{x(v):.1f}' y1='{top}' y2='{axis_y}' "
+            f"stroke='{'#9aa5b1' if abs(v) < 1e-9 else '#e4e7eb'}'/>"
+        )
+        out.append(_text(x(v), axis_y + 16, f"{v * 100:+.0f}", anchor="middle", size=10))
+        v += tick
+    for i, (label, lift, (low, high), truth) in enumerate(rows):
+        y = top + row_h * i + row_h / 2
+        out.append(_text(left - 10, y + 4, label, anchor="end", size=12, bold=i == 0))
+        out.append(
+            f"<line x1='{x(low):.1f}' x2='{x(high):.1f}' y1='{y:.1f}' y2='{y:.1f}' "
+            f"stroke='{MESSAGED}' stroke-width='6' stroke-linecap='round' opacity='.35'>"
+            f"<title>95 % interval {_pp(low)} to {_pp(high)}</title></line>"
+        )
+        out.append(
+            f"<circle cx='{x(lift):.1f}' cy='{y:.1f}' r='5' fill='{MESSAGED}'>"
+            f"<title>lift {_pp(lift)}</title></circle>"
+        )
+        tx, ty = x(truth), y
+        out.append(
+            f"<path d='M{tx:.1f} {ty - 7:.1f}L{tx + 6:.1f} {ty:.1f}L{tx:.1f} {ty + 7:.1f}"
+            f"L{tx - 6:.1f} {ty:.1f}Z' fill='{TRUTH}'><title>true effect {_pp(truth)}</title>"
+            "</path>"
+        )
+    out.append(_text(w - right, h - 2, "percentage points", anchor="end", size=10))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _svg_open(w: int, h: float, label: str) -> str:
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {w} {h:.0f}' width='{w}' "
+        f"height='{h:.0f}' role='img' aria-label='{_e(label)}' "
+        "font-family='system-ui,sans-serif'>"
+    )
+
+
+def _text(
+    x: float, y: float, label: str, *, anchor: str = "start", size: int = 11, bold: bool = False
+) -> str:
+    weight = " font-weight='600'" if bold else ""
+    return (
+        f"<text x='{x:.1f}' y='{y:.1f}' font-size='{size}' text-anchor='{anchor}' "
+        f"fill='#3e4c59'{weight}>{_e(label)}</text>"
+    )
+
+
+def _tables(s: dict[str, Any]) -> str:
+    def row(*cells: object, head: bool = False) -> str:
+        tag = "th" if head else "td"
+        return (
+            "<tr>"
+            + "".join(
+                f"<{tag}{' class=n' if i else ''}>{_e(c)}</{tag}>" for i, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
+
+    kinds = [
+        row("kind", "cases", "messaged", "recovered", "held out", "recovered", head=True),
+        *(
+            row(
+                KIND_LABELS[k],
+                s["cases"][k]["total"],
+                v["messaged"],
+                v["messaged_recovered"],
+                v["holdout"],
+                v["holdout_recovered"],
+            )
+            for k, v in s["by_kind"].items()
+        ),
+    ]
+    m, c = s["messages"], s["customers_did"]
+    channels = ", ".join(f"{ch} {sum(v.values())}" for ch, v in m["by_channel"].items()) or "none"
+    figures = [
+        row("what", "how many", head=True),
+        row(
+            "checkouts (with contact)",
+            f"{s['checkouts']['total']} ({s['checkouts']['with_contact']})",
+        ),
+        row("messages by channel", channels),
+        row("emails opened / restore clicks", f"{c['opens']} / {c['restore_clicks']}"),
+        row("unsubscribes", c["unsubscribes"]),
+        row("coupons issued / redeemed", f"{m['coupons']['issued']} / {m['coupons']['redeemed']}"),
+        row("recovered orders", s["recovered_orders"]),
+        row("recovered revenue (EUR, fixed demo rates)", s["recovered_revenue_eur"]),
+        row("recovered: credited to a message / organic", f"{s['attributed']} / {s['organic']}"),
+        row(
+            "lift (95 % CI)", f"{_pp(s['lift'])} ({_pp(s['lift_ci'][0])} to {_pp(s['lift_ci'][1])})"
+        ),
+        row("true effect", _pp(s["true_effect"])),
+        row("ground-truth mismatches", s["mismatches"]["total"]),
+        row("mailbox checks failed", s["checks"]["total"]),
+    ]
+    revenue = [row("currency", "recovered", head=True)] + [
+        row(cur, amount) for cur, amount in s["recovered_revenue"].items()
+    ]
+    return (
+        f"<table>{''.join(kinds)}</table><table>{''.join(figures)}</table>"
+        f"<table>{''.join(revenue)}</table>"
+    )
