@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from reclaim.adapters.db.dialect import is_postgres, upsert
 from reclaim.adapters.db.tables import (
     alerts,
     coupons,
@@ -32,13 +31,11 @@ from reclaim.domain.steps import (
 )
 from reclaim.services.ports import FlowVersion
 
-
-def _is_pg(s: Session) -> bool:
-    return s.get_bind().dialect.name == "postgresql"
+_is_pg = is_postgres
 
 
 def _insert_ignore(s: Session, table: Any) -> Any:
-    return (pg_insert if _is_pg(s) else sqlite_insert)(table).on_conflict_do_nothing()
+    return upsert(s, table).on_conflict_do_nothing()
 
 
 class SqlFlows:

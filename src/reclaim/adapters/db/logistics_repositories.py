@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from reclaim.adapters.db.dialect import upsert
 from reclaim.adapters.db.tables import shipment_scans, shipments
 from reclaim.domain.events import ShipmentStatus
 from reclaim.domain.logistics import Scan
@@ -34,9 +33,7 @@ class SqlLogistics:
         occurred_at: datetime,
     ) -> bool:
         """Keep one scan; ``False`` when the identical scan is already kept (a redelivery)."""
-        insert: Any = (
-            pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )(shipment_scans)
+        insert: Any = upsert(self.s, shipment_scans)
         result: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
             insert.values(
                 store_id=store_id,

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from reclaim.adapters.db.dialect import upsert
 from reclaim.adapters.db.tables import (
     holds,
     lanes,
@@ -53,10 +52,6 @@ def lane_from_json(d: dict[str, Any]) -> Lane:
     )
 
 
-def _upsert(s: Session, table: Any) -> Any:
-    return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
 class SqlStock:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -72,7 +67,7 @@ class SqlStock:
             "working_days": row.working_days,
             "updated_at": now,
         }
-        stmt = _upsert(self.s, warehouses).values(**values)
+        stmt = upsert(self.s, warehouses).values(**values)
         self.s.execute(
             stmt.on_conflict_do_update(
                 index_elements=["store_id", "code"],
@@ -100,7 +95,7 @@ class SqlStock:
     def set_level(
         self, store_id: str, warehouse: str, sku: str, on_hand: int, *, now: datetime
     ) -> None:
-        stmt = _upsert(self.s, stock_levels).values(
+        stmt = upsert(self.s, stock_levels).values(
             store_id=store_id,
             warehouse=warehouse,
             sku=sku,
@@ -184,7 +179,7 @@ class SqlStock:
             "definition": lane_to_json(lane),
             "updated_at": now,
         }
-        stmt = _upsert(self.s, lanes).values(**values)
+        stmt = upsert(self.s, lanes).values(**values)
         self.s.execute(
             stmt.on_conflict_do_update(
                 index_elements=["store_id", "lane_key"],
@@ -201,7 +196,7 @@ class SqlStock:
         return [lane_from_json(r.definition) for r in rows]
 
     def put_weight(self, store_id: str, sku: str, weight_kg: Decimal, *, now: datetime) -> None:
-        stmt = _upsert(self.s, products).values(
+        stmt = upsert(self.s, products).values(
             store_id=store_id, sku=sku, weight_kg=weight_kg, updated_at=now
         )
         self.s.execute(
@@ -232,7 +227,7 @@ class SqlStock:
     def add_hold(self, hold: Hold) -> bool:
         """False when the order already has a hold (a concurrent twin made it first)."""
         res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
-            _upsert(self.s, holds)
+            upsert(self.s, holds)
             .values(
                 store_id=hold.store_id,
                 order_external_id=hold.order_external_id,
@@ -266,7 +261,7 @@ class SqlPlatformActions:
 
     def add(self, *, store_id: str, action: str, order_external_id: str, now: datetime) -> bool:
         res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
-            _upsert(self.s, platform_actions)
+            upsert(self.s, platform_actions)
             .values(
                 store_id=store_id,
                 action=action,
