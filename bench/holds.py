@@ -28,7 +28,7 @@ active, 409 = short) and, for ``sellout``, exactly ``min(stock, orders)`` succee
 
 Numbers only, no pass/fail exit code (team rule: no timed assertions). Usage::
 
-    .venv/bin/python bench/holds.py                    # both databases, all cases (~6 min)
+    .venv/bin/python bench/holds.py                    # both databases, all cases (~10 min)
     .venv/bin/python bench/holds.py --quick            # smoke run, under a minute
     .venv/bin/python bench/holds.py --db postgresql --cases spread --json out.json
 
