@@ -852,6 +852,7 @@ PHASES = (
     ("render", "prepare: render (subject, text, HTML)"),
     ("mime", "send: MIME build"),
     ("smtp", "send: SMTP MAIL/RCPT/DATA"),
+    ("handover", "send: the one-row commit before each message"),
     ("record", "record: result, event, next step"),
 )
 
@@ -861,7 +862,7 @@ def phase_timers(acc: dict[str, float]) -> Iterator[None]:
     """Wrap the engine's own functions with timers, in this process only (``src/`` untouched);
     exclusive times per phase are derived in :func:`phase_split`."""
     import reclaim.adapters.channels.email as email_channel
-    from reclaim.adapters.db.flow_repositories import SqlSteps
+    from reclaim.adapters.db.flow_repositories import SqlMessages, SqlSteps
     from reclaim.adapters.templates.renderer import TemplateRenderer
 
     targets = [
@@ -872,7 +873,8 @@ def phase_timers(acc: dict[str, float]) -> Iterator[None]:
         (TemplateRenderer, "render", "render"),
         (delivery, "_send", "send"),
         (email_channel, "build_mime", "mime"),
-        (delivery, "_delivered", "record"),
+        (SqlMessages, "hand_over", "handover"),
+        (delivery, "_record", "record"),
     ]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in targets]
 
@@ -907,9 +909,10 @@ def phase_split(acc: dict[str, float], elapsed: float, n: int) -> dict[str, floa
         "render": ms.get("render", 0.0),
         "mime": ms.get("mime", 0.0),
         "smtp": ms.get("send", 0.0) - ms.get("mime", 0.0),
+        "handover": ms.get("handover", 0.0),
         "record": ms.get("record", 0.0),
     }
-    inside = ms.get("prepare", 0.0) + ms.get("send", 0.0) + ms.get("record", 0.0)
+    inside = sum(ms.get(k, 0.0) for k in ("prepare", "send", "handover", "record"))
     out["claim_tx"] = total - inside - out["claim"]
     out["total"] = total
     return out

@@ -182,10 +182,17 @@ def test_a_slipping_lane_pushes_its_promise_back(frt: Runtime, tmp_path: Path) -
     assert post_events(c, key, events).status_code == 202
     run_once(frt, T0)
     auth = {"Authorization": f"Bearer {key}"}
-    [pending] = c.get("/api/v1/cases", params={"kind": "pending_order"}, headers=auth).json()["cases"]
+    [pending] = c.get("/api/v1/cases", params={"kind": "pending_order"}, headers=auth).json()[
+        "cases"
+    ]
     timeline = c.get(f"/api/v1/cases/{pending['id']}", headers=auth).json()["timeline"]
     [warning] = [e for e in timeline if e["type"] == "lane_slipping"]
-    assert warning["data"] == {"origin": "PAR", "destination": "DE", "late_share": 0.25, "delay_days": 1}
+    assert warning["data"] == {
+        "origin": "PAR",
+        "destination": "DE",
+        "late_share": 0.25,
+        "delay_days": 1,
+    }
     run_once(frt, T0 + timedelta(minutes=1))  # warned once, not at every sweep
     timeline = c.get(f"/api/v1/cases/{pending['id']}", headers=auth).json()["timeline"]
     assert [e["type"] for e in timeline].count("lane_slipping") == 1

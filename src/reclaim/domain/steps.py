@@ -5,10 +5,15 @@ record the outcome and the next step in one transaction. The status a step passe
 tells a crashed worker's successor what may already have happened:
 
 ``scheduled`` → ``claimed`` (leased; nothing sent yet: an expired lease puts it back) →
-``sending`` (committed just before the channel is called: an expired lease here means the
-message may have gone out, so it becomes ``possibly_sent`` and is never blindly repeated) →
-``sent`` | ``failed``; or ``skipped`` (a condition or policy said no) | ``cancelled`` (the case
-closed, the flow was stopped).
+``sending`` (its message written and committed before the channel is called) → ``sent`` |
+``failed``; or ``skipped`` (a condition or policy said no) | ``cancelled`` (the case closed,
+the flow was stopped).
+
+The message of a ``sending`` step says how far it got: ``queued`` (rendered, not handed to
+the channel: an expired lease puts the step back and the message is sent as a retry),
+``sending`` (committed just before the channel call: an expired lease means it may have
+gone out, so it becomes ``possibly_sent`` and is never blindly repeated), ``sent`` (the
+channel took it: an expired lease settles the step as sent).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ PENDING_STEP = (StepStatus.SCHEDULED, StepStatus.CLAIMED)
 
 
 class MessageStatus(StrEnum):
+    QUEUED = "queued"  # rendered and committed; not yet handed to the channel
     SENDING = "sending"
     SENT = "sent"
     POSSIBLY_SENT = "possibly_sent"

@@ -1,23 +1,36 @@
 """Running due steps: check, render, send, record (SPEC S3-S6).
 
-Each due step goes through three short transactions around the channel call, so that no
-send happens inside a transaction and a crash at any point loses nothing:
+Due steps go through short transactions around the channel calls, so that no send happens
+inside a transaction and a crash at any point loses nothing:
 
-1. **claim** (batch): due ``scheduled`` rows become ``claimed`` with a lease.
-2. **prepare**: the case, conditions, consent, suppression, quiet hours and the frequency cap
-   are checked again *now*; the message row is written and the step becomes ``sending``.
-   Committed before the channel is called.
-3. **finish**: the channel's answer is recorded and the next step scheduled.
+1. **claim** (a batch, 100 by default): due ``scheduled`` rows become ``claimed`` with a lease.
+2. **prepare** (a group of the batch, :data:`GROUP`): for each step the case, conditions,
+   consent, suppression, quiet hours and the frequency cap are checked again *now*; the
+   messages are rendered and written as ``queued``, their steps become ``sending``.
+3. **send**: one message after another over the same connections; each is marked
+   ``sending`` in a one-row commit just before its channel call, in the commit that marks
+   the one before it ``sent``.
+4. **record**: the answers are recorded and the next steps scheduled, one transaction for
+   the group.
+
+A group shares its transactions (one query loads its steps, one its cases, one its
+customers' last messages, one INSERT writes its messages, …), so a message costs a share of
+them rather than round trips of its own.
 
 A worker that dies in 1–2 leaves ``claimed`` rows whose lease expires: they are claimed
-again. One that dies between 2 and 3 leaves ``sending`` rows: the message may have gone out,
-so they become ``possibly_sent`` and the flow moves on without sending it again.
+again. One that dies in 3–4 leaves ``sending`` steps; their messages tell how far each got:
+``queued`` ones were never handed over and are sent again, ``sent`` ones are settled as sent,
+and the one ``sending`` (at most one per worker) may have gone out, so it becomes
+``possibly_sent`` and the flow moves on without sending it again. A group whose sending takes
+longer than half the lease stops early: its steps not yet sent go back to the queue.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -57,13 +70,14 @@ from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError, InvalidInput
 from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
-from reclaim.services.ports import Renderer, Senders, UnitOfWork
+from reclaim.services.ports import Renderer, Senders, SentMark, UnitOfWork
 from reclaim.services.resolution import close
 from reclaim.services.tracking import Links, allowed_hosts
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+GROUP = 20  # steps prepared, sent and recorded together (see the module's docstring)
 PAUSED_RETRY = timedelta(hours=1)
 
 
@@ -106,28 +120,58 @@ def run_due_steps(
     now: datetime,
     batch: int = 100,
     lease: timedelta = LEASE,
+    group: int = GROUP,
 ) -> DeliveryStats:
     """Do every step due at ``now``, batch after batch, until none is left (including steps
     that became due because the one before was skipped at this same instant)."""
+    if group < 1:
+        raise InvalidInput("group must be at least 1", field="group")
     stats = DeliveryStats()
     token = secrets.token_hex(8)  # this run's claims: a claim that expired and was taken
     release_expired(uow=uow, now=now, stats=stats)  # by another worker is not ours any more
+    budget = lease.total_seconds() / 2  # wall-clock seconds a group may spend sending
     while True:
         with uow:
             ids = uow.steps.claim(now=now, lease_until=now + lease, limit=batch, token=token)
             uow.commit()
-        for step_id in ids:
-            prepared = _prepare(uow, senders, renderer, links, step_id, token, now, lease, stats)
-            if prepared is None:
-                continue
-            try:
-                result = _send(senders, prepared, now)
-            except DeliveryError as exc:
-                _failed(uow, prepared, exc, now, stats)
-            else:
-                _delivered(uow, prepared, result, now, stats)
+        for start in range(0, len(ids), group):
+            prepared = _prepare(
+                uow, senders, renderer, links, ids[start : start + group], token, now, lease, stats
+            )
+            _record(uow, _send_group(uow, senders, prepared, now, budget), now, stats)
         if not ids:  # a skipped step may make the next one due now: loop until none is
             return stats
+
+
+def _send_group(
+    uow: UnitOfWork, senders: Senders, prepared: Sequence[_Prepared], now: datetime, budget: float
+) -> list[tuple[_Prepared, SendResult | DeliveryError | None]]:
+    """Send a group's queued messages one after another. Each is marked ``sending`` in a
+    one-row commit just before its channel call, in the same commit that marks the one
+    before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
+    tried (the group ran past ``budget`` seconds, or a lease sweep took the step)."""
+    outcomes: list[tuple[_Prepared, SendResult | DeliveryError | None]] = []
+    began = time.monotonic()
+    mark: SentMark | None = None
+    with uow:  # one session for the group's one-row commits; no transaction while sending
+        for item in prepared:
+            if time.monotonic() - began > budget:
+                outcomes.append((item, None))
+                continue
+            handed = uow.messages.hand_over(item.message_id, sent=mark)
+            uow.commit()
+            mark = None
+            if not handed:
+                outcomes.append((item, None))
+                continue
+            try:
+                result = _send(senders, item, now)
+            except DeliveryError as exc:
+                outcomes.append((item, exc))
+            else:
+                outcomes.append((item, result))
+                mark = SentMark(item.message_id, now, result.provider_id, result.segments)
+    return outcomes
 
 
 def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> None:
@@ -140,14 +184,34 @@ def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> 
                     step.status, step.lease_until = StepStatus.SCHEDULED, None
                     stats.released += 1
                     continue
-                # The worker died between committing "sending" and recording the answer.
+                # The worker died after committing its group as "sending".
                 message = uow.messages.get(step.message_id) if step.message_id else None
-                if message is not None and message.status == MessageStatus.SENDING:
-                    message.status = MessageStatus.POSSIBLY_SENT
-                    message.sent_at = message.sent_at or now
-                step.finish(StepStatus.POSSIBLY_SENT, at=now, outcome="possibly_sent")
-                stats.possibly_sent += 1
+                if message is not None and message.status == MessageStatus.QUEUED:
+                    # Never handed to the channel: the step is due again, as a retry.
+                    message.status = MessageStatus.DEFERRED
+                    message.attempts = max(0, message.attempts - 1)
+                    step.status, step.lease_until = StepStatus.SCHEDULED, None
+                    step.outcome = "deferred_not_tried"
+                    stats.released += 1
+                    continue
                 case = uow.cases.get(step.case_id, lock=True)
+                if message is not None and message.status == MessageStatus.SENT:
+                    # The channel took it and that was recorded; the rest was not.
+                    step.finish(StepStatus.SENT, at=now, outcome="sent")
+                    uow.cases.add_event(
+                        step.case_id,
+                        at=message.sent_at or now,
+                        type="message_sent",
+                        data={"message": message.id, "step": step.key, "channel": message.channel},
+                    )
+                    stats.sent += 1
+                else:
+                    # It died between committing "sending" and recording the answer.
+                    if message is not None and message.status == MessageStatus.SENDING:
+                        message.status = MessageStatus.POSSIBLY_SENT
+                        message.sent_at = message.sent_at or now
+                    step.finish(StepStatus.POSSIBLY_SENT, at=now, outcome="possibly_sent")
+                    stats.possibly_sent += 1
                 if case is not None:
                     _advance(uow, case, step, now)
             uow.commit()
@@ -158,138 +222,258 @@ def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> 
 # -- prepare ------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Work:
+    """A claimed step whose case is open and running, with what it is checked against."""
+
+    step: ScheduledStep
+    case: Case
+    store: Store
+    spec: Step
+    message: MessageRecord | None  # set on a retry after a transient failure
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A step that passed its checks: its message is about to be written and sent."""
+
+    work: _Work
+    channel: Channel
+    message: MessageRecord
+    coupon: Coupon | None
+    promise: DeliveryPromise | None = None
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What a group's checks read from the database, loaded for the whole group at once."""
+
+    last_sent: dict[tuple[str, str], datetime]
+    suppressed: set[tuple[str, str, str]]
+    free: dict[tuple[str, str], int]  # (store, sku) -> units available across warehouses
+
+
 def _prepare(
     uow: UnitOfWork,
     senders: Senders,
     renderer: Renderer,
     links: Links,
-    step_id: int,
+    ids: Sequence[int],
     token: str,
     now: datetime,
     lease: timedelta,
     stats: DeliveryStats,
-) -> _Prepared | None:
+) -> list[_Prepared]:
+    """Check each claimed step of the group again now; write the messages of those that go
+    out and mark them ``sending``; one commit."""
     with uow:
-        step = uow.steps.get(step_id, lock=True)
+        work = _load(uow, ids, token, now, stats)
+        facts = _facts(uow, senders, work)
+        drafts: list[_Draft] = []
+        for item in work:
+            draft = _check(uow, senders, item, facts, now, stats)
+            if draft is not None:
+                drafts.append(draft)
+                if item.case.customer_key:  # the cap counts this one for the next in the group
+                    facts.last_sent[(item.store.id, item.case.customer_key)] = now
+        carts: dict[str, set[str]] = {}
+        for draft in drafts:
+            case = draft.work.case
+            if case.kind == CaseKind.ABANDONED_CHECKOUT and case.checkout_external_id:
+                carts.setdefault(case.store_id, set()).add(case.checkout_external_id)
+        seen = {sid: uow.facts.checkouts_many(sid, sorted(ext)) for sid, ext in carts.items()}
+        for draft in drafts:  # before the messages are written: these read the database
+            case = draft.work.case
+            draft.promise = better_promise(
+                uow, case.store_id, case, now=now, checkouts=seen.get(case.store_id, {})
+            )
+        uow.messages.add_many([d.message for d in drafts if d.message.id is None])
+        prepared = []
+        for draft in drafts:
+            ready = _ready(renderer, links, draft, now, lease, stats, uow)
+            if ready is not None:
+                prepared.append(ready)
+        uow.commit()
+    return prepared
+
+
+def _load(
+    uow: UnitOfWork, ids: Sequence[int], token: str, now: datetime, stats: DeliveryStats
+) -> list[_Work]:
+    """The group's steps that are still this run's claims, with their cases (locked, in the
+    order a payment's transaction takes them: cases first), stores and flow steps; the
+    others are settled here."""
+    seen = uow.steps.get_many(ids)
+    cases = uow.cases.get_many([s.case_id for s in seen.values()], lock=True)
+    steps = uow.steps.get_many(ids, lock=True)
+    messages = uow.messages.by_steps(ids)
+    work = []
+    for step_id in ids:
+        step = steps.get(step_id)
         if step is None or step.status != StepStatus.CLAIMED or step.claim_token != token:
-            return None
-        case = uow.cases.get(step.case_id, lock=True)
+            continue
+        case = cases.get(step.case_id)
         store = uow.stores.get(step.store_id)
         version = uow.flows.get(step.flow_id)
         spec = version.flow.step(step.position) if version else None
         if case is None or store is None or version is None or spec is None:
             step.finish(StepStatus.CANCELLED, at=now, outcome="gone")
-            uow.commit()
             stats.cancelled += 1
-            return None
+            continue
         if case.status != CaseStatus.OPEN or case.flow_state != FlowState.RUNNING:
             step.finish(StepStatus.CANCELLED, at=now, outcome=f"case_{case.status}")
-            uow.commit()
             stats.cancelled += 1
-            return None
+            continue
         if store.paused:
             _wait(step, case, now + PAUSED_RETRY, "store_paused", stats)
-            uow.commit()
+            continue
+        work.append(_Work(step, case, store, spec, messages.get(step_id)))
+    return work
+
+
+def _facts(uow: UnitOfWork, senders: Senders, work: Sequence[_Work]) -> _Facts:
+    customers = {(w.store.id, w.case.customer_key) for w in work if w.case.customer_key}
+    keys: set[tuple[str, str, str]] = set()
+    skus: dict[str, set[str]] = {}
+    for w in work:
+        tried = (Channel(w.message.channel),) if w.message else (w.spec.channel, w.spec.fallback)
+        for channel in tried:
+            if channel is None:
+                continue
+            address = _address(w.store, w.case, channel)
+            key = _key(channel, address) if address else None
+            if key is not None:
+                keys.add((w.store.id, channel.value, key))
+        if w.message is None and w.case.kind == CaseKind.ABANDONED_CHECKOUT:
+            skus.setdefault(w.store.id, set()).update(i.sku for i in w.case.items if i.sku)
+    free: dict[tuple[str, str], int] = {}
+    for store_id, wanted in skus.items():
+        if wanted:
+            for level in uow.stock.levels(store_id, sorted(wanted)):
+                at = (store_id, level.sku)
+                free[at] = free.get(at, 0) + level.available
+    return _Facts(
+        last_sent=uow.messages.last_sent_many(customers),
+        suppressed=uow.suppressions.suppressed(keys),
+        free=free,
+    )
+
+
+def _check(
+    uow: UnitOfWork,
+    senders: Senders,
+    item: _Work,
+    facts: _Facts,
+    now: datetime,
+    stats: DeliveryStats,
+) -> _Draft | None:
+    """May this step's message go out now? A draft when it may; else the step is settled
+    (skipped) or put back (waiting) and ``None``."""
+    step, case, store, spec, message = item.step, item.case, item.store, item.spec, item.message
+    if message is None:
+        unmet = spec.conditions.unmet(case, returning=_returning(case), score_band=None)
+        if unmet is not None:
+            _skip(uow, case, step, f"condition_{unmet}", now, stats)
             return None
-        message = uow.messages.by_step(step_id)  # a retry after a transient failure
-        if message is None:
-            unmet = spec.conditions.unmet(case, returning=_returning(case), score_band=None)
-            if unmet is not None:
-                _skip(uow, case, step, f"condition_{unmet}", now, stats)
-                return None
-            if case.kind == CaseKind.ABANDONED_CHECKOUT and _sold_out(uow, store, case):
-                # Never advertise what cannot be bought (SPEC S7). A pending order's own hold
-                # keeps its units, so only carts are checked.
-                _skip(uow, case, step, "out_of_stock", now, stats)
-                return None
-        choice = _channel(uow, senders, store, case, spec, message)
-        if isinstance(choice, str):
-            _skip(uow, case, step, choice, now, stats)
+        if case.kind == CaseKind.ABANDONED_CHECKOUT and _sold_out(store, case, facts.free):
+            # Never advertise what cannot be bought (SPEC S7). A pending order's own hold
+            # keeps its units, so only carts are checked.
+            _skip(uow, case, step, "out_of_stock", now, stats)
             return None
-        channel, address = choice
-        if message is None:
-            last = uow.messages.last_sent_to(store.id, case.customer_key or "")
-            release = earliest_send(
-                now,
-                tz=case.customer_timezone or store.timezone,
-                quiet=DEFAULT_QUIET_HOURS.get(channel),
-                last_sent_at=last,
-                cap=store.settings.frequency_cap,
-            )
-            if release > now:
-                capped = last is not None and last + store.settings.frequency_cap > now
-                _wait(step, case, release, "frequency_cap" if capped else "quiet_hours", stats)
-                uow.commit()
-                return None
-        offer: Offer | None = None
-        coupon: Coupon | None = None
-        if message is None and spec.incentive is not None:
-            planned = plan_offer(
-                spec.incentive,
-                order_value=case.value,
-                currency=case.currency,
-                shipping_cost=None,
-                gross_margin=store.settings.gross_margin,
-                margin_floor=store.settings.margin_floor,
-                now=now,
-            )
-            if not isinstance(planned, Offer):
-                _skip(uow, case, step, f"incentive_{planned.reason}", now, stats)
-                return None
-            offer = planned
-        elif message is not None and message.coupon_code:
+    choice = _channel(senders, store, case, spec, message, facts.suppressed)
+    if isinstance(choice, str):
+        _skip(uow, case, step, choice, now, stats)
+        return None
+    channel, address = choice
+    coupon: Coupon | None = None
+    if message is not None:
+        if message.coupon_code:
             coupon = uow.coupons.by_code(store.id, message.coupon_code)
-        if message is None:
-            message = MessageRecord(
-                store_id=store.id,
-                case_id=step.case_id,
-                step_id=step_id,
-                customer_key=case.customer_key,
-                channel=channel,
-                purpose=spec.purpose,
-                template=spec.template,
-                locale=case.customer_locale or "en",
-                recipient=address,
-                created_at=now,
-            )
-            uow.messages.add(message)
-            assert message.id is not None
-            if channel is Channel.EMAIL:
-                message.header_id = f"<rc.{message.id}.{secrets.token_hex(6)}@{store.domain}>"
-            if offer is not None:
-                coupon = _issue_coupon(uow, store, case, offer, now)
-                message.coupon_code = coupon.code
-        assert message.id is not None
-        promise = better_promise(uow, store.id, case, now=now)
-        try:
-            outgoing = _compose(
-                renderer, links, store, case, spec, message, channel, coupon, promise, now
-            )
-        except InvalidInput as exc:  # a merchant's template that cannot render
-            message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
-            step.error = str(exc)[:500]
-            _skip(uow, case, step, "template_error", now, stats, status=StepStatus.FAILED)
+        return _Draft(item, channel, message, coupon)
+    last = facts.last_sent.get((store.id, case.customer_key or ""))
+    release = earliest_send(
+        now,
+        tz=case.customer_timezone or store.timezone,
+        quiet=DEFAULT_QUIET_HOURS.get(channel),
+        last_sent_at=last,
+        cap=store.settings.frequency_cap,
+    )
+    if release > now:
+        capped = last is not None and last + store.settings.frequency_cap > now
+        _wait(step, case, release, "frequency_cap" if capped else "quiet_hours", stats)
+        return None
+    if spec.incentive is not None:
+        planned = plan_offer(
+            spec.incentive,
+            order_value=case.value,
+            currency=case.currency,
+            shipping_cost=None,
+            gross_margin=store.settings.gross_margin,
+            margin_floor=store.settings.margin_floor,
+            now=now,
+        )
+        if not isinstance(planned, Offer):
+            _skip(uow, case, step, f"incentive_{planned.reason}", now, stats)
             return None
-        message.status = MessageStatus.SENDING
-        message.attempts += 1
-        step.status = StepStatus.SENDING
-        step.lease_until = now + lease
-        step.channel = channel
-        step.message_id = message.id
-        step.first_attempt_at = step.first_attempt_at or now
-        uow.commit()
-        return _Prepared(step_id, message.id, channel, outgoing)
+        coupon = _issue_coupon(uow, store, case, planned, now)
+    assert step.id is not None and case.id is not None
+    message = MessageRecord(
+        store_id=store.id,
+        case_id=case.id,
+        step_id=step.id,
+        customer_key=case.customer_key,
+        channel=channel,
+        purpose=spec.purpose,
+        template=spec.template,
+        locale=case.customer_locale or "en",
+        recipient=address,
+        created_at=now,
+        coupon_code=coupon.code if coupon else None,
+        # Unique without the row's id, so the rows of a group are written in one INSERT.
+        header_id=(
+            f"<rc.{step.id}.{secrets.token_hex(6)}@{store.domain}>"
+            if channel is Channel.EMAIL
+            else None
+        ),
+    )
+    return _Draft(item, channel, message, coupon)
 
 
-def _sold_out(uow: UnitOfWork, store: Store, case: Case) -> bool:
+def _ready(
+    renderer: Renderer,
+    links: Links,
+    draft: _Draft,
+    now: datetime,
+    lease: timedelta,
+    stats: DeliveryStats,
+    uow: UnitOfWork,
+) -> _Prepared | None:
+    """Render the draft's message and mark it and its step ``sending``."""
+    step, case, store, spec = draft.work.step, draft.work.case, draft.work.store, draft.work.spec
+    message, channel = draft.message, draft.channel
+    assert message.id is not None
+    try:
+        outgoing = _compose(
+            renderer, links, store, case, spec, message, channel, draft.coupon, draft.promise, now
+        )
+    except InvalidInput as exc:  # a merchant's template that cannot render
+        message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
+        step.error = str(exc)[:500]
+        _skip(uow, case, step, "template_error", now, stats, status=StepStatus.FAILED)
+        return None
+    message.status = MessageStatus.QUEUED
+    message.attempts += 1
+    step.status = StepStatus.SENDING
+    step.lease_until = now + lease
+    step.channel = channel
+    step.message_id = message.id
+    step.first_attempt_at = step.first_attempt_at or now
+    return _Prepared(step.id or 0, message.id, channel, outgoing)
+
+
+def _sold_out(store: Store, case: Case, free: dict[tuple[str, str], int]) -> bool:
     """Is an item of the cart tracked in stock and available nowhere?"""
-    skus = sorted({i.sku for i in case.items if i.sku})
-    if not skus:
-        return False
-    free: dict[str, int] = {}
-    for level in uow.stock.levels(store.id, skus):
-        free[level.sku] = free.get(level.sku, 0) + level.available
-    return any(n == 0 for n in free.values())
+    return any(free.get((store.id, i.sku)) == 0 for i in case.items if i.sku)
 
 
 def _returning(case: Case) -> bool | None:
@@ -298,12 +482,12 @@ def _returning(case: Case) -> bool | None:
 
 
 def _channel(
-    uow: UnitOfWork,
     senders: Senders,
     store: Store,
     case: Case,
     spec: Step,
     message: MessageRecord | None,
+    suppressed: set[tuple[str, str, str]],
 ) -> tuple[Channel, str] | str:
     """The channel and address to use now, or why there is none (the first reason)."""
     if message is not None:  # a retry goes where the first attempt went
@@ -320,7 +504,7 @@ def _channel(
             reason = f"{channel}_not_configured"
         elif (key := _key(channel, address)) is None:
             reason = f"bad_{channel}_address"
-        elif uow.suppressions.reason(store.id, channel, key):
+        elif (store.id, channel.value, key) in suppressed:
             reason = "suppressed"
         else:
             opted = (
@@ -520,82 +704,124 @@ def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
         raise DeliveryError(str(exc), permanent=True) from exc
 
 
-def _delivered(
-    uow: UnitOfWork, prepared: _Prepared, result: SendResult, now: datetime, stats: DeliveryStats
+def _record(
+    uow: UnitOfWork,
+    outcomes: Sequence[tuple[_Prepared, SendResult | DeliveryError | None]],
+    now: datetime,
+    stats: DeliveryStats,
 ) -> None:
+    """Record a group's answers (``None``: not tried) and schedule the next steps; one
+    commit."""
+    if not outcomes:
+        return
     with uow:
-        step = uow.steps.get(prepared.step_id, lock=True)
-        message = uow.messages.get(prepared.message_id)
-        assert step is not None and message is not None
-        message.status = MessageStatus.SENT
-        message.sent_at = now
-        message.provider_id = result.provider_id
-        message.segments = result.segments
-        message.error = None
-        if step.status == StepStatus.SENDING:  # not already settled by a lease sweep
-            step.finish(StepStatus.SENT, at=now, outcome="sent")
-            case = uow.cases.get(step.case_id, lock=True)
+        ids = [p.step_id for p, _ in outcomes]
+        seen = uow.steps.get_many(ids)
+        cases = uow.cases.get_many([s.case_id for s in seen.values()], lock=True)
+        steps = uow.steps.get_many(ids, lock=True)
+        messages = uow.messages.get_many([p.message_id for p, _ in outcomes])
+        for prepared, outcome in outcomes:
+            step, message = steps.get(prepared.step_id), messages.get(prepared.message_id)
+            assert step is not None and message is not None
+            case = cases.get(step.case_id)
             assert case is not None
-            uow.cases.add_event(
-                step.case_id,
-                at=now,
-                type="message_sent",
-                data={"message": message.id, "step": step.key, "channel": message.channel},
-            )
-            _advance(uow, case, step, now)
+            if outcome is None:
+                _untried(step, message, case, now, stats)
+            elif isinstance(outcome, DeliveryError):
+                _failed(uow, step, message, case, outcome, now, stats)
+            else:
+                _delivered(uow, step, message, case, outcome, now, stats)
         uow.commit()
+
+
+def _delivered(
+    uow: UnitOfWork,
+    step: ScheduledStep,
+    message: MessageRecord,
+    case: Case,
+    result: SendResult,
+    now: datetime,
+    stats: DeliveryStats,
+) -> None:
+    message.status = MessageStatus.SENT
+    message.sent_at = now
+    message.provider_id = result.provider_id
+    message.segments = result.segments
+    message.error = None
+    if step.status == StepStatus.SENDING:  # not already settled by a lease sweep
+        step.finish(StepStatus.SENT, at=now, outcome="sent")
+        uow.cases.add_event(
+            step.case_id,
+            at=now,
+            type="message_sent",
+            data={"message": message.id, "step": step.key, "channel": message.channel},
+        )
+        _advance(uow, case, step, now)
     stats.sent += 1
     stats.count("sent")
 
 
-def _failed(
-    uow: UnitOfWork, prepared: _Prepared, exc: DeliveryError, now: datetime, stats: DeliveryStats
+def _untried(
+    step: ScheduledStep, message: MessageRecord, case: Case, now: datetime, stats: DeliveryStats
 ) -> None:
-    with uow:
-        step = uow.steps.get(prepared.step_id, lock=True)
-        message = uow.messages.get(prepared.message_id)
-        assert step is not None and message is not None
-        case = uow.cases.get(step.case_id, lock=True)
-        assert case is not None
-        message.error = str(exc)[:500]
-        step.error = message.error
-        if step.status != StepStatus.SENDING:
-            uow.commit()
+    """A prepared message the group ran out of time to send: nothing left, so the step is
+    due again at once and its message is sent as a retry (same channel, same coupon)."""
+    if step.status != StepStatus.SENDING:
+        return
+    message.status = MessageStatus.DEFERRED
+    message.attempts = max(0, message.attempts - 1)
+    step.status, step.due_at, step.lease_until = StepStatus.SCHEDULED, now, None
+    step.outcome = "deferred_not_tried"
+    case.next_step_at = now
+    stats.deferred += 1
+    stats.count("deferred_not_tried")
+
+
+def _failed(
+    uow: UnitOfWork,
+    step: ScheduledStep,
+    message: MessageRecord,
+    case: Case,
+    exc: DeliveryError,
+    now: datetime,
+    stats: DeliveryStats,
+) -> None:
+    message.error = str(exc)[:500]
+    step.error = message.error
+    if step.status != StepStatus.SENDING:
+        return
+    if not exc.permanent:
+        assert step.first_attempt_at is not None
+        retry = retry_at(step.first_attempt_at, message.attempts, now=now, seed=str(step.id))
+        if retry is not None:
+            message.status = MessageStatus.DEFERRED
+            step.status, step.due_at, step.lease_until = StepStatus.SCHEDULED, retry, None
+            step.outcome = f"deferred_{exc.code or 'network'}"
+            case.next_step_at = retry
+            stats.deferred += 1
+            stats.count(step.outcome)
             return
-        if not exc.permanent:
-            assert step.first_attempt_at is not None
-            retry = retry_at(step.first_attempt_at, message.attempts, now=now, seed=str(step.id))
-            if retry is not None:
-                message.status = MessageStatus.DEFERRED
-                step.status, step.due_at, step.lease_until = StepStatus.SCHEDULED, retry, None
-                step.outcome = f"deferred_{exc.code or 'network'}"
-                case.next_step_at = retry
-                uow.commit()
-                stats.deferred += 1
-                stats.count(step.outcome)
-                return
-            message.status = MessageStatus.FAILED
-            step.finish(StepStatus.FAILED, at=now, outcome="gave_up")
-        elif exc.suppress:
-            message.status = MessageStatus.BOUNCED
-            step.finish(StepStatus.FAILED, at=now, outcome=f"bounced_{exc.code or ''}".rstrip("_"))
-            uow.suppressions.add(
-                store_id=message.store_id,
-                channel=message.channel,
-                address_key=suppression_key(Channel(message.channel), message.recipient),
-                reason="bounced",
-                at=now,
-                message_id=message.id,
+        message.status = MessageStatus.FAILED
+        step.finish(StepStatus.FAILED, at=now, outcome="gave_up")
+    elif exc.suppress:
+        message.status = MessageStatus.BOUNCED
+        step.finish(StepStatus.FAILED, at=now, outcome=f"bounced_{exc.code or ''}".rstrip("_"))
+        uow.suppressions.add(
+            store_id=message.store_id,
+            channel=message.channel,
+            address_key=suppression_key(Channel(message.channel), message.recipient),
+            reason="bounced",
+            at=now,
+            message_id=message.id,
+        )
+        if message.customer_key:
+            stop_customer_flows(
+                uow, message.store_id, message.customer_key, at=now, reason="bounced"
             )
-            if message.customer_key:
-                stop_customer_flows(
-                    uow, message.store_id, message.customer_key, at=now, reason="bounced"
-                )
-        else:
-            message.status = MessageStatus.FAILED
-            step.finish(StepStatus.FAILED, at=now, outcome=f"rejected_{exc.code or ''}".rstrip("_"))
-        _advance(uow, case, step, now)
-        uow.commit()
+    else:
+        message.status = MessageStatus.FAILED
+        step.finish(StepStatus.FAILED, at=now, outcome=f"rejected_{exc.code or ''}".rstrip("_"))
+    _advance(uow, case, step, now)
     stats.failed += 1
     stats.count(step.outcome or "failed")
 
@@ -626,7 +852,6 @@ def _skip(
     assert case.id is not None
     uow.cases.add_event(case.id, at=now, type="step_skipped", data={"step": step.key, "why": why})
     _advance(uow, case, step, now)
-    uow.commit()
     if status is StepStatus.FAILED:
         stats.failed += 1
     else:

@@ -7,8 +7,11 @@ import email.policy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
+from email.utils import formataddr
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reclaim.adapters.channels.email import build_mime
 from reclaim.domain.messages import OutgoingEmail
@@ -168,3 +171,46 @@ def test_a_naive_date_is_refused() -> None:
     with pytest.raises(InvalidInput) as err:
         build_mime(BASE, date=datetime(2026, 5, 1, 10, 0))
     assert err.value.field == "date"
+
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\t"),
+    max_size=400,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    subject=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=120),
+    name=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40),
+    text=_TEXT,
+    html=_TEXT,
+)
+def test_any_content_round_trips_through_the_stdlib_parser(
+    subject: str, name: str, text: str, html: str
+) -> None:
+    """Whatever the subject, display name and bodies, the stdlib reads back the same values,
+    and the wire is ASCII with CRLF line ends and no line over 998 octets."""
+    message = replace(
+        BASE,
+        subject=subject,
+        from_address=formataddr((name, "shop@boutique.example")),
+        text=text,
+        html=html,
+    )
+    data = build_mime(message, date=DATE)
+    assert data.isascii()
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    msg = parse(data)
+    # Blanks around a header's value are not part of it; in a display name (a phrase) runs of
+    # blanks read as one, and the stdlib's parser puts a blank between the encoded words of
+    # a folded one (RFC 2047 §6.2 says to drop it): so its words are compared without blanks.
+    assert msg["Subject"].strip() == subject.strip()
+    assert "".join(msg["From"].addresses[0].display_name.split()) == "".join(name.split())
+    assert msg["From"].addresses[0].addr_spec == "shop@boutique.example"
+    parts = list(msg.iter_parts()) if html else [msg]
+    want = [text, html] if html else [text]
+    for part, content in zip(parts, want, strict=True):
+        expected = content if content.endswith("\n") else content + "\n"
+        assert part.get_content().replace("\r\n", "\n") == expected

@@ -40,13 +40,22 @@ from reclaim.errors import Conflict
 class SqlStores:
     def __init__(self, session: Session) -> None:
         self.s = session
+        # The session's identity map holds objects weakly: a store dropped between two
+        # lookups would be read again (and the pending changes flushed first, one by one).
+        self._held: dict[str, Store] = {}
 
     def add(self, store: Store) -> None:
         self.s.add(store)
         self.s.flush()  # no mapped relationship orders the key after its store
 
     def get(self, store_id: str) -> Store | None:
-        return self.s.get(Store, store_id)
+        held = self._held.get(store_id)
+        if held is not None:
+            return held
+        found = self.s.get(Store, store_id)
+        if found is not None:
+            self._held[store_id] = found
+        return found
 
     def by_name(self, name: str) -> Store | None:
         return self.s.scalars(select(Store).where(stores.c.name == name)).first()
@@ -237,6 +246,18 @@ class SqlFacts:
             Checkout, checkouts, store_id, external_id, lock
         )
 
+    def checkouts_many(self, store_id: str, external_ids: Sequence[str]) -> dict[str, Checkout]:
+        """The store's checkouts of ``external_ids`` that exist, by external id, one query."""
+        if not external_ids:
+            return {}
+        found = self.s.scalars(
+            select(Checkout).where(
+                checkouts.c.store_id == store_id,
+                checkouts.c.external_id.in_(sorted(set(external_ids))),
+            )
+        )
+        return {c.external_id: c for c in found}
+
     def order(self, store_id: str, external_id: str, *, lock: bool) -> Order | None:
         return self._one(  # type: ignore[no-any-return]
             Order, orders, store_id, external_id, lock
@@ -353,6 +374,17 @@ class SqlFacts:
 class SqlCases:
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._events: list[dict[str, object]] = []  # written together: see write_events
+
+    def get_many(self, case_ids: Sequence[int], *, lock: bool = False) -> dict[int, Case]:
+        """The cases of ``case_ids`` that exist, by id, in one query (locked in id order on
+        PostgreSQL, the order every writer takes them in)."""
+        if not case_ids:
+            return {}
+        q = select(Case).where(cases.c.id.in_(sorted(set(case_ids)))).order_by(cases.c.id)
+        if lock and self.s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update().execution_options(populate_existing=True)
+        return {c.id: c for c in self.s.scalars(q) if c.id is not None}
 
     def get(self, case_id: int, *, store_id: str | None = None, lock: bool = False) -> Case | None:
         # The lock orders a worker about to send against a payment resolving the same case.
@@ -433,9 +465,22 @@ class SqlCases:
         return self.s.scalars(q.order_by(cases.c.id.desc()).limit(limit)).all()
 
     def add_event(self, case_id: int, *, at: datetime, type: str, data: dict[str, object]) -> None:
-        self.s.execute(insert(case_events).values(case_id=case_id, at=at, type=type, data=data))
+        """Kept until the transaction commits or reads events: one multi-row INSERT then."""
+        self._events.append({"case_id": case_id, "at": at, "type": type, "data": data})
+
+    def write_events(self) -> None:
+        """Insert the events added so far (called by the unit of work before it commits and
+        before a raw read, and by :meth:`events`)."""
+        if self._events:
+            pending, self._events = self._events, []
+            self.s.execute(insert(case_events), pending)
+
+    def discard_events(self) -> None:
+        """Forget the events added since the last write (their transaction rolled back)."""
+        self._events = []
 
     def events(self, case_id: int) -> Sequence[tuple[datetime, str, dict[str, object]]]:
+        self.write_events()
         rows = self.s.execute(
             select(case_events.c.at, case_events.c.type, case_events.c.data)
             .where(case_events.c.case_id == case_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.adapters.db.flow_repositories import (
     SqlAlerts,
@@ -48,9 +50,11 @@ class SqlUnitOfWork:
         self.stores: StoreRepository = SqlStores(self.session)
         self.inbox: InboxRepository = SqlInbox(self.session)
         self.facts: FactRepository = SqlFacts(self.session)
-        self.cases: CaseRepository = SqlCases(self.session)
+        self._cases = SqlCases(self.session)
+        self.cases: CaseRepository = self._cases
         self.flows: FlowRepository = SqlFlows(self.session)
-        self.steps: StepRepository = SqlSteps(self.session)
+        self._steps = SqlSteps(self.session)
+        self.steps: StepRepository = self._steps
         self.messages: MessageRepository = SqlMessages(self.session)
         self.suppressions: SuppressionRepository = SqlSuppressions(self.session)
         self.coupons: CouponRepository = SqlCoupons(self.session)
@@ -72,19 +76,41 @@ class SqlUnitOfWork:
             self.session.close()
             self.session = None
 
+    def _write_pending(self) -> None:
+        """What the repositories keep to write together: new steps, case events."""
+        self._steps.write()
+        self._cases.write_events()
+
+    def _drop_pending(self) -> None:
+        self._steps.discard()
+        self._cases.discard_events()
+
     def commit(self) -> None:
         assert self.session is not None
+        self._write_pending()
         self.session.commit()
 
     def rollback(self) -> None:
         assert self.session is not None
+        self._drop_pending()
         self.session.rollback()
 
-    def savepoint(self) -> SessionTransaction:
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction; leaving it by an exception undoes what it did, including
+        the steps and events kept to be written later."""
         assert self.session is not None
-        return self.session.begin_nested()
+        self._write_pending()
+        with self.session.begin_nested():
+            try:
+                yield
+                self._write_pending()
+            except BaseException:
+                self._drop_pending()
+                raise
 
     def execute(self, statement: Any, params: Any = None) -> Any:
         """Raw access for read models that have no repository (reports, health)."""
         assert self.session is not None
+        self._write_pending()
         return self.session.execute(statement, params)
