@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
-from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
+from reclaim.domain.cases import Case, CaseStatus, FlowState
 from reclaim.domain.events import LineItem
 from reclaim.domain.flows import Step
 from reclaim.domain.incentives import Offer, new_coupon_code, plan_offer
@@ -55,6 +55,12 @@ from reclaim.domain.steps import (
 )
 from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError, InvalidInput
+from reclaim.services.alternatives import (
+    SoldOut,
+    alternative_views,
+    mark_sold_out,
+    sold_out_offer,
+)
 from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
 from reclaim.services.ports import Renderer, Senders, UnitOfWork
@@ -197,11 +203,12 @@ def _prepare(
             if unmet is not None:
                 _skip(uow, case, step, f"condition_{unmet}", now, stats)
                 return None
-            if case.kind == CaseKind.ABANDONED_CHECKOUT and _sold_out(uow, store, case):
-                # Never advertise what cannot be bought (SPEC S7). A pending order's own hold
-                # keeps its units, so only carts are checked.
-                _skip(uow, case, step, "out_of_stock", now, stats)
-                return None
+        # Never advertise what cannot be bought (SPEC S7): a cart with an item sold out
+        # everywhere offers in-stock alternatives, or the step is skipped (flow's sold_out).
+        sold_out = sold_out_offer(uow, store.id, case, policy=version.flow.sold_out_policy(spec))
+        if message is None and sold_out is not None and not sold_out.alternatives:
+            _skip(uow, case, step, "out_of_stock", now, stats)
+            return None
         choice = _channel(uow, senders, store, case, spec, message)
         if isinstance(choice, str):
             _skip(uow, case, step, choice, now, stats)
@@ -263,7 +270,7 @@ def _prepare(
         promise = better_promise(uow, store.id, case, now=now)
         try:
             outgoing = _compose(
-                renderer, links, store, case, spec, message, channel, coupon, promise, now
+                renderer, links, store, case, spec, message, channel, coupon, promise, now, sold_out
             )
         except InvalidInput as exc:  # a merchant's template that cannot render
             message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
@@ -279,17 +286,6 @@ def _prepare(
         step.first_attempt_at = step.first_attempt_at or now
         uow.commit()
         return _Prepared(step_id, message.id, channel, outgoing)
-
-
-def _sold_out(uow: UnitOfWork, store: Store, case: Case) -> bool:
-    """Is an item of the cart tracked in stock and available nowhere?"""
-    skus = sorted({i.sku for i in case.items if i.sku})
-    if not skus:
-        return False
-    free: dict[str, int] = {}
-    for level in uow.stock.levels(store.id, skus):
-        free[level.sku] = free.get(level.sku, 0) + level.available
-    return any(n == 0 for n in free.values())
 
 
 def _returning(case: Case) -> bool | None:
@@ -391,6 +387,7 @@ def _compose(
     coupon: Coupon | None,
     promise: DeliveryPromise | None,
     now: datetime,
+    sold_out: SoldOut | None = None,
 ) -> OutgoingEmail | OutgoingSms | OutgoingWebhook:
     assert message.id is not None
     s = store.settings
@@ -410,7 +407,10 @@ def _compose(
             logo_url=s.logo_url,
         ),
         first_name=case.contact.first_name,
-        items=tuple(_item(links, message.id, i, hosts) for i in case.items),
+        items=mark_sold_out(
+            tuple(_item(links, message.id, i, hosts) for i in case.items), sold_out
+        ),
+        alternatives=alternative_views(links, message.id, sold_out, hosts),
         total=case.value,
         restore_url=links.restore(message.id),
         unsubscribe_url=links.unsubscribe(message.id),

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from reclaim.domain.alternatives import Product
 from reclaim.domain.cases import Case
 from reclaim.domain.events import ParsedDelivery
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
@@ -300,6 +301,23 @@ class StockRepository(Protocol):
     def lanes(self, store_id: str) -> Sequence[Lane]: ...
     def put_weight(self, store_id: str, sku: str, weight_kg: Decimal, *, now: datetime) -> None: ...
     def weights(self, store_id: str, skus: Sequence[str]) -> dict[str, Decimal]: ...
+    def put_product(self, store_id: str, product: Product, *, now: datetime) -> None: ...
+    def products(self, store_id: str, skus: Sequence[str]) -> dict[str, Product]: ...
+    def in_stock_alike(
+        self,
+        store_id: str,
+        *,
+        category: str,
+        currency: str,
+        near: Decimal,
+        exclude: Sequence[str],
+        limit: int,
+    ) -> Sequence[tuple[Product, int]]:
+        """Named, priced products of ``category`` in ``currency`` with units available (the
+        sum over warehouses, returned with each), not in ``exclude``; the ``limit`` nearest in
+        price to ``near``, ties to the cheaper, then by SKU."""
+        ...
+
     def hold(self, store_id: str, order_external_id: str, *, lock: bool = False) -> Hold | None: ...
     def add_hold(self, hold: Hold) -> bool: ...
     def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]: ...

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from reclaim.adapters.db.dialect import upsert
@@ -19,6 +19,8 @@ from reclaim.adapters.db.tables import (
     stock_levels,
     warehouses,
 )
+from reclaim.adapters.db.types import Amount
+from reclaim.domain.alternatives import Product
 from reclaim.domain.fulfilment import CostBand, Lane
 from reclaim.domain.holds import Hold, HoldLine, HoldStatus
 from reclaim.services.ports import PlatformAction, StockLevel, WarehouseRow
@@ -49,6 +51,29 @@ def lane_from_json(d: dict[str, Any]) -> Lane:
         transit_max=int(d["transit_max"]),
         cost_bands=tuple(CostBand(Decimal(w), Decimal(c), cur) for w, c, cur in d["cost_bands"]),
         co2_per_kg=Decimal(d["co2_per_kg"]),
+    )
+
+
+_PRODUCT = (
+    products.c.sku,
+    products.c.name,
+    products.c.category,
+    products.c.price,
+    products.c.currency,
+    products.c.url,
+    products.c.image_url,
+)
+
+
+def _product(r: Any) -> Product:
+    return Product(
+        sku=r.sku,
+        name=r.name,
+        category=r.category,
+        price=r.price,
+        currency=r.currency,
+        url=r.url,
+        image_url=r.image_url,
     )
 
 
@@ -212,7 +237,77 @@ class SqlStock:
                 products.c.store_id == store_id, products.c.sku.in_(list(skus))
             )
         )
-        return {r.sku: r.weight_kg for r in rows}
+        return {r.sku: r.weight_kg for r in rows if r.weight_kg is not None}
+
+    def put_product(self, store_id: str, product: Product, *, now: datetime) -> None:
+        """The catalogue half of a product's row; its shipping weight stays as it is."""
+        values = {
+            "name": product.name,
+            "category": product.category,
+            "price": product.price,
+            "currency": product.currency,
+            "url": product.url,
+            "image_url": product.image_url,
+            "updated_at": now,
+        }
+        stmt = upsert(self.s, products).values(store_id=store_id, sku=product.sku, **values)
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "sku"],
+                set_={k: stmt.excluded[k] for k in values},
+            )
+        )
+
+    def products(self, store_id: str, skus: Sequence[str]) -> dict[str, Product]:
+        rows = self.s.execute(
+            select(*_PRODUCT).where(products.c.store_id == store_id, products.c.sku.in_(list(skus)))
+        )
+        return {r.sku: _product(r) for r in rows}
+
+    def in_stock_alike(
+        self,
+        store_id: str,
+        *,
+        category: str,
+        currency: str,
+        near: Decimal,
+        exclude: Sequence[str],
+        limit: int,
+    ) -> Sequence[tuple[Product, int]]:
+        free = func.sum(
+            case(
+                (
+                    stock_levels.c.on_hand > stock_levels.c.reserved,
+                    stock_levels.c.on_hand - stock_levels.c.reserved,
+                ),
+                else_=0,
+            )
+        )
+        q = (
+            select(*_PRODUCT, free.label("available"))
+            .join(
+                stock_levels,
+                (stock_levels.c.store_id == products.c.store_id)
+                & (stock_levels.c.sku == products.c.sku),
+            )
+            .where(
+                products.c.store_id == store_id,
+                products.c.category == category,
+                products.c.currency == currency,
+                products.c.price.is_not(None),
+                products.c.name.is_not(None),
+                products.c.sku.not_in(list(exclude)),
+            )
+            .group_by(*_PRODUCT)
+            .having(free > 0)
+            .order_by(
+                func.abs(products.c.price - literal(near, Amount())),
+                products.c.price,
+                products.c.sku,
+            )
+            .limit(limit)
+        )
+        return [(_product(r), int(r.available)) for r in self.s.execute(q)]
 
     # -- holds --------------------------------------------------------------------------------
 
