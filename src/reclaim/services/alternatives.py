@@ -107,7 +107,9 @@ def mark_sold_out(items: tuple[ItemView, ...], sold_out: SoldOut | None) -> tupl
     """The cart's items, those sold out everywhere marked so (shown, not offered)."""
     if sold_out is None:
         return items
-    return tuple(replace(i, sold_out=True, url=None) if i.sku in sold_out.skus else i for i in items)
+    return tuple(
+        replace(i, sold_out=True, url=None) if i.sku in sold_out.skus else i for i in items
+    )
 
 
 def alternative_views(
