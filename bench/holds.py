@@ -4,9 +4,10 @@ Two measurements, each against a floor measured in the same run, on the same eng
 same ``stock_levels`` rows:
 
 1. **Service level.** ``C`` threads (32) each call :func:`reclaim.services.holds.place_hold`
-   with a new unit of work from ``rt.uow()`` for every order: one transaction that loads the
-   store, plans the reservation, runs one conditional ``UPDATE`` per line inside a
-   savepoint, inserts the hold row and commits. The **floor** is ``C`` threads that each run
+   with a new unit of work from ``rt.uow()`` for every order: one transaction that reads the
+   store's settings and the stock levels, plans the reservation, inserts the hold row
+   (``ON CONFLICT DO NOTHING RETURNING id``), runs one conditional ``UPDATE`` per line (inside
+   a savepoint when there are several) and commits. The **floor** is ``C`` threads that each run
    the same number of plain conditional UPDATEs, one per transaction, through the same engine
    (``UPDATE stock_levels SET reserved = reserved + 1 WHERE store_id = … AND warehouse = … AND
    sku = … AND on_hand - reserved >= 1``), on the first SKU row of the same orders.

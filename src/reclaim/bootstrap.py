@@ -46,6 +46,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     uow: Callable[[], SqlUnitOfWork]
+    reader: Callable[[], SqlUnitOfWork]  # a unit of work that never writes (nothing to commit)
     connectors: dict[str, PlatformConnector]
     split_batch: Callable[[bytes], list[bytes]]
     clock: Callable[[], datetime]
@@ -75,12 +76,16 @@ class Runtime:
 
 def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Runtime:
     start_mappers()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     factory = make_session_factory(engine)
+    # Sessions that only read: on SQLite they read a WAL snapshot beside the writer instead
+    # of taking the write lock (authentication on every API request).
+    reading = make_session_factory(engine.execution_options(reclaim_readonly=True))
     return Runtime(
         settings=settings,
         engine=engine,
         uow=lambda: SqlUnitOfWork(factory),
+        reader=lambda: SqlUnitOfWork(reading),
         connectors={s: connector_for(s) for s in SOURCES},
         split_batch=split_batch,
         clock=clock,

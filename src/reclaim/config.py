@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECLAIM_", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_DB)
+    # PostgreSQL connections kept per process: as many as the API serves requests at once (32
+    # clients), so none waits for a connection and none is opened and closed per request.
+    database_pool_size: int = Field(default=32, ge=1, le=500)
     secret_key: str | None = Field(default=None)
     public_url: str = Field(default="http://127.0.0.1:8000")
     log_level: str = Field(default="INFO")

@@ -95,3 +95,53 @@ def test_import_warehouses_and_stock_then_show(env: dict[str, str], tmp_path: Pa
     assert [r["on_hand"] for r in shown] == [7, 3]
     swept = run(["holds", "sweep", "--now", "2026-05-10T00:00:00Z"], env).stdout
     assert "holds expired: 0" in swept
+
+
+def test_import_product_weights_and_catalogue(env: dict[str, str], tmp_path: Path) -> None:
+    import sqlite3
+
+    store = json.loads(
+        run(
+            ["store", "add", "--name", "S", "--platform", "custom", "--currency", "EUR",
+             "--timezone", "Europe/Paris", "--domain", "shop.example", "--json"],
+            env,
+        ).stdout
+    )  # fmt: skip
+    weights = tmp_path / "weights.csv"
+    weights.write_text("sku,weight_kg\nLAMP-1,1.2\n")
+    out = run(["products", "import", "--store", store["id"], str(weights)], env).stdout
+    assert "1 product weights" in out
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text(
+        "sku,name,category,price,currency,url,image_url\n"
+        "LAMP-1,Brass lamp,lamps,120.00,,https://shop.example/p/lamp-1,\n"
+        "LAMP-2,Copper lamp,lamps,115.00,gbp,https://shop.example/p/lamp-2,"
+        "https://cdn.shop.example/lamp-2.jpg\n"
+    )
+    out = run(["products", "import", "--store", store["id"], str(catalogue)], env).stdout
+    assert "2 catalogue entries" in out
+    db = env["RECLAIM_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT sku, weight_kg, name, category, price, currency, url, image_url"
+            " FROM products ORDER BY sku"
+        ).fetchall()
+    # Money and weights are stored as integers of 1/10,000; the weight stays as imported,
+    # a price without a currency is in the store's.
+    assert rows == [
+        ("LAMP-1", 12000, "Brass lamp", "lamps", 1200000, "EUR",
+         "https://shop.example/p/lamp-1", None),
+        ("LAMP-2", None, "Copper lamp", "lamps", 1150000, "GBP",
+         "https://shop.example/p/lamp-2", "https://cdn.shop.example/lamp-2.jpg"),
+    ]  # fmt: skip
+    # A bad entry is refused naming it, and nothing of the file is applied.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,name,price\nLAMP-3,Lamp,9\nLAMP-4,Lamp,cheap\n")
+    out = run(["products", "import", "--store", store["id"], str(bad)], env, ok=False)
+    assert out.returncode == 2 and "bad.csv:3" in out.stderr and "price" in out.stderr
+    unsafe = tmp_path / "unsafe.csv"
+    unsafe.write_text("sku,name,image_url\nLAMP-3,Lamp,http://cdn.example/x.jpg\n")
+    out = run(["products", "import", "--store", store["id"], str(unsafe)], env, ok=False)
+    assert out.returncode == 2 and "products[0].image_url" in out.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM products").fetchone() == (2,)

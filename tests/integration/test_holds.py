@@ -103,6 +103,65 @@ def test_200_concurrent_reservations_never_oversell(hrt: Runtime, units: int) ->
     assert (row["on_hand"], row["reserved"], row["available"]) == (units, units, 0)
 
 
+def test_concurrent_two_line_orders_reserve_all_or_nothing(hrt: Runtime) -> None:
+    """Every order needs the scarce B; half also take A, of which there is plenty. Whatever
+    the interleaving (on PostgreSQL an order may plan with B free and lose it to another at
+    its UPDATE, after taking A), A stays reserved exactly for the orders that got B too."""
+    from sqlalchemy import select
+
+    from reclaim.adapters.db.tables import holds as holds_table
+
+    store = make_store(hrt)
+    with LiveServer(hrt) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        setup_stock(
+            c,
+            store.api_key,
+            [
+                {"warehouse": "PAR", "sku": "A", "on_hand": 1000},
+                {"warehouse": "PAR", "sku": "B", "on_hand": 30},
+            ],
+        )
+        answers: dict[str, int] = {}
+        lock = threading.Lock()
+        start = threading.Barrier(20)
+
+        def buyer(n: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as mine:
+                start.wait()
+                for i in range(5):
+                    order = f"o-{n}-{i}"
+                    items = [{"sku": "B", "quantity": 1}]
+                    if (n + i) % 2 == 0:
+                        items.insert(0, {"sku": "A", "quantity": 2})
+                    r = mine.post(
+                        "/api/v1/holds",
+                        json={"order_id": order, "items": items},
+                        headers=auth(store.api_key),
+                    )
+                    with lock:
+                        answers[order] = r.status_code
+
+        threads = [threading.Thread(target=buyer, args=(n,)) for n in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        a, b = (stock(c, store.api_key, sku)["levels"][0] for sku in ("A", "B"))
+    assert sorted(Counter(answers.values()).items()) == [(201, 30), (409, 70)]
+    with hrt.engine.connect() as conn:
+        rows = conn.execute(
+            select(holds_table.c.order_external_id, holds_table.c.status, holds_table.c.lines)
+        ).all()
+    by_order = {r.order_external_id: r for r in rows}
+    assert set(by_order) == set(answers)
+    for order, code in answers.items():
+        row = by_order[order]
+        assert row.status == ("active" if code == 201 else "short"), order
+        assert (row.lines == []) == (code == 409), order
+    held_a = sum(int(line["quantity"]) for r in rows for line in r.lines if line["sku"] == "A")
+    assert (b["reserved"], a["reserved"]) == (30, held_a)
+
+
 def test_an_order_reserves_across_warehouses_and_follows_its_order(
     hrt: Runtime, clock: Clock
 ) -> None:

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from reclaim.domain.alternatives import SoldOutPolicy
 from reclaim.domain.cases import Case, CaseKind
 from reclaim.domain.incentives import IncentiveSpec
 from reclaim.domain.messages import Channel, Purpose
@@ -94,6 +95,7 @@ class Step:
     conditions: Conditions = field(default_factory=Conditions)
     incentive: IncentiveSpec | None = None
     closes_case: str | None = None  # "lost": the step ends the case (pending order cancelled)
+    sold_out: SoldOutPolicy | None = None  # carts: this step's own choice, else the flow's
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +104,16 @@ class Flow:
     name: str
     steps: tuple[Step, ...]
     holdout: float = 0.10
+    # Abandoned carts with an item sold out everywhere: offer in-stock alternatives where the
+    # store has comparable ones (else skip the step), or always skip (SPEC S7).
+    sold_out: SoldOutPolicy = SoldOutPolicy.ALTERNATIVE
 
     def step(self, position: int) -> Step | None:
         return self.steps[position] if 0 <= position < len(self.steps) else None
+
+    def sold_out_policy(self, step: Step) -> SoldOutPolicy:
+        """What ``step`` does about a cart item sold out everywhere."""
+        return step.sold_out or self.sold_out
 
 
 # -- time -----------------------------------------------------------------------------------
@@ -177,7 +186,7 @@ def parse_flow(data: object, *, kind: str | None = None) -> Flow:
     """A validated :class:`Flow` from its mapping form, or ``InvalidInput`` naming the field."""
     if not isinstance(data, Mapping):
         raise InvalidInput("a flow must be a mapping with kind, name and steps", field="flow")
-    unknown = set(data) - {"kind", "name", "holdout", "steps"}
+    unknown = set(data) - {"kind", "name", "holdout", "sold_out", "steps"}
     if unknown:
         raise InvalidInput(f"unknown flow field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
     raw_kind = data.get("kind", kind)
@@ -202,7 +211,24 @@ def parse_flow(data: object, *, kind: str | None = None) -> Flow:
     for i, key in enumerate(keys):
         if key in keys[:i]:
             raise InvalidInput(f"step key {key!r} is used twice", field=f"steps[{i}].key")
-    return Flow(kind=CaseKind(raw_kind), name=name.strip(), steps=parsed, holdout=float(holdout))
+    sold_out = SoldOutPolicy.ALTERNATIVE
+    if raw_kind != CaseKind.ABANDONED_CHECKOUT:
+        # A pending order's hold keeps its units: the setting would never apply.
+        where = "sold_out" if "sold_out" in data else None
+        for i, s in enumerate(parsed):
+            if where is None and s.sold_out is not None:
+                where = f"steps[{i}].sold_out"
+        if where is not None:
+            raise InvalidInput(f"{where} applies to abandoned_checkout flows only", field=where)
+    elif "sold_out" in data:
+        sold_out = _enum(SoldOutPolicy, data["sold_out"], "sold_out")
+    return Flow(
+        kind=CaseKind(raw_kind),
+        name=name.strip(),
+        steps=parsed,
+        holdout=float(holdout),
+        sold_out=sold_out,
+    )
 
 
 _STEP_FIELDS = {
@@ -216,6 +242,7 @@ _STEP_FIELDS = {
     "conditions",
     "incentive",
     "closes_case",
+    "sold_out",
 }
 
 
@@ -255,6 +282,11 @@ def _step(data: object, path: str) -> Step:
         conditions=_conditions(data.get("conditions"), f"{path}.conditions"),
         incentive=_incentive(data.get("incentive"), f"{path}.incentive"),
         closes_case=closes,
+        sold_out=(
+            None
+            if data.get("sold_out") is None
+            else _enum(SoldOutPolicy, data.get("sold_out"), f"{path}.sold_out")
+        ),
     )
 
 
@@ -390,11 +422,12 @@ def flow_to_data(flow: Flow) -> dict[str, object]:
             out["incentive"] = inc
         if s.closes_case:
             out["closes_case"] = s.closes_case
+        if s.sold_out is not None:
+            out["sold_out"] = s.sold_out.value
         return out
 
-    return {
-        "kind": flow.kind.value,
-        "name": flow.name,
-        "holdout": flow.holdout,
-        "steps": [step(s) for s in flow.steps],
-    }
+    data: dict[str, object] = {"kind": flow.kind.value, "name": flow.name, "holdout": flow.holdout}
+    if flow.kind is CaseKind.ABANDONED_CHECKOUT:
+        data["sold_out"] = flow.sold_out.value
+    data["steps"] = [step(s) for s in flow.steps]
+    return data

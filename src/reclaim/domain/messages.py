@@ -38,6 +38,7 @@ class ItemView:
     image_url: str | None = None
     url: str | None = None  # the product page, already wrapped as a tracked click link
     sku: str | None = None
+    sold_out: bool = False  # out of stock everywhere: shown, never as something to buy
 
     @property
     def line_total(self) -> Decimal:
@@ -96,6 +97,8 @@ class MessageContext:
     promise: DeliveryPromise | None = None
     hold_expires_at: datetime | None = None  # pending orders: when the order is cancelled
     now: datetime | None = None  # the send time, for "expires in 48 h" wording
+    # In-stock products offered instead of the items marked sold_out (quantity 1 each).
+    alternatives: tuple[ItemView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

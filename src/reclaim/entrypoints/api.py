@@ -203,7 +203,9 @@ def create_app(rt: Runtime) -> FastAPI:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthError("send the store API key as Authorization: Bearer rk_…")
-        return await run_in_threadpool(authenticate, uow=rt.uow(), token=token.strip(), scope=scope)
+        return await run_in_threadpool(
+            authenticate, uow=rt.reader(), token=token.strip(), scope=scope
+        )
 
     async def writer(request: Request) -> str:
         return await store_from_key(request, "events:write")

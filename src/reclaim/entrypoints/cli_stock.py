@@ -13,9 +13,10 @@ from rich.table import Table
 
 from reclaim.adapters.logistics_files import read_lanes, read_stock, read_warehouses
 from reclaim.bootstrap import init_database
+from reclaim.domain.alternatives import Product
 from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
 from reclaim.errors import InvalidInput
-from reclaim.services import fulfilment, holds
+from reclaim.services import alternatives, fulfilment, holds
 from reclaim.services.ports import WarehouseRow
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -147,7 +148,10 @@ def lanes_import(store_id: str, path: Path) -> None:
 
 @main.group()
 def products() -> None:
-    """What Reclaim needs to know of a store's products: their shipping weight."""
+    """What Reclaim knows of a store's products: shipping weight and catalogue entry."""
+
+
+CATALOGUE_COLUMNS = ("name", "category", "price", "currency", "url", "image_url")
 
 
 @products.command("import")
@@ -155,26 +159,70 @@ def products() -> None:
 @click.argument("path", type=FILE)
 @handled
 def products_import(store_id: str, path: Path) -> None:
-    """Set shipping weights from a CSV (sku,weight_kg); SKUs not given count 0.5 kg."""
+    """Set products from a CSV: sku and weight_kg (shipping weight; SKUs not given count
+    0.5 kg) and/or catalogue columns name, category, price, currency, url, image_url (what a
+    message shows when it offers a product instead of a sold-out one). Empty cells stay
+    empty; a price without a currency is in the store's currency."""
     weights: list[tuple[str, Decimal]] = []
+    entries: list[Product] = []
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
-        missing = {"sku", "weight_kg"} - set(reader.fieldnames or [])
-        if missing:
-            raise InvalidInput(f"{path.name}: missing column {sorted(missing)[0]}", field=path.name)
+        columns = set(reader.fieldnames or [])
+        if "sku" not in columns:
+            raise InvalidInput(f"{path.name}: missing column sku", field=path.name)
+        catalogue = bool(columns & set(CATALOGUE_COLUMNS))
+        if "weight_kg" not in columns and not catalogue:
+            raise InvalidInput(
+                f"{path.name}: give weight_kg or catalogue columns ({', '.join(CATALOGUE_COLUMNS)})",
+                field=path.name,
+            )
         for line, row in enumerate(reader, start=2):
-            try:
-                kg = Decimal((row.get("weight_kg") or "").strip())
-            except ArithmeticError:
-                kg = Decimal(-1)
             sku = (row.get("sku") or "").strip()
-            if not sku or not kg.is_finite() or kg <= 0:
+            if not sku:
+                raise InvalidInput(f"{path.name}:{line}: sku is empty", field=f"{path.name}:{line}")
+            if "weight_kg" in columns and (raw := (row.get("weight_kg") or "").strip()):
+                weights.append((sku, _amount(raw, path, line, "weight_kg", positive=True)))
+            elif "weight_kg" in columns and not catalogue:
                 raise InvalidInput(
                     f"{path.name}:{line}: weight_kg must be a number of kg above 0",
                     field=f"{path.name}:{line}:weight_kg",
                 )
-            weights.append((sku, kg))
+            if catalogue:
+                cell = {c: (row.get(c) or "").strip() or None for c in CATALOGUE_COLUMNS}
+                price = cell["price"]
+                entries.append(
+                    Product(
+                        sku=sku,
+                        name=cell["name"],
+                        category=cell["category"],
+                        price=None if price is None else _amount(price, path, line, "price"),
+                        currency=None if cell["currency"] is None else cell["currency"].upper(),
+                        url=cell["url"],
+                        image_url=cell["image_url"],
+                    )
+                )
     rt = runtime()
     init_database(rt)
-    n = fulfilment.import_weights(uow=rt.uow(), store_id=store_id, weights=weights, now=rt.clock())
-    console.print(f"{n} product weights set for {store_id}")
+    if weights:
+        n = fulfilment.import_weights(
+            uow=rt.uow(), store_id=store_id, weights=weights, now=rt.clock()
+        )
+        console.print(f"{n} product weights set for {store_id}")
+    if entries:
+        n = alternatives.import_catalogue(
+            uow=rt.uow(), store_id=store_id, products=entries, now=rt.clock()
+        )
+        console.print(f"{n} catalogue entries set for {store_id}")
+
+
+def _amount(raw: str, path: Path, line: int, column: str, *, positive: bool = False) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or (positive and value == 0):
+        what = "a number of kg above 0" if positive else "an amount ≥ 0"
+        raise InvalidInput(
+            f"{path.name}:{line}: {column} must be {what}", field=f"{path.name}:{line}:{column}"
+        )
+    return value

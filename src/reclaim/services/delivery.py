@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
+from reclaim.domain.alternatives import SoldOutPolicy
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
 from reclaim.domain.events import LineItem
 from reclaim.domain.flows import Step
@@ -68,6 +69,12 @@ from reclaim.domain.steps import (
 )
 from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError, InvalidInput
+from reclaim.services.alternatives import (
+    SoldOut,
+    alternative_views,
+    mark_sold_out,
+    sold_out_offer,
+)
 from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
 from reclaim.services.ports import Renderer, Senders, SentMark, UnitOfWork
@@ -231,6 +238,7 @@ class _Work:
     store: Store
     spec: Step
     message: MessageRecord | None  # set on a retry after a transient failure
+    sold_out: SoldOutPolicy  # what the flow says to do about an item sold out everywhere
 
 
 @dataclass(slots=True)
@@ -241,6 +249,7 @@ class _Draft:
     channel: Channel
     message: MessageRecord
     coupon: Coupon | None
+    sold_out: SoldOut | None
     promise: DeliveryPromise | None = None
 
 
@@ -250,7 +259,7 @@ class _Facts:
 
     last_sent: dict[tuple[str, str], datetime]
     suppressed: set[tuple[str, str, str]]
-    free: dict[tuple[str, str], int]  # (store, sku) -> units available across warehouses
+    free: dict[str, dict[str, int]]  # store -> sku -> units available across warehouses
 
 
 def _prepare(
@@ -327,7 +336,8 @@ def _load(
         if store.paused:
             _wait(step, case, now + PAUSED_RETRY, "store_paused", stats)
             continue
-        work.append(_Work(step, case, store, spec, messages.get(step_id)))
+        policy = version.flow.sold_out_policy(spec)
+        work.append(_Work(step, case, store, spec, messages.get(step_id), policy))
     return work
 
 
@@ -344,14 +354,14 @@ def _facts(uow: UnitOfWork, senders: Senders, work: Sequence[_Work]) -> _Facts:
             key = _key(channel, address) if address else None
             if key is not None:
                 keys.add((w.store.id, channel.value, key))
-        if w.message is None and w.case.kind == CaseKind.ABANDONED_CHECKOUT:
+        if w.case.kind == CaseKind.ABANDONED_CHECKOUT:
             skus.setdefault(w.store.id, set()).update(i.sku for i in w.case.items if i.sku)
-    free: dict[tuple[str, str], int] = {}
+    free: dict[str, dict[str, int]] = {}
     for store_id, wanted in skus.items():
+        units = free.setdefault(store_id, {})
         if wanted:
             for level in uow.stock.levels(store_id, sorted(wanted)):
-                at = (store_id, level.sku)
-                free[at] = free.get(at, 0) + level.available
+                units[level.sku] = units.get(level.sku, 0) + level.available
     return _Facts(
         last_sent=uow.messages.last_sent_many(customers),
         suppressed=uow.suppressions.suppressed(keys),
@@ -375,11 +385,14 @@ def _check(
         if unmet is not None:
             _skip(uow, case, step, f"condition_{unmet}", now, stats)
             return None
-        if case.kind == CaseKind.ABANDONED_CHECKOUT and _sold_out(store, case, facts.free):
-            # Never advertise what cannot be bought (SPEC S7). A pending order's own hold
-            # keeps its units, so only carts are checked.
-            _skip(uow, case, step, "out_of_stock", now, stats)
-            return None
+    # Never advertise what cannot be bought (SPEC S7): a cart with an item sold out
+    # everywhere offers in-stock alternatives, or the step is skipped (the flow's sold_out).
+    sold_out = sold_out_offer(
+        uow, store.id, case, policy=item.sold_out, free=facts.free.get(store.id, {})
+    )
+    if message is None and sold_out is not None and not sold_out.alternatives:
+        _skip(uow, case, step, "out_of_stock", now, stats)
+        return None
     choice = _channel(senders, store, case, spec, message, facts.suppressed)
     if isinstance(choice, str):
         _skip(uow, case, step, choice, now, stats)
@@ -389,7 +402,7 @@ def _check(
     if message is not None:
         if message.coupon_code:
             coupon = uow.coupons.by_code(store.id, message.coupon_code)
-        return _Draft(item, channel, message, coupon)
+        return _Draft(item, channel, message, coupon, sold_out)
     last = facts.last_sent.get((store.id, case.customer_key or ""))
     release = earliest_send(
         now,
@@ -436,7 +449,7 @@ def _check(
             else None
         ),
     )
-    return _Draft(item, channel, message, coupon)
+    return _Draft(item, channel, message, coupon, sold_out)
 
 
 def _ready(
@@ -454,7 +467,17 @@ def _ready(
     assert message.id is not None
     try:
         outgoing = _compose(
-            renderer, links, store, case, spec, message, channel, draft.coupon, draft.promise, now
+            renderer,
+            links,
+            store,
+            case,
+            spec,
+            message,
+            channel,
+            draft.coupon,
+            draft.promise,
+            now,
+            draft.sold_out,
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
         message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
@@ -469,11 +492,6 @@ def _ready(
     step.message_id = message.id
     step.first_attempt_at = step.first_attempt_at or now
     return _Prepared(step.id or 0, message.id, channel, outgoing)
-
-
-def _sold_out(store: Store, case: Case, free: dict[tuple[str, str], int]) -> bool:
-    """Is an item of the cart tracked in stock and available nowhere?"""
-    return any(free.get((store.id, i.sku)) == 0 for i in case.items if i.sku)
 
 
 def _returning(case: Case) -> bool | None:
@@ -575,6 +593,7 @@ def _compose(
     coupon: Coupon | None,
     promise: DeliveryPromise | None,
     now: datetime,
+    sold_out: SoldOut | None = None,
 ) -> OutgoingEmail | OutgoingSms | OutgoingWebhook:
     assert message.id is not None
     s = store.settings
@@ -594,7 +613,10 @@ def _compose(
             logo_url=s.logo_url,
         ),
         first_name=case.contact.first_name,
-        items=tuple(_item(links, message.id, i, hosts) for i in case.items),
+        items=mark_sold_out(
+            tuple(_item(links, message.id, i, hosts) for i in case.items), sold_out
+        ),
+        alternatives=alternative_views(links, message.id, sold_out, hosts),
         total=case.value,
         restore_url=links.restore(message.id),
         unsubscribe_url=links.unsubscribe(message.id),

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reclaim.domain.cases import CaseKind, CaseStatus, FlowState
 from reclaim.domain.flows import Anchor
-from reclaim.domain.holds import Hold, HoldStatus, demand, extended_expiry, plan_reservation
+from reclaim.domain.holds import (
+    Hold,
+    HoldLine,
+    HoldStatus,
+    demand,
+    extended_expiry,
+    plan_reservation,
+)
 from reclaim.domain.steps import StepStatus
 from reclaim.domain.stores import Store
 from reclaim.errors import Conflict, InvalidInput, NotFound
@@ -105,22 +112,44 @@ def reserve(
 
     ``None`` when there is nothing to hold: no SKU the store keeps stock of, or a hold whose
     time is already over. An order that cannot be covered gets a ``short`` hold (nothing
-    reserved, the SKUs named), so operators see it.
+    reserved, the SKUs named), so operators see it. An order that has a hold already gets
+    that one back, unchanged.
     """
-    existing = uow.stock.hold(store.id, order_external_id)
-    if existing is not None:
-        return existing
+    return _reserve(
+        uow,
+        store.id,
+        store.settings.hold_period,
+        order_external_id=order_external_id,
+        items=items,
+        created_at=created_at,
+        now=now,
+    )
+
+
+def _reserve(
+    uow: UnitOfWork,
+    store_id: str,
+    hold_period: timedelta,
+    *,
+    order_external_id: str,
+    items: Sequence[tuple[str | None, int]],
+    created_at: datetime,
+    now: datetime,
+) -> Hold | None:
+    # The statements come in this order so that, on PostgreSQL, the stock rows' locks (taken
+    # by the conditional UPDATEs) are held as briefly as possible: read, plan, insert the hold
+    # (its unique key tells an order already held), then the UPDATEs, then COMMIT.
     wanted = demand(items)
-    expires = created_at + store.settings.hold_period
+    expires = created_at + hold_period
     if not wanted or expires <= now:
-        return None
-    levels = uow.stock.levels(store.id, sorted(wanted))
+        return uow.stock.hold(store_id, order_external_id)
+    levels = uow.stock.levels(store_id, sorted(wanted))
     if not levels:
-        return None  # the store keeps no stock of these in Reclaim
+        return uow.stock.hold(store_id, order_external_id)  # no stock of these in Reclaim
     available = {(lv.warehouse, lv.sku): lv.available for lv in levels}
     lines, short = plan_reservation(wanted, available)
     hold = Hold(
-        store_id=store.id,
+        store_id=store_id,
         order_external_id=order_external_id,
         status=HoldStatus.SHORT if short else HoldStatus.ACTIVE,
         created_at=created_at,
@@ -130,17 +159,31 @@ def reserve(
         else [{"warehouse": x.warehouse, "sku": x.sku, "quantity": x.quantity} for x in lines],
         short=short,
     )
-    if not short:
-        try:
-            with uow.savepoint():  # all or nothing: a line that fails undoes the others
-                for line in lines:
-                    if not uow.stock.reserve(store.id, line, now=now):
-                        raise _Lost(line.sku)  # someone took the last units meanwhile
-        except _Lost as lost:
-            hold.status, hold.lines, hold.short = HoldStatus.SHORT, [], [lost.sku]
-    if not uow.stock.add_hold(hold):
-        raise Conflict(f"order {order_external_id} got a hold concurrently")
-    return uow.stock.hold(store.id, order_external_id)
+    hold.id = uow.stock.add_hold(hold)
+    if hold.id is None:  # held already (a redelivery, or a concurrent twin that came first)
+        return uow.stock.hold(store_id, order_external_id)
+    if short:
+        return hold
+    lost = _take(uow, store_id, lines, now)
+    if lost is not None:  # someone took the last units meanwhile: nothing stays reserved
+        uow.stock.shorten(hold.id, [lost])
+        hold.status, hold.lines, hold.short = HoldStatus.SHORT, [], [lost]
+    return hold
+
+
+def _take(uow: UnitOfWork, store_id: str, lines: Sequence[HoldLine], now: datetime) -> str | None:
+    """Run the conditional UPDATEs; the SKU of the first that fails (its predecessors undone),
+    or ``None``. One line needs no savepoint: a failed UPDATE changes nothing."""
+    if len(lines) == 1:
+        return None if uow.stock.reserve(store_id, lines[0], now=now) else lines[0].sku
+    try:
+        with uow.savepoint():  # all or nothing: a line that fails undoes the others
+            for line in lines:
+                if not uow.stock.reserve(store_id, line, now=now):
+                    raise _Lost(line.sku)
+    except _Lost as lost:
+        return lost.sku
+    return None
 
 
 class _Lost(Exception):
@@ -160,9 +203,17 @@ def place_hold(
     if not demand(items):
         raise InvalidInput("items must hold at least one SKU with a quantity ≥ 1", field="items")
     with uow:
-        store = _store(uow, store_id)
-        hold = reserve(
-            uow, store, order_external_id=order_external_id, items=items, created_at=now, now=now
+        settings = uow.stores.settings_of(store_id)  # only the hold period: no store entity
+        if settings is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        hold = _reserve(
+            uow,
+            store_id,
+            settings.hold_period,
+            order_external_id=order_external_id,
+            items=items,
+            created_at=now,
+            now=now,
         )
         if hold is None:
             raise OutOfStock(sorted(demand(items)))

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from reclaim.domain.alternatives import Product
 from reclaim.domain.cases import Case
 from reclaim.domain.events import ParsedDelivery
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
@@ -27,7 +28,7 @@ from reclaim.domain.messages import (
 )
 from reclaim.domain.shipments import Shipment
 from reclaim.domain.steps import Coupon, MessageRecord, ScheduledStep
-from reclaim.domain.stores import ApiKey, Store
+from reclaim.domain.stores import ApiKey, Store, StoreSettings
 
 
 class PlatformConnector(Protocol):
@@ -75,6 +76,7 @@ class StoreRepository(Protocol):
     def add_key(self, key: ApiKey) -> None: ...
     def key_by_prefix(self, prefix: str) -> ApiKey | None: ...
     def webhook_secret(self, store_id: str) -> str | None: ...
+    def settings_of(self, store_id: str) -> StoreSettings | None: ...
 
 
 class InboxRepository(Protocol):
@@ -323,8 +325,26 @@ class StockRepository(Protocol):
     def lanes(self, store_id: str) -> Sequence[Lane]: ...
     def put_weight(self, store_id: str, sku: str, weight_kg: Decimal, *, now: datetime) -> None: ...
     def weights(self, store_id: str, skus: Sequence[str]) -> dict[str, Decimal]: ...
+    def put_product(self, store_id: str, product: Product, *, now: datetime) -> None: ...
+    def products(self, store_id: str, skus: Sequence[str]) -> dict[str, Product]: ...
+    def in_stock_alike(
+        self,
+        store_id: str,
+        *,
+        category: str,
+        currency: str,
+        near: Decimal,
+        exclude: Sequence[str],
+        limit: int,
+    ) -> Sequence[tuple[Product, int]]:
+        """Named, priced products of ``category`` in ``currency`` with units available (the
+        sum over warehouses, returned with each), not in ``exclude``; the ``limit`` nearest in
+        price to ``near``, ties to the cheaper, then by SKU."""
+        ...
+
     def hold(self, store_id: str, order_external_id: str, *, lock: bool = False) -> Hold | None: ...
-    def add_hold(self, hold: Hold) -> bool: ...
+    def add_hold(self, hold: Hold) -> int | None: ...
+    def shorten(self, hold_id: int, short: Sequence[str]) -> None: ...
     def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]: ...
 
 

@@ -15,7 +15,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
     On SQLite: WAL, a 30 s busy timeout and ``BEGIN IMMEDIATE`` for every transaction, so
     two writers queue instead of failing half-way with "database is locked" when one of them
-    upgrades its read lock (SQLAlchemy's documented recipe for pysqlite).
+    upgrades its read lock (SQLAlchemy's documented recipe for pysqlite). A connection with
+    the ``reclaim_readonly`` execution option begins a plain (deferred) ``BEGIN`` instead.
+    SQLite keeps SQLAlchemy's default pool: more connections only mean more writers waiting
+    in SQLite's busy handler (docs/benchmarks.md, stock holds).
+
+    On PostgreSQL: ``pool_size`` connections kept open, and a quarter more opened for a
+    burst (closed again when returned: each costs the server a backend fork).
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -49,7 +55,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url,
         json_serializer=dumps,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max(pool_size // 4, 1),
         pool_pre_ping=True,
     )
 

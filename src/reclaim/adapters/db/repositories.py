@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, func, insert, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
 from reclaim.adapters.db.tables import (
+    api_keys,
     case_events,
     cases,
     checkouts,
@@ -33,8 +34,20 @@ from reclaim.domain.facts import (
     WatchState,
 )
 from reclaim.domain.shipments import Shipment
-from reclaim.domain.stores import ApiKey, Store
+from reclaim.domain.stores import ApiKey, Store, StoreSettings
 from reclaim.errors import Conflict
+
+# Per-request lookups of the API (authentication, a reservation's settings), built once and
+# read with Core: no entity enters the session's identity map.
+_KEY = select(
+    api_keys.c.prefix,
+    api_keys.c.store_id,
+    api_keys.c.digest,
+    api_keys.c.created_at,
+    api_keys.c.scopes,
+    api_keys.c.revoked_at,
+).where(api_keys.c.prefix == bindparam("p_prefix"))
+_SETTINGS = select(stores.c.settings_json).where(stores.c.id == bindparam("p_store"))
 
 
 class SqlStores:
@@ -67,7 +80,23 @@ class SqlStores:
         self.s.add(key)
 
     def key_by_prefix(self, prefix: str) -> ApiKey | None:
-        return self.s.get(ApiKey, prefix)
+        """The key as a detached record (authentication only reads it)."""
+        row = self.s.execute(_KEY, {"p_prefix": prefix}).first()
+        if row is None:
+            return None
+        return ApiKey(
+            prefix=row.prefix,
+            store_id=row.store_id,
+            digest=row.digest,
+            created_at=row.created_at,
+            scopes=row.scopes,
+            revoked_at=row.revoked_at,
+        )
+
+    def settings_of(self, store_id: str) -> StoreSettings | None:
+        """Just the store's settings (no entity loaded); ``None`` for no such store."""
+        row = self.s.execute(_SETTINGS, {"p_store": store_id}).first()
+        return None if row is None else StoreSettings.from_json(row.settings_json or {})
 
     def webhook_secret(self, store_id: str) -> str | None:
         """Just the secret, for the webhook request path (no entity loaded)."""

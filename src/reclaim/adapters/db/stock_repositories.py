@@ -7,10 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, bindparam, case, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from reclaim.adapters.db.dialect import upsert
+from reclaim.adapters.db.dialect import is_postgres, upsert
 from reclaim.adapters.db.tables import (
     holds,
     lanes,
@@ -19,6 +21,8 @@ from reclaim.adapters.db.tables import (
     stock_levels,
     warehouses,
 )
+from reclaim.adapters.db.types import Amount
+from reclaim.domain.alternatives import Product
 from reclaim.domain.fulfilment import CostBand, Lane
 from reclaim.domain.holds import Hold, HoldLine, HoldStatus
 from reclaim.services.ports import PlatformAction, StockLevel, WarehouseRow
@@ -50,6 +54,63 @@ def lane_from_json(d: dict[str, Any]) -> Lane:
         cost_bands=tuple(CostBand(Decimal(w), Decimal(c), cur) for w, c, cur in d["cost_bands"]),
         co2_per_kg=Decimal(d["co2_per_kg"]),
     )
+
+
+_PRODUCT = (
+    products.c.sku,
+    products.c.name,
+    products.c.category,
+    products.c.price,
+    products.c.currency,
+    products.c.url,
+    products.c.image_url,
+)
+
+
+def _product(r: Any) -> Product:
+    return Product(
+        sku=r.sku,
+        name=r.name,
+        category=r.category,
+        price=r.price,
+        currency=r.currency,
+        url=r.url,
+        image_url=r.image_url,
+    )
+
+
+# The reservation path's statements, built once (SQLAlchemy otherwise builds and cache-keys a
+# new statement object per call: ~0.4 ms of CPU each, most of a reservation's cost).
+_LEVELS = (
+    select(stock_levels)
+    .where(
+        stock_levels.c.store_id == bindparam("p_store"),
+        stock_levels.c.sku.in_(bindparam("p_skus", expanding=True)),
+    )
+    .order_by(stock_levels.c.sku, stock_levels.c.warehouse)
+)
+_RESERVE = (
+    update(stock_levels)
+    .where(
+        stock_levels.c.store_id == bindparam("p_store"),
+        stock_levels.c.warehouse == bindparam("p_warehouse"),
+        stock_levels.c.sku == bindparam("p_sku"),
+        stock_levels.c.on_hand - stock_levels.c.reserved >= bindparam("p_quantity"),
+    )
+    .values(
+        reserved=stock_levels.c.reserved + bindparam("p_quantity"),
+        updated_at=bindparam("p_now", type_=stock_levels.c.updated_at.type),
+    )
+)
+_ADD_HOLD = {
+    name: insert(holds).on_conflict_do_nothing().returning(holds.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_SHORTEN = (
+    update(holds)
+    .where(holds.c.id == bindparam("p_id"))
+    .values(status=HoldStatus.SHORT, lines=[], short=bindparam("p_short", type_=holds.c.short.type))
+)
 
 
 class SqlStock:
@@ -128,24 +189,28 @@ class SqlStock:
         return bool(res.rowcount)
 
     def levels(self, store_id: str, skus: Sequence[str] | None = None) -> Sequence[StockLevel]:
-        q = select(stock_levels).where(stock_levels.c.store_id == store_id)
         if skus is not None:
-            q = q.where(stock_levels.c.sku.in_(list(skus)))
-        rows = self.s.execute(q.order_by(stock_levels.c.sku, stock_levels.c.warehouse))
+            rows = self.s.execute(_LEVELS, {"p_store": store_id, "p_skus": list(skus)})
+        else:
+            rows = self.s.execute(
+                select(stock_levels)
+                .where(stock_levels.c.store_id == store_id)
+                .order_by(stock_levels.c.sku, stock_levels.c.warehouse)
+            )
         return [StockLevel(r.warehouse, r.sku, r.on_hand, r.reserved) for r in rows]
 
     def reserve(self, store_id: str, line: HoldLine, *, now: datetime) -> bool:
         """Take ``line.quantity`` units if that many are available; one conditional UPDATE,
         so concurrent reservations of the last units cannot both succeed."""
         res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
-            update(stock_levels)
-            .where(
-                stock_levels.c.store_id == store_id,
-                stock_levels.c.warehouse == line.warehouse,
-                stock_levels.c.sku == line.sku,
-                stock_levels.c.on_hand - stock_levels.c.reserved >= line.quantity,
-            )
-            .values(reserved=stock_levels.c.reserved + line.quantity, updated_at=now)
+            _RESERVE,
+            {
+                "p_store": store_id,
+                "p_warehouse": line.warehouse,
+                "p_sku": line.sku,
+                "p_quantity": line.quantity,
+                "p_now": now,
+            },
         )
         return bool(res.rowcount)
 
@@ -212,7 +277,77 @@ class SqlStock:
                 products.c.store_id == store_id, products.c.sku.in_(list(skus))
             )
         )
-        return {r.sku: r.weight_kg for r in rows}
+        return {r.sku: r.weight_kg for r in rows if r.weight_kg is not None}
+
+    def put_product(self, store_id: str, product: Product, *, now: datetime) -> None:
+        """The catalogue half of a product's row; its shipping weight stays as it is."""
+        values = {
+            "name": product.name,
+            "category": product.category,
+            "price": product.price,
+            "currency": product.currency,
+            "url": product.url,
+            "image_url": product.image_url,
+            "updated_at": now,
+        }
+        stmt = upsert(self.s, products).values(store_id=store_id, sku=product.sku, **values)
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "sku"],
+                set_={k: stmt.excluded[k] for k in values},
+            )
+        )
+
+    def products(self, store_id: str, skus: Sequence[str]) -> dict[str, Product]:
+        rows = self.s.execute(
+            select(*_PRODUCT).where(products.c.store_id == store_id, products.c.sku.in_(list(skus)))
+        )
+        return {r.sku: _product(r) for r in rows}
+
+    def in_stock_alike(
+        self,
+        store_id: str,
+        *,
+        category: str,
+        currency: str,
+        near: Decimal,
+        exclude: Sequence[str],
+        limit: int,
+    ) -> Sequence[tuple[Product, int]]:
+        free = func.sum(
+            case(
+                (
+                    stock_levels.c.on_hand > stock_levels.c.reserved,
+                    stock_levels.c.on_hand - stock_levels.c.reserved,
+                ),
+                else_=0,
+            )
+        )
+        q = (
+            select(*_PRODUCT, free.label("available"))
+            .join(
+                stock_levels,
+                (stock_levels.c.store_id == products.c.store_id)
+                & (stock_levels.c.sku == products.c.sku),
+            )
+            .where(
+                products.c.store_id == store_id,
+                products.c.category == category,
+                products.c.currency == currency,
+                products.c.price.is_not(None),
+                products.c.name.is_not(None),
+                products.c.sku.not_in(list(exclude)),
+            )
+            .group_by(*_PRODUCT)
+            .having(free > 0)
+            .order_by(
+                func.abs(products.c.price - literal(near, Amount())),
+                products.c.price,
+                products.c.sku,
+            )
+            .limit(limit)
+        )
+        return [(_product(r), int(r.available)) for r in self.s.execute(q)]
 
     # -- holds --------------------------------------------------------------------------------
 
@@ -224,22 +359,27 @@ class SqlStock:
             q = q.with_for_update()
         return self.s.scalars(q).first()
 
-    def add_hold(self, hold: Hold) -> bool:
-        """False when the order already has a hold (a concurrent twin made it first)."""
-        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
-            upsert(self.s, holds)
-            .values(
-                store_id=hold.store_id,
-                order_external_id=hold.order_external_id,
-                status=hold.status,
-                created_at=hold.created_at,
-                expires_at=hold.expires_at,
-                lines=hold.lines,
-                short=hold.short,
-            )
-            .on_conflict_do_nothing()
-        )
-        return bool(res.rowcount)
+    def add_hold(self, hold: Hold) -> int | None:
+        """Insert ``hold`` (Core, not tracked by the session): its new id, or ``None`` when
+        the order already has a hold (made earlier, or by a concurrent twin first)."""
+        stmt = _ADD_HOLD["postgresql" if is_postgres(self.s) else "sqlite"]
+        new_id: int | None = self.s.execute(
+            stmt,
+            {
+                "store_id": hold.store_id,
+                "order_external_id": hold.order_external_id,
+                "status": hold.status,
+                "created_at": hold.created_at,
+                "expires_at": hold.expires_at,
+                "lines": hold.lines,
+                "short": hold.short,
+            },
+        ).scalar()
+        return new_id
+
+    def shorten(self, hold_id: int, short: Sequence[str]) -> None:
+        """Turn a hold inserted as active into a short one (nothing reserved)."""
+        self.s.execute(_SHORTEN, {"p_id": hold_id, "p_short": list(short)})
 
     def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]:
         q = (

@@ -499,13 +499,23 @@ lanes = Table(
     UniqueConstraint("store_id", "lane_key"),
 )
 
+# What Reclaim knows of a store's products: the shipping weight (fulfilment options), and the
+# catalogue entry a message shows when it offers the product instead of a sold-out one
+# (reclaim.domain.alternatives). Either half may be missing.
 products = Table(
     "products",
     metadata,
     Column("store_id", String(32), primary_key=True),
     Column("sku", String(255), primary_key=True),
-    Column("weight_kg", Amount, nullable=False),
+    Column("weight_kg", Amount),
+    Column("name", String(255)),
+    Column("category", String(128)),
+    Column("price", Amount),
+    Column("currency", String(3)),
+    Column("url", Text),
+    Column("image_url", Text),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_products_category", "store_id", "category"),
 )
 
 # -- shipment scans (SPEC S9) ----------------------------------------------------------------

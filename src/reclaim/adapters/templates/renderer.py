@@ -27,7 +27,7 @@ from reclaim.adapters.templates.formatting import (
     zone,
 )
 from reclaim.adapters.templates.limits import MAX_OUTPUT, RenderState, rendering
-from reclaim.domain.messages import Channel, MessageContext, Purpose, Rendered
+from reclaim.domain.messages import Channel, ItemView, MessageContext, Purpose, Rendered
 from reclaim.errors import InvalidInput
 
 Overrides = Callable[[str, str, str, str], CompiledTemplate | None]
@@ -65,18 +65,9 @@ def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[st
             "logo_url": store.logo_url,
         },
         "first_name": (context.first_name or "").strip() or None,
-        "items": tuple(
-            {
-                "name": item.name,
-                "quantity": item.quantity,
-                "unit_price": item.unit_price,
-                "line_total": item.line_total,
-                "image_url": item.image_url,
-                "url": item.url,
-                "sku": item.sku,
-            }
-            for item in context.items
-        ),
+        "items": tuple(_item(item) for item in context.items),
+        "has_sold_out": any(item.sold_out for item in context.items),
+        "alternatives": tuple(_item(item) for item in context.alternatives),
         "total": context.total,
         "restore_url": context.restore_url,
         "unsubscribe_url": context.unsubscribe_url,
@@ -104,6 +95,19 @@ def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[st
         "hold_expires_at": context.hold_expires_at,
         "now": context.now,
         "labels": labels,
+    }
+
+
+def _item(item: ItemView) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "quantity": item.quantity,
+        "unit_price": item.unit_price,
+        "line_total": item.line_total,
+        "image_url": item.image_url,
+        "url": item.url,
+        "sku": item.sku,
+        "sold_out": item.sold_out,
     }
 
 
