@@ -148,7 +148,15 @@ class Store:
 
     @property
     def settings(self) -> StoreSettings:
-        return StoreSettings.from_json(self.settings_json)
+        """The parsed settings; parsed again only when ``settings_json`` is replaced (they
+        are replaced whole, never changed in place)."""
+        raw = self.settings_json
+        kept = self.__dict__.get("_settings_parsed")
+        if kept is not None and kept[0] is raw:
+            return kept[1]  # type: ignore[no-any-return]
+        parsed = StoreSettings.from_json(raw)
+        self.__dict__["_settings_parsed"] = (raw, parsed)
+        return parsed
 
 
 @dataclass(eq=False)

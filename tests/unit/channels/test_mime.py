@@ -214,3 +214,27 @@ def test_any_content_round_trips_through_the_stdlib_parser(
     for part, content in zip(parts, want, strict=True):
         expected = content if content.endswith("\n") else content + "\n"
         assert part.get_content().replace("\r\n", "\n") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a@b.example", "a@b.example"),
+        ("a.b+c_d@x-y.example", "a.b+c_d@x-y.example"),
+        ("Kunde <k@b.example>", "Kunde <k@b.example>"),
+        ('"q"@x.example', "q@x.example"),
+    ],
+)
+def test_bare_and_named_addresses_read_alike(value: str, expected: str) -> None:
+    from reclaim.adapters.channels.mime import mailbox
+
+    assert mailbox(value, "To")[0] == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["a,b@x.example", "a..b@x.example", ".a@x.example", "a@b@c.example", "a b@x.example"]
+)
+def test_addresses_a_quick_look_might_pass_are_refused(value: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        build_mime(replace(BASE, to=value), date=DATE)
+    assert err.value.field == "To"

@@ -46,6 +46,8 @@ _FIELD_NAME = re.compile(r"[!-9;-~]+")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
 _URL = re.compile(r"https?://[!-;=?-~]+", re.IGNORECASE)
 _ADDR_SPEC = re.compile(r"[!-;=?-~]+@[A-Za-z0-9.-]+")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 _MAILTO = re.compile(r"mailto:[!-;=?-~]+", re.IGNORECASE)
 _RESERVED = frozenset(
     [
@@ -163,6 +165,8 @@ def mailbox(value: str, field: str) -> tuple[str, str]:
     exactly one syntactically valid ASCII address.
     """
     _checked(field, value)
+    if _PLAIN_ADDRESS.fullmatch(value):
+        return value, value  # a bare dot-atom address (a recipient, usually): nothing to parse
     kwds: dict[str, object] = {}
     try:
         AddressHeader.parse(value, kwds)

@@ -78,18 +78,15 @@ def _insert_many(s: Session, table: Table, records: Sequence[Any], key: Sequence
         s.flush()
         return
     columns = [c.key for c in table.columns if c.key != "id"]
-    per = max(1, 30_000 // len(columns))  # bound parameters per statement, SQLite's limit
-    for start in range(0, len(records), per):
-        chunk = records[start : start + per]
-        rows = [{k: getattr(r, k) for k in columns} for r in chunk]
-        returned = s.execute(
-            insert(table).values(rows).returning(*(table.c[k] for k in key), table.c.id)
-        )
-        ids = {tuple(row[:-1]): row[-1] for row in returned}
-        for record, record_key in zip(chunk, keys[start : start + per], strict=True):
-            record.id = ids[record_key]
-            make_transient_to_detached(record)
-            s.add(record)
+    rows = [{k: getattr(r, k) for k in columns} for r in records]
+    # executemany with RETURNING: SQLAlchemy batches it into multi-row statements
+    # ("insertmanyvalues") from one cached compiled form.
+    returned = s.execute(insert(table).returning(*(table.c[k] for k in key), table.c.id), rows)
+    ids = {tuple(row[:-1]): row[-1] for row in returned}
+    for record, record_key in zip(records, keys, strict=True):
+        record.id = ids[record_key]
+        make_transient_to_detached(record)
+        s.add(record)
 
 
 @functools.lru_cache(maxsize=256)
