@@ -530,12 +530,12 @@ def secondary_indexes(rt: Runtime, tables: Sequence[str]) -> list[tuple[str, str
         if rt.engine.dialect.name == "sqlite":
             rows = conn.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                f"AND tbl_name IN ({listed}) AND sql NOT LIKE 'CREATE UNIQUE%'"
+                f"AND tbl_name IN ({listed}) AND sql NOT LIKE 'CREATE UNIQUE%%'"
             )
         else:
             rows = conn.exec_driver_sql(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-                f"AND tablename IN ({listed}) AND indexdef NOT LIKE 'CREATE UNIQUE%'"
+                f"AND tablename IN ({listed}) AND indexdef NOT LIKE 'CREATE UNIQUE%%'"
             )
         return [(str(n), str(s)) for n, s in rows]
 
@@ -1168,7 +1168,7 @@ def bench_burst(
                     "SELECT status, count(*) FROM messages GROUP BY status"
                 )
             }
-            recorded = dict(conn.execute(select(messages.c.id, messages.c.sent_at)).tuples().all())
+            recorded = {i: t for i, t in conn.execute(select(messages.c.id, messages.c.sent_at))}
     finally:
         rt.close()
     # How far before its real send each message's recorded sent_at (and Date header) lies.

@@ -4,6 +4,7 @@ sent twice except what is marked "possibly sent", and a bounce suppresses the ad
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -213,12 +214,12 @@ def test_a_worker_whose_claim_expired_backs_off(db_url: str, box: Mailbox) -> No
     try:
         # Worker A wakes up: the step is B's claim now, so A does nothing with it …
         a = delivery._prepare(
-            rt.uow(), senders, rt.renderer, rt.links(), [step_id], "A", later, lease, stats
+            rt.uow(), senders, rt.renderer, rt.links(), [step_id], "A", later, later + lease, stats
         )
         assert a == []
         # … and B prepares and sends it, once.
         [b] = delivery._prepare(
-            rt.uow(), senders, rt.renderer, rt.links(), [step_id], "B", later, lease, stats
+            rt.uow(), senders, rt.renderer, rt.links(), [step_id], "B", later, later + lease, stats
         )
         delivery._record(rt.uow(), [(b, delivery._send(senders, b, later))], later, stats)
     finally:
@@ -248,7 +249,7 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
     senders = rt.senders()
     try:
         first, second, third = delivery._prepare(
-            rt.uow(), senders, rt.renderer, rt.links(), ids, "A", due, lease, stats
+            rt.uow(), senders, rt.renderer, rt.links(), ids, "A", due, due + lease, stats
         )
         with rt.uow() as uow:
             assert {
@@ -286,3 +287,40 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
 
 def ids_of(*prepared: object) -> list[int]:
     return [p.message_id for p in prepared]  # type: ignore[attr-defined]
+
+
+def test_a_long_run_leases_from_the_time_it_has_been_running(
+    db_url: str, box: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's ``now`` is its start; a run that goes on for minutes (a burst) must lease its
+    later claims from the time it has reached, or another worker's sweep would find them
+    expired while they are being sent."""
+    from reclaim.adapters.db.flow_repositories import SqlSteps
+    from reclaim.services import delivery
+
+    rt = runtime(db_url, box.url)
+    open_cases(rt, 3)
+    ticks = iter(range(0, 10_000, 7))  # each look at the clock: 7 s later
+    monkeypatch.setattr(delivery, "monotonic", lambda: float(next(ticks)))
+    leases: list[datetime] = []
+    claim = SqlSteps.claim
+
+    def spy(self: SqlSteps, **kw: object) -> object:
+        leases.append(kw["lease_until"])  # type: ignore[arg-type]
+        got = claim(self, **kw)  # type: ignore[arg-type]
+        return got
+
+    monkeypatch.setattr(SqlSteps, "claim", spy)
+    due = T0 + timedelta(hours=1)
+    senders = rt.senders()
+    try:
+        stats = delivery.run_due_steps(
+            uow=rt.uow(), senders=senders, renderer=rt.renderer, links=rt.links(), now=due, batch=1
+        )
+    finally:
+        senders.close()
+    assert stats.sent == 3
+    assert len(leases) == 4  # three batches of one, then the empty claim
+    assert leases[0] >= due + delivery.LEASE
+    assert all(b - a >= timedelta(seconds=7) for a, b in itertools.pairwise(leases))
+    rt.close()

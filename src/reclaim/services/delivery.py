@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
+from time import monotonic
 
 from reclaim.domain.alternatives import SoldOutPolicy
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
@@ -137,13 +137,21 @@ def run_due_steps(
     token = secrets.token_hex(8)  # this run's claims: a claim that expired and was taken
     release_expired(uow=uow, now=now, stats=stats)  # by another worker is not ours any more
     budget = lease.total_seconds() / 2  # wall-clock seconds a group may spend sending
+    began = monotonic()
+
+    def lease_end() -> datetime:
+        # ``now`` is the run's instant; a run that lasts (a burst) leases from the time it
+        # has been running, or another worker's sweep would find its leases long expired.
+        return now + timedelta(seconds=monotonic() - began) + lease
+
     while True:
         with uow:
-            ids = uow.steps.claim(now=now, lease_until=now + lease, limit=batch, token=token)
+            ids = uow.steps.claim(now=now, lease_until=lease_end(), limit=batch, token=token)
             uow.commit()
         for start in range(0, len(ids), group):
+            chunk = ids[start : start + group]
             prepared = _prepare(
-                uow, senders, renderer, links, ids[start : start + group], token, now, lease, stats
+                uow, senders, renderer, links, chunk, token, now, lease_end(), stats
             )
             _record(uow, _send_group(uow, senders, prepared, now, budget), now, stats)
         if not ids:  # a skipped step may make the next one due now: loop until none is
@@ -158,11 +166,11 @@ def _send_group(
     before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
     tried (the group ran past ``budget`` seconds, or a lease sweep took the step)."""
     outcomes: list[tuple[_Prepared, SendResult | DeliveryError | None]] = []
-    began = time.monotonic()
+    began = monotonic()
     mark: SentMark | None = None
     with uow:  # one session for the group's one-row commits; no transaction while sending
         for item in prepared:
-            if time.monotonic() - began > budget:
+            if monotonic() - began > budget:
                 outcomes.append((item, None))
                 continue
             handed = uow.messages.hand_over(item.message_id, sent=mark)
@@ -270,7 +278,7 @@ def _prepare(
     ids: Sequence[int],
     token: str,
     now: datetime,
-    lease: timedelta,
+    lease_until: datetime,
     stats: DeliveryStats,
 ) -> list[_Prepared]:
     """Check each claimed step of the group again now; write the messages of those that go
@@ -299,7 +307,7 @@ def _prepare(
         uow.messages.add_many([d.message for d in drafts if d.message.id is None])
         prepared = []
         for draft in drafts:
-            ready = _ready(renderer, links, draft, now, lease, stats, uow)
+            ready = _ready(renderer, links, draft, now, lease_until, stats, uow)
             if ready is not None:
                 prepared.append(ready)
         uow.commit()
@@ -457,7 +465,7 @@ def _ready(
     links: Links,
     draft: _Draft,
     now: datetime,
-    lease: timedelta,
+    lease_until: datetime,
     stats: DeliveryStats,
     uow: UnitOfWork,
 ) -> _Prepared | None:
@@ -487,7 +495,7 @@ def _ready(
     message.status = MessageStatus.QUEUED
     message.attempts += 1
     step.status = StepStatus.SENDING
-    step.lease_until = now + lease
+    step.lease_until = lease_until
     step.channel = channel
     step.message_id = message.id
     step.first_attempt_at = step.first_attempt_at or now

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import CursorResult, Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from reclaim.adapters.db.dialect import is_postgres, upsert
+from reclaim.adapters.db.dialect import claim_update, is_postgres, upsert
 from reclaim.adapters.db.tables import (
     alerts,
     coupons,
@@ -244,16 +244,12 @@ class SqlSteps:
             .order_by(steps.c.due_at, steps.c.id)
             .limit(limit)
         )
-        still_scheduled = []
-        if _is_pg(self.s):
-            pick = pick.with_for_update(skip_locked=True)
-            still_scheduled = [steps.c.status == StepStatus.SCHEDULED]
         # On SQLite writers are serialised, so the subquery's own status test suffices; a
         # second one outside makes SQLite scan every scheduled step through ix_steps_lease
         # instead of taking the ids it was given (×50 at 1M future steps, bench/send.py).
+        still_scheduled = [steps.c.status == StepStatus.SCHEDULED] if _is_pg(self.s) else []
         ids = self.s.execute(
-            update(steps)
-            .where(steps.c.id.in_(pick.scalar_subquery()), *still_scheduled)
+            claim_update(self.s, steps, pick, *still_scheduled)
             .values(
                 status=StepStatus.CLAIMED,
                 lease_until=lease_until,

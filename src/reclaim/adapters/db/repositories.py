@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
+from reclaim.adapters.db.dialect import claim_update
 from reclaim.adapters.db.tables import (
     api_keys,
     case_events,
@@ -205,11 +206,8 @@ class SqlInbox:
         pick = (
             select(inbox.c.id).where(inbox.c.status == "received").order_by(inbox.c.id).limit(limit)
         )
-        if self.s.get_bind().dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
         ids = self.s.execute(
-            update(inbox)
-            .where(inbox.c.id.in_(pick.scalar_subquery()), inbox.c.status == "received")
+            claim_update(self.s, inbox, pick, inbox.c.status == "received")
             .values(status="processing", lease_until=lease_until, attempts=inbox.c.attempts + 1)
             .returning(inbox.c.id)
         ).scalars()

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from reclaim.adapters.db.dialect import is_postgres, upsert
+from reclaim.adapters.db.dialect import claim_update, is_postgres, upsert
 from reclaim.adapters.db.tables import (
     holds,
     lanes,
@@ -426,11 +426,8 @@ class SqlPlatformActions:
             .order_by(platform_actions.c.due_at)
             .limit(limit)
         )
-        if self.s.get_bind().dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
         rows = self.s.execute(
-            update(platform_actions)
-            .where(platform_actions.c.id.in_(pick.scalar_subquery()))
+            claim_update(self.s, platform_actions, pick, platform_actions.c.status == "pending")
             .values(
                 due_at=lease_until,
                 attempts=platform_actions.c.attempts + 1,
