@@ -1260,7 +1260,8 @@ def claim_sql(rt: Runtime, now: datetime) -> tuple[str, Any]:
     def listen(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
-        if statement.lstrip().upper().startswith("UPDATE STEPS"):
+        head = statement.lstrip().upper()
+        if head.startswith("UPDATE STEPS") or (head.startswith("WITH") and "UPDATE STEPS" in head):
             seen.append((statement, params))
 
     event.listen(rt.engine, "before_cursor_execute", listen)
@@ -1644,7 +1645,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                     console.print(
                         f"  {db:10} W={w}: {b.received:,} received in {b.lateness['max']:.1f} s; "
                         f"lateness p50 {b.lateness['p50']:.1f} s, p99 {b.lateness['p99']:.1f} s; "
-                        f"excess p99 {b.excess['p99']:.1f} s; steps {b.steps}, "
+                        f"excess p99 {b.excess['p99']:.1f} s (vs its own rate "
+                        f"{b.rate:.0f}/s: {b.excess_own['p99']:.1f} s); steps {b.steps}, "
                         f"{b.duplicates} duplicates at the sink"
                     )
             if not args.skip_claim:
