@@ -715,6 +715,57 @@ class ThroughputResult:
         return self.median("engine") / self.median("floor")
 
 
+def timed_threads(
+    sink: SinkProcess,
+    dbname: str | None,
+    barrier: threading.Barrier,
+    errors: list[BaseException],
+    threads: Sequence[threading.Thread],
+) -> tuple[list[float], int, dict[str, float]]:
+    """Start ``threads`` (each waits on ``barrier``, then works), time them from their common
+    start to the last one's end with the CPU meter; the sink's arrival times, bytes, CPU."""
+    for th in threads:
+        th.start()
+    sink.take()
+    meter = CpuMeter(sink, dbname)
+    meter.start()
+    barrier.wait()
+    for th in threads:
+        th.join()
+    cpu = meter.stop()
+    if errors:
+        raise errors[0]
+    times, _, size, _ = sink.take()
+    return times, size, cpu
+
+
+def send_run(
+    kind: str,
+    workers: int,
+    n: int,
+    times: Sequence[float],
+    size: int,
+    cpu: dict[str, float],
+    outcomes: dict[str, int] | None = None,
+) -> SendRun:
+    got = max(1, len(times))
+    return SendRun(
+        kind=kind,
+        workers=workers,
+        n=n,
+        received=len(times),
+        elapsed=cpu["elapsed"],
+        rate=len(times) / cpu["elapsed"],
+        own_cpu_ms=1000 * cpu["own"] / got,
+        sink_cpu_ms=1000 * cpu["sink"] / got,
+        pg_cpu_ms=1000 * cpu["pg"] / got,
+        box_busy=cpu["box_busy"],
+        rest_cores=cpu["rest_cores"],
+        avg_kb=size / got / 1024,
+        outcomes=outcomes or {},
+    )
+
+
 def run_engine(
     rt: Runtime,
     sink: SinkProcess,
@@ -748,19 +799,13 @@ def run_engine(
         finally:
             senders.close()
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(workers)]
-    for th in threads:
-        th.start()
-    sink.take()
-    meter = CpuMeter(sink, dbname)
-    meter.start()
-    barrier.wait()
-    for th in threads:
-        th.join()
-    cpu = meter.stop()
-    if errors:
-        raise errors[0]
-    times, _, size, _ = sink.take()
+    times, size, cpu = timed_threads(
+        sink,
+        dbname,
+        barrier,
+        errors,
+        [threading.Thread(target=work, args=(k,)) for k in range(workers)],
+    )
     outcomes: Counter[str] = Counter()
     for s in stats:
         assert s is not None
@@ -770,21 +815,7 @@ def run_engine(
     outcomes = +outcomes
     if len(times) != expect or outcomes.get("sent", 0) != expect:
         console.print(f"[red]  {kind}: {len(times)} received, expected {expect}: {dict(outcomes)}")
-    return SendRun(
-        kind=kind,
-        workers=workers,
-        n=expect,
-        received=len(times),
-        elapsed=cpu["elapsed"],
-        rate=len(times) / cpu["elapsed"],
-        own_cpu_ms=1000 * cpu["own"] / max(1, len(times)),
-        sink_cpu_ms=1000 * cpu["sink"] / max(1, len(times)),
-        pg_cpu_ms=1000 * cpu["pg"] / max(1, len(times)),
-        box_busy=cpu["box_busy"],
-        rest_cores=cpu["rest_cores"],
-        avg_kb=size / max(1, len(times)) / 1024,
-        outcomes=dict(outcomes),
-    )
+    return send_run(kind, workers, expect, times, size, cpu, outcomes=dict(outcomes))
 
 
 def run_floor(
@@ -815,33 +846,10 @@ def run_floor(
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for th in threads:
-        th.start()
-    sink.take()
-    meter = CpuMeter(sink, dbname)
-    meter.start()
-    barrier.wait()
-    for th in threads:
-        th.join()
-    cpu = meter.stop()
-    if errors:
-        raise errors[0]
-    times, _, size, _ = sink.take()
-    return SendRun(
-        kind="floor",
-        workers=workers,
-        n=n,
-        received=len(times),
-        elapsed=cpu["elapsed"],
-        rate=len(times) / cpu["elapsed"],
-        own_cpu_ms=1000 * cpu["own"] / max(1, len(times)),
-        sink_cpu_ms=1000 * cpu["sink"] / max(1, len(times)),
-        pg_cpu_ms=1000 * cpu["pg"] / max(1, len(times)),
-        box_busy=cpu["box_busy"],
-        rest_cores=cpu["rest_cores"],
-        avg_kb=size / max(1, len(times)) / 1024,
+    times, size, cpu = timed_threads(
+        sink, dbname, barrier, errors, [threading.Thread(target=work) for _ in range(workers)]
     )
+    return send_run("floor", workers, n, times, size, cpu)
 
 
 PHASES = (

@@ -23,6 +23,7 @@ from reclaim.adapters.db.tables import messages, steps, suppressions
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.entrypoints.worker import run_once
+from reclaim.services.delivery import _Prepared
 from reclaim.sim.mailbox import Faults, Mailbox
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # Monday 10:00 in Berlin: no quiet hours
@@ -285,8 +286,8 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
     rt.close()
 
 
-def ids_of(*prepared: object) -> list[int]:
-    return [p.message_id for p in prepared]  # type: ignore[attr-defined]
+def ids_of(*prepared: _Prepared) -> list[int]:
+    return [p.message_id for p in prepared]
 
 
 def test_a_long_run_leases_from_the_time_it_has_been_running(

@@ -507,6 +507,24 @@ def inbox_stats(as_json: bool) -> None:
     console.print(table)
 
 
+def _simulation_options(command: F) -> F:
+    """``--holdout`` and ``--response-scale``, shared by ``reclaim demo`` and ``reclaim sim``."""
+    command = click.option(
+        "--response-scale",
+        default=1.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Multiplies how often a message persuades a customer",
+    )(command)
+    return click.option(
+        "--holdout",
+        default=0.10,
+        show_default=True,
+        type=click.FloatRange(0, 0.5),
+        help="Share of cases held out of messages",
+    )(command)
+
+
 @main.command()
 @click.option(
     "--dir",
@@ -525,20 +543,7 @@ def inbox_stats(as_json: bool) -> None:
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="API port"
 )
-@click.option(
-    "--holdout",
-    default=0.10,
-    show_default=True,
-    type=click.FloatRange(0, 0.5),
-    help="Share of cases held out of messages",
-)
-@click.option(
-    "--response-scale",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Multiplies how often a message persuades a customer",
-)
+@_simulation_options
 @handled
 def demo(
     directory: str,
@@ -594,20 +599,7 @@ def demo(
     help="With --realtime: simulated seconds per real second",
 )
 @click.option("--port", type=click.IntRange(1, 65535), help="API port (--realtime: 8000)")
-@click.option(
-    "--holdout",
-    default=0.10,
-    show_default=True,
-    type=click.FloatRange(0, 0.5),
-    help="Share of cases held out of messages",
-)
-@click.option(
-    "--response-scale",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Multiplies how often a message persuades a customer",
-)
+@_simulation_options
 @handled
 def sim(
     days: int,

@@ -17,11 +17,10 @@ from reclaim.domain.alternatives import (
     sold_out_skus,
 )
 from reclaim.domain.cases import Case, CaseKind
-from reclaim.domain.links import safe_destination
 from reclaim.domain.messages import ItemView
-from reclaim.errors import InvalidInput, NotFound
+from reclaim.errors import NotFound
 from reclaim.services.ports import UnitOfWork
-from reclaim.services.tracking import Links
+from reclaim.services.tracking import Links, item_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +127,17 @@ def alternative_views(
     views: list[ItemView] = []
     for p in sold_out.alternatives if sold_out else ():
         assert p.name is not None and p.price is not None  # pick_alternatives sees to it
-        url = safe_destination(p.url, allowed_hosts=hosts) if p.url else None
-        tracked = None
-        if url:
-            try:
-                tracked = links.click(message_id, url)
-            except InvalidInput:  # a product URL too long to sign into a link: leave it out
-                tracked = None
-        image = p.image_url if p.image_url and p.image_url.startswith("https://") else None
         views.append(
-            ItemView(
-                name=p.name, quantity=1, unit_price=p.price, image_url=image, url=tracked, sku=p.sku
+            item_view(
+                links,
+                message_id,
+                hosts,
+                name=p.name,
+                quantity=1,
+                unit_price=p.price,
+                url=p.url,
+                image_url=p.image_url,
+                sku=p.sku,
             )
         )
     return tuple(views)

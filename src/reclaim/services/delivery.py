@@ -40,7 +40,6 @@ from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
 from reclaim.domain.events import LineItem
 from reclaim.domain.flows import Step
 from reclaim.domain.incentives import Offer, new_coupon_code, plan_offer
-from reclaim.domain.links import safe_destination
 from reclaim.domain.messages import (
     Channel,
     CouponView,
@@ -79,7 +78,7 @@ from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
 from reclaim.services.ports import Renderer, Senders, SentMark, UnitOfWork
 from reclaim.services.resolution import close
-from reclaim.services.tracking import Links, allowed_hosts
+from reclaim.services.tracking import Links, allowed_hosts, item_view
 
 log = logging.getLogger(__name__)
 
@@ -202,23 +201,14 @@ def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> 
                 # The worker died after committing its group as "sending".
                 message = uow.messages.get(step.message_id) if step.message_id else None
                 if message is not None and message.status == MessageStatus.QUEUED:
-                    # Never handed to the channel: the step is due again, as a retry.
-                    message.status = MessageStatus.DEFERRED
-                    message.attempts = max(0, message.attempts - 1)
-                    step.status, step.lease_until = StepStatus.SCHEDULED, None
-                    step.outcome = "deferred_not_tried"
+                    _put_back(step, message)  # never handed to the channel: due again
                     stats.released += 1
                     continue
                 case = uow.cases.get(step.case_id, lock=True)
                 if message is not None and message.status == MessageStatus.SENT:
                     # The channel took it and that was recorded; the rest was not.
                     step.finish(StepStatus.SENT, at=now, outcome="sent")
-                    uow.cases.add_event(
-                        step.case_id,
-                        at=message.sent_at or now,
-                        type="message_sent",
-                        data={"message": message.id, "step": step.key, "channel": message.channel},
-                    )
+                    _sent_event(uow, step, message, at=message.sent_at or now)
                     stats.sent += 1
                 else:
                     # It died between committing "sending" and recording the answer.
@@ -317,12 +307,9 @@ def _prepare(
 def _load(
     uow: UnitOfWork, ids: Sequence[int], token: str, now: datetime, stats: DeliveryStats
 ) -> list[_Work]:
-    """The group's steps that are still this run's claims, with their cases (locked, in the
-    order a payment's transaction takes them: cases first), stores and flow steps; the
-    others are settled here."""
-    seen = uow.steps.get_many(ids)
-    cases = uow.cases.get_many([s.case_id for s in seen.values()], lock=True)
-    steps = uow.steps.get_many(ids, lock=True)
+    """The group's steps that are still this run's claims, with their cases, stores and flow
+    steps; the others are settled here."""
+    steps, cases = _lock_group(uow, ids)
     messages = uow.messages.by_steps(ids)
     work = []
     for step_id in ids:
@@ -347,6 +334,16 @@ def _load(
         policy = version.flow.sold_out_policy(spec)
         work.append(_Work(step, case, store, spec, messages.get(step_id), policy))
     return work
+
+
+def _lock_group(
+    uow: UnitOfWork, ids: Sequence[int]
+) -> tuple[dict[int, ScheduledStep], dict[int, Case]]:
+    """A group's steps and their cases, locked in the order a payment's transaction takes
+    them (cases, then steps; PostgreSQL), the steps read afresh under their lock."""
+    seen = uow.steps.get_many(ids)
+    cases = uow.cases.get_many([s.case_id for s in seen.values()], lock=True)
+    return uow.steps.get_many(ids, lock=True), cases
 
 
 def _facts(uow: UnitOfWork, senders: Senders, work: Sequence[_Work]) -> _Facts:
@@ -684,20 +681,15 @@ def _compose(
 
 
 def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> ItemView:
-    url = safe_destination(item.url, allowed_hosts=hosts) if item.url else None
-    image = item.image_url if item.image_url and item.image_url.startswith("https://") else None
-    tracked = None
-    if url:
-        try:
-            tracked = links.click(message_id, url)
-        except InvalidInput:  # a product URL too long to sign into a link: leave it out
-            tracked = None
-    return ItemView(
+    return item_view(
+        links,
+        message_id,
+        hosts,
         name=item.name,
         quantity=item.quantity,
         unit_price=item.unit_price,
-        image_url=image,
-        url=tracked,
+        url=item.url,
+        image_url=item.image_url,
         sku=item.sku,
     )
 
@@ -745,10 +737,7 @@ def _record(
     if not outcomes:
         return
     with uow:
-        ids = [p.step_id for p, _ in outcomes]
-        seen = uow.steps.get_many(ids)
-        cases = uow.cases.get_many([s.case_id for s in seen.values()], lock=True)
-        steps = uow.steps.get_many(ids, lock=True)
+        steps, cases = _lock_group(uow, [p.step_id for p, _ in outcomes])
         messages = uow.messages.get_many([p.message_id for p, _ in outcomes])
         for prepared, outcome in outcomes:
             step, message = steps.get(prepared.step_id), messages.get(prepared.message_id)
@@ -780,12 +769,7 @@ def _delivered(
     message.error = None
     if step.status == StepStatus.SENDING:  # not already settled by a lease sweep
         step.finish(StepStatus.SENT, at=now, outcome="sent")
-        uow.cases.add_event(
-            step.case_id,
-            at=now,
-            type="message_sent",
-            data={"message": message.id, "step": step.key, "channel": message.channel},
-        )
+        _sent_event(uow, step, message, at=now)
         _advance(uow, case, step, now)
     stats.sent += 1
     stats.count("sent")
@@ -798,13 +782,28 @@ def _untried(
     due again at once and its message is sent as a retry (same channel, same coupon)."""
     if step.status != StepStatus.SENDING:
         return
-    message.status = MessageStatus.DEFERRED
-    message.attempts = max(0, message.attempts - 1)
-    step.status, step.due_at, step.lease_until = StepStatus.SCHEDULED, now, None
-    step.outcome = "deferred_not_tried"
-    case.next_step_at = now
+    _put_back(step, message)
+    step.due_at = case.next_step_at = now
     stats.deferred += 1
     stats.count("deferred_not_tried")
+
+
+def _put_back(step: ScheduledStep, message: MessageRecord) -> None:
+    """A step whose message was never handed to the channel goes back to the queue; the
+    message is then sent as a retry (same channel, same coupon)."""
+    message.status = MessageStatus.DEFERRED
+    message.attempts = max(0, message.attempts - 1)
+    step.status, step.lease_until = StepStatus.SCHEDULED, None
+    step.outcome = "deferred_not_tried"
+
+
+def _sent_event(uow: UnitOfWork, step: ScheduledStep, message: MessageRecord, at: datetime) -> None:
+    uow.cases.add_event(
+        step.case_id,
+        at=at,
+        type="message_sent",
+        data={"message": message.id, "step": step.key, "channel": message.channel},
+    )
 
 
 def _failed(

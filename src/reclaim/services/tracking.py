@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from reclaim.domain.cases import CaseKind
 from reclaim.domain.links import safe_destination, sign_token, verify_token, with_utm
-from reclaim.domain.messages import Channel
+from reclaim.domain.messages import Channel, ItemView
 from reclaim.domain.policy import suppression_key
 from reclaim.domain.steps import MessageRecord
 from reclaim.domain.stores import Store
-from reclaim.errors import AuthError, NotFound
+from reclaim.errors import AuthError, InvalidInput, NotFound
 from reclaim.services.flows import stop_customer_flows
 from reclaim.services.ports import UnitOfWork
 
@@ -54,6 +55,33 @@ class Links:
 
 def allowed_hosts(store: Store) -> set[str]:
     return {store.domain.lower(), *store.settings.extra_domains}
+
+
+def item_view(
+    links: Links,
+    message_id: int,
+    hosts: set[str],
+    *,
+    name: str,
+    quantity: int,
+    unit_price: Decimal,
+    url: str | None,
+    image_url: str | None,
+    sku: str | None,
+) -> ItemView:
+    """A product as a message shows it: its link a tracked click link, and only to the
+    store's own domains (``hosts``); its image only over https."""
+    safe = safe_destination(url, allowed_hosts=hosts) if url else None
+    tracked = None
+    if safe:
+        try:
+            tracked = links.click(message_id, safe)
+        except InvalidInput:  # a product URL too long to sign into a link: leave it out
+            tracked = None
+    image = image_url if image_url and image_url.startswith("https://") else None
+    return ItemView(
+        name=name, quantity=quantity, unit_price=unit_price, image_url=image, url=tracked, sku=sku
+    )
 
 
 def _message(uow: UnitOfWork, payload: dict[str, str | int]) -> MessageRecord:
