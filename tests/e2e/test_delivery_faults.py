@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from helpers import checkout_event, client, make_store, post_events
+from helpers import checkout_event, client, make_store, order_event, post_events
 from reclaim.adapters.db.tables import messages, steps, suppressions
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
@@ -229,6 +229,68 @@ def test_a_worker_whose_claim_expired_backs_off(db_url: str, box: Mailbox) -> No
     rt.close()
 
 
+def test_a_payment_while_its_message_is_queued_calls_the_message_back(
+    db_url: str, box: Mailbox
+) -> None:
+    """Two customers' messages are queued (rendered, not yet handed to the channel); one
+    customer pays before the sender reaches hers: her message is called back, never sent,
+    and her step is cancelled; the other goes out."""
+    from reclaim.services import delivery, ingest
+
+    rt = runtime(db_url, box.url)
+    store = make_store(rt, postal_address="Boutique, 1 rue de Rivoli, Paris")
+    c = client(rt)
+    carts = [
+        checkout_event(
+            T0, checkout_id=f"c{i}", email=f"buyer{i}@example.de", accepts_marketing=True
+        )
+        for i in range(2)
+    ]
+    assert post_events(c, store.api_key, carts).status_code == 202
+    assert run_once(rt, T0 + timedelta(minutes=31)).detected.opened == 2
+    due = T0 + timedelta(hours=1)
+    lease = timedelta(minutes=5)
+    with rt.uow() as uow:
+        ids = uow.steps.claim(now=due, lease_until=due + lease, limit=10, token="A")
+        uow.commit()
+    stats = delivery.DeliveryStats()
+    senders = rt.senders()
+    try:
+        queued = delivery._prepare(
+            rt.uow(), senders, rt.renderer, rt.links(), ids, "A", due, due + lease, stats
+        )
+        assert set(message_status(rt).values()) == {"queued"}
+        with rt.uow() as uow:
+            payer = uow.cases.get(
+                uow.steps.get_many([queued[1].step_id])[queued[1].step_id].case_id
+            )
+            assert payer is not None
+            checkout = payer.checkout_external_id
+        paid = order_event(
+            "order.paid", due, order_id="o-1", email=payer.email, checkout_id=checkout
+        )
+        assert post_events(c, store.api_key, paid).status_code == 202
+        done = ingest.process_inbox(uow=rt.uow(), connectors=rt.connectors, now=due, batch=10)
+        assert done.processed == 1
+        assert message_status(rt)[queued[1].message_id] == "cancelled"
+        outcomes = delivery._send_group(rt.uow(), senders, queued, due, budget=60)
+        delivery._record(rt.uow(), outcomes, due, stats)
+    finally:
+        senders.close()
+    assert [o for _, o in outcomes][1] is None
+    assert sent_ids(box) == Counter({queued[0].message_id: 1})
+    with rt.uow() as uow:
+        got = uow.steps.get_many([p.step_id for p in queued])
+        assert [(got[p.step_id].status, got[p.step_id].outcome) for p in queued] == [
+            ("sent", "sent"),
+            ("cancelled", "called_back"),
+        ]
+        case = uow.cases.get(got[queued[1].step_id].case_id)
+        assert case is not None and case.status == "recovered"
+    assert stats.sent == 1 and stats.cancelled == 1
+    rt.close()
+
+
 def test_a_group_cut_short_resends_only_what_was_never_handed_over(
     db_url: str, box: Mailbox
 ) -> None:
@@ -321,7 +383,9 @@ def test_a_long_run_leases_from_the_time_it_has_been_running(
     finally:
         senders.close()
     assert stats.sent == 3
-    assert len(leases) == 4  # three batches of one, then the empty claim
+    # three batches of one, then an empty claim (and one more when the last group's answers
+    # were still being waited for at the first: recording them may make a next step due)
+    assert len(leases) in (4, 5)
     assert leases[0] >= due + delivery.LEASE
     assert all(b - a >= timedelta(seconds=7) for a, b in itertools.pairwise(leases))
     rt.close()

@@ -46,6 +46,7 @@ class MessageStatus(StrEnum):
     DEFERRED = "deferred"  # a transient failure; the step retries with backoff
     FAILED = "failed"
     BOUNCED = "bounced"  # permanent failure about the address: suppressed
+    CANCELLED = "cancelled"  # queued when its flow stopped: never handed to the channel
 
 
 DELIVERED = (MessageStatus.SENT, MessageStatus.POSSIBLY_SENT)

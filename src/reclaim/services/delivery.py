@@ -6,30 +6,37 @@ inside a transaction and a crash at any point loses nothing:
 1. **claim** (a batch, 100 by default): due ``scheduled`` rows become ``claimed`` with a lease.
 2. **prepare** (a group of the batch, :data:`GROUP`): for each step the case, conditions,
    consent, suppression, quiet hours and the frequency cap are checked again *now*; the
-   messages are rendered and written as ``queued``, their steps become ``sending``.
+   messages are written as ``queued`` and their steps become ``sending`` (one commit); then
+   they are rendered, outside any transaction.
 3. **send**: one message after another over the same connections; each is marked
    ``sending`` in a one-row commit just before its channel call, in the commit that marks
    the one before it ``sent``.
 4. **record**: the answers are recorded and the next steps scheduled, one transaction for
    the group.
 
-A group shares its transactions (one query loads its steps, one its cases, one its
-customers' last messages, one INSERT writes its messages, …), so a message costs a share of
-them rather than round trips of its own.
+Sending runs on a thread of its own (:class:`_Sender`), a group at a time: while it waits on
+the SMTP server or the provider for one group, the run prepares the next and records the
+one before (ADR 0004). A group shares its transactions (one query loads its steps, one its
+cases, one its customers' last messages, one INSERT writes its messages, …), so a message
+costs a share of them rather than round trips of its own.
 
 A worker that dies in 1–2 leaves ``claimed`` rows whose lease expires: they are claimed
-again. One that dies in 3–4 leaves ``sending`` steps; their messages tell how far each got:
+again. One that dies in 2–4 leaves ``sending`` steps; their messages tell how far each got:
 ``queued`` ones were never handed over and are sent again, ``sent`` ones are settled as sent,
 and the one ``sending`` (at most one per worker) may have gone out, so it becomes
-``possibly_sent`` and the flow moves on without sending it again. A group whose sending takes
-longer than half the lease stops early: its steps not yet sent go back to the queue.
+``possibly_sent`` and the flow moves on without sending it again. A flow stopped (a payment,
+an unsubscribe) while its message is ``queued`` calls the message back: the sender finds it
+``cancelled`` and does not send it. A group whose sending takes longer than half the lease
+stops early: its steps not yet sent go back to the queue.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -111,10 +118,20 @@ class DeliveryStats:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
+    """A queued message, rendered: what the sender hands to the channel."""
+
     step_id: int
     message_id: int
     channel: Channel
-    outgoing: OutgoingEmail | OutgoingSms | OutgoingWebhook
+    # InvalidInput: the merchant's template could not render (recorded, never sent)
+    outgoing: OutgoingEmail | OutgoingSms | OutgoingWebhook | InvalidInput
+    subject: str | None = None
+
+
+# What became of a prepared message: the channel's answer, its refusal, a template that
+# could not render, or None (not tried: out of time, called back, or taken by a lease sweep).
+_Outcome = SendResult | DeliveryError | InvalidInput | None
+_Outcomes = list[tuple[_Prepared, _Outcome]]
 
 
 def run_due_steps(
@@ -143,33 +160,121 @@ def run_due_steps(
         # has been running, or another worker's sweep would find its leases long expired.
         return now + timedelta(seconds=monotonic() - began) + lease
 
-    while True:
-        with uow:
-            ids = uow.steps.claim(now=now, lease_until=lease_end(), limit=batch, token=token)
-            uow.commit()
-        for start in range(0, len(ids), group):
-            chunk = ids[start : start + group]
-            prepared = _prepare(
-                uow, senders, renderer, links, chunk, token, now, lease_end(), stats
-            )
-            _record(uow, _send_group(uow, senders, prepared, now, budget), now, stats)
-        if not ids:  # a skipped step may make the next one due now: loop until none is
-            return stats
+    sender = _Sender(uow, senders, now, budget)
+    try:
+        while True:
+            with uow:
+                ids = uow.steps.claim(now=now, lease_until=lease_end(), limit=batch, token=token)
+                uow.commit()
+            for start in range(0, len(ids), group):
+                chunk = ids[start : start + group]
+                sender.submit(
+                    _prepare(uow, senders, renderer, links, chunk, token, now, lease_end(), stats)
+                )
+                for outcomes in sender.finished():
+                    _record(uow, outcomes, now, stats)
+            if not ids:  # a skipped step may make the next one due now: loop until none is
+                if not sender.pending:
+                    return stats
+                for outcomes in sender.finished(wait=True):
+                    _record(uow, outcomes, now, stats)
+    except BaseException:
+        sender.close(abort=True)  # what it has not handed over stays queued: swept, resent
+        raise
+    finally:
+        sender.close()
+
+
+class _Sender:
+    """A run's channel calls, on a thread of their own.
+
+    Groups are sent in the order submitted, one message after another (:func:`_send_group`);
+    at most one group waits while another is being sent, so the run prepares at most one
+    ahead. The thread has its own unit of work for the one-row hand-over commits. Where the
+    database cannot be shared between threads (an in-memory SQLite) groups are sent at once
+    in the caller's thread, by the same code."""
+
+    def __init__(self, uow: UnitOfWork, senders: Senders, now: datetime, budget: float) -> None:
+        self._uow, self._senders, self._now, self._budget = uow, senders, now, budget
+        self._fork: UnitOfWork | None = None
+        self._todo: queue.Queue[list[_Prepared] | None] = queue.Queue(maxsize=1)
+        self._done: queue.Queue[_Outcomes | BaseException] = queue.Queue()
+        self._abort = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.pending = 0  # groups submitted whose outcomes have not been taken
+
+    def submit(self, prepared: list[_Prepared]) -> None:
+        if not prepared:
+            return
+        self.pending += 1
+        if self._thread is None:
+            self._fork = self._fork or self._uow.fork()
+            if self._fork is None:  # no second connection to the same database: inline
+                self._done.put(self._send(self._uow, prepared))
+                return
+            self._thread = threading.Thread(target=self._run, name="reclaim-sender", daemon=True)
+            self._thread.start()
+        self._todo.put(prepared)
+
+    def finished(self, *, wait: bool = False) -> Iterator[_Outcomes]:
+        """The outcomes of the groups sent so far (``wait``: of every group submitted)."""
+        while self.pending:
+            try:
+                got = self._done.get(block=wait)
+            except queue.Empty:
+                return
+            self.pending -= 1
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+
+    def close(self, *, abort: bool = False) -> None:
+        if abort:
+            self._abort.set()
+        if self._thread is not None:
+            self._todo.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        assert self._fork is not None
+        failed = False
+        while (prepared := self._todo.get()) is not None:
+            if failed:  # nothing more is handed over: the run is about to raise
+                self._done.put([(item, None) for item in prepared])
+                continue
+            try:
+                self._done.put(self._send(self._fork, prepared))
+            except BaseException as exc:  # surfaced in the run's thread by finished()
+                failed = True
+                self._done.put(exc)
+
+    def _send(self, uow: UnitOfWork, prepared: Sequence[_Prepared]) -> _Outcomes:
+        return _send_group(uow, self._senders, prepared, self._now, self._budget, self._abort)
 
 
 def _send_group(
-    uow: UnitOfWork, senders: Senders, prepared: Sequence[_Prepared], now: datetime, budget: float
-) -> list[tuple[_Prepared, SendResult | DeliveryError | None]]:
+    uow: UnitOfWork,
+    senders: Senders,
+    prepared: Sequence[_Prepared],
+    now: datetime,
+    budget: float,
+    abort: threading.Event | None = None,
+) -> _Outcomes:
     """Send a group's queued messages one after another. Each is marked ``sending`` in a
     one-row commit just before its channel call, in the same commit that marks the one
     before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
-    tried (the group ran past ``budget`` seconds, or a lease sweep took the step)."""
-    outcomes: list[tuple[_Prepared, SendResult | DeliveryError | None]] = []
+    tried (the group ran past ``budget`` seconds, the run is failing, its flow stopped and
+    called it back, or a lease sweep took the step)."""
+    outcomes: _Outcomes = []
     began = monotonic()
     mark: SentMark | None = None
     with uow:  # one session for the group's one-row commits; no transaction while sending
         for item in prepared:
-            if monotonic() - began > budget:
+            if isinstance(item.outgoing, InvalidInput):
+                outcomes.append((item, item.outgoing))
+                continue
+            if monotonic() - began > budget or (abort is not None and abort.is_set()):
                 outcomes.append((item, None))
                 continue
             handed = uow.messages.hand_over(item.message_id, sent=mark)
@@ -203,6 +308,10 @@ def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> 
                 if message is not None and message.status == MessageStatus.QUEUED:
                     _put_back(step, message)  # never handed to the channel: due again
                     stats.released += 1
+                    continue
+                if message is not None and message.status == MessageStatus.CANCELLED:
+                    step.finish(StepStatus.CANCELLED, at=now, outcome="called_back")
+                    stats.cancelled += 1  # its flow stopped before it was handed over
                     continue
                 case = uow.cases.get(step.case_id, lock=True)
                 if message is not None and message.status == MessageStatus.SENT:
@@ -295,13 +404,11 @@ def _prepare(
                 uow, case.store_id, case, now=now, checkouts=seen.get(case.store_id, {})
             )
         uow.messages.add_many([d.message for d in drafts if d.message.id is None])
-        prepared = []
         for draft in drafts:
-            ready = _ready(renderer, links, draft, now, lease_until, stats, uow)
-            if ready is not None:
-                prepared.append(ready)
+            _queue(draft, now, lease_until)
         uow.commit()
-    return prepared
+    # Rendered outside the transaction (on SQLite it holds the database's write lock).
+    return [_ready(renderer, links, draft, now) for draft in drafts]
 
 
 def _load(
@@ -457,21 +564,27 @@ def _check(
     return _Draft(item, channel, message, coupon, sold_out)
 
 
-def _ready(
-    renderer: Renderer,
-    links: Links,
-    draft: _Draft,
-    now: datetime,
-    lease_until: datetime,
-    stats: DeliveryStats,
-    uow: UnitOfWork,
-) -> _Prepared | None:
-    """Render the draft's message and mark it and its step ``sending``."""
+def _queue(draft: _Draft, now: datetime, lease_until: datetime) -> None:
+    """Mark the draft's message ``queued`` and its step ``sending``."""
+    step, message = draft.work.step, draft.message
+    assert message.id is not None
+    message.status = MessageStatus.QUEUED
+    message.attempts += 1
+    step.status = StepStatus.SENDING
+    step.lease_until = lease_until
+    step.channel = draft.channel
+    step.message_id = message.id
+    step.first_attempt_at = step.first_attempt_at or now
+
+
+def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _Prepared:
+    """The queued draft rendered for its channel; a template that cannot render is kept as
+    the outcome, to be recorded with the group's answers."""
     step, case, store, spec = draft.work.step, draft.work.case, draft.work.store, draft.work.spec
     message, channel = draft.message, draft.channel
-    assert message.id is not None
+    assert message.id is not None and step.id is not None
     try:
-        outgoing = _compose(
+        outgoing, subject = _compose(
             renderer,
             links,
             store,
@@ -485,18 +598,8 @@ def _ready(
             draft.sold_out,
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
-        message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
-        step.error = str(exc)[:500]
-        _skip(uow, case, step, "template_error", now, stats, status=StepStatus.FAILED)
-        return None
-    message.status = MessageStatus.QUEUED
-    message.attempts += 1
-    step.status = StepStatus.SENDING
-    step.lease_until = lease_until
-    step.channel = channel
-    step.message_id = message.id
-    step.first_attempt_at = step.first_attempt_at or now
-    return _Prepared(step.id or 0, message.id, channel, outgoing)
+        return _Prepared(step.id, message.id, channel, exc)
+    return _Prepared(step.id, message.id, channel, outgoing, subject)
 
 
 def _returning(case: Case) -> bool | None:
@@ -599,7 +702,8 @@ def _compose(
     promise: DeliveryPromise | None,
     now: datetime,
     sold_out: SoldOut | None = None,
-) -> OutgoingEmail | OutgoingSms | OutgoingWebhook:
+) -> tuple[OutgoingEmail | OutgoingSms | OutgoingWebhook, str | None]:
+    """The message for its channel, and the subject to record."""
     assert message.id is not None
     s = store.settings
     hosts = allowed_hosts(store)
@@ -637,13 +741,13 @@ def _compose(
     rendered = renderer.render(
         key=spec.template, channel=channel, context=context, store_id=store.id
     )
-    message.subject = rendered.subject[:500] or None
+    subject = rendered.subject[:500] or None
     if channel is Channel.EMAIL:
         assert message.header_id is not None
         html = _with_pixel(rendered.html or "", links.open(message.id))
         sender = s.sender_email or f"shop@{store.domain}"
         mailto = s.reply_to or s.support_email or sender
-        return OutgoingEmail(
+        email = OutgoingEmail(
             to=message.recipient,
             from_address=formataddr((s.sender_name or store.name, sender)),
             subject=rendered.subject,
@@ -655,9 +759,10 @@ def _compose(
             reply_to=s.reply_to,
             headers=(("X-Reclaim-Message", str(message.id)),),
         )
+        return email, subject
     if channel is Channel.SMS:
-        return OutgoingSms(to=message.recipient, body=rendered.text, sender=s.sms_sender)
-    return OutgoingWebhook(
+        return OutgoingSms(to=message.recipient, body=rendered.text, sender=s.sms_sender), subject
+    webhook = OutgoingWebhook(
         url=message.recipient,
         secret=s.webhook_signing_secret or "",
         payload={
@@ -678,6 +783,7 @@ def _compose(
             "coupon": None if coupon is None else coupon.code,
         },
     )
+    return webhook, subject
 
 
 def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> ItemView:
@@ -716,6 +822,7 @@ def _with_pixel(html: str, url: str) -> str:
 
 def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
     out = prepared.outgoing
+    assert not isinstance(out, InvalidInput)
     try:
         if isinstance(out, OutgoingEmail):
             return senders.send_email(out, now=now)
@@ -726,12 +833,7 @@ def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
         raise DeliveryError(str(exc), permanent=True) from exc
 
 
-def _record(
-    uow: UnitOfWork,
-    outcomes: Sequence[tuple[_Prepared, SendResult | DeliveryError | None]],
-    now: datetime,
-    stats: DeliveryStats,
-) -> None:
+def _record(uow: UnitOfWork, outcomes: _Outcomes, now: datetime, stats: DeliveryStats) -> None:
     """Record a group's answers (``None``: not tried) and schedule the next steps; one
     commit."""
     if not outcomes:
@@ -744,8 +846,12 @@ def _record(
             assert step is not None and message is not None
             case = cases.get(step.case_id)
             assert case is not None
+            if prepared.subject is not None:
+                message.subject = prepared.subject
             if outcome is None:
                 _untried(step, message, case, now, stats)
+            elif isinstance(outcome, InvalidInput):
+                _unrenderable(uow, step, message, case, outcome, now, stats)
             elif isinstance(outcome, DeliveryError):
                 _failed(uow, step, message, case, outcome, now, stats)
             else:
@@ -778,14 +884,35 @@ def _delivered(
 def _untried(
     step: ScheduledStep, message: MessageRecord, case: Case, now: datetime, stats: DeliveryStats
 ) -> None:
-    """A prepared message the group ran out of time to send: nothing left, so the step is
-    due again at once and its message is sent as a retry (same channel, same coupon)."""
+    """A prepared message not handed over: called back by its flow's stop, the step is
+    cancelled; else (the group ran out of time) the step is due again at once and its
+    message is sent as a retry (same channel, same coupon)."""
     if step.status != StepStatus.SENDING:
+        return
+    if message.status == MessageStatus.CANCELLED:
+        step.finish(StepStatus.CANCELLED, at=now, outcome="called_back")
+        stats.cancelled += 1
+        stats.count("called_back")
         return
     _put_back(step, message)
     step.due_at = case.next_step_at = now
     stats.deferred += 1
     stats.count("deferred_not_tried")
+
+
+def _unrenderable(
+    uow: UnitOfWork,
+    step: ScheduledStep,
+    message: MessageRecord,
+    case: Case,
+    exc: InvalidInput,
+    now: datetime,
+    stats: DeliveryStats,
+) -> None:
+    message.status, message.error = MessageStatus.FAILED, str(exc)[:500]
+    step.error = message.error
+    if step.status == StepStatus.SENDING:
+        _skip(uow, case, step, "template_error", now, stats, status=StepStatus.FAILED)
 
 
 def _put_back(step: ScheduledStep, message: MessageRecord) -> None:

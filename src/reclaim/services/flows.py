@@ -105,11 +105,13 @@ def schedule_after(
 def stop_flow(uow: UnitOfWork, case: Case, *, at: datetime, reason: str) -> int:
     """Cancel the case's steps that have not started, in the caller's transaction.
 
-    A step already being sent cannot be called back; everything after it is never scheduled
-    because the case is no longer running.
+    A message rendered and queued but not yet handed to the channel is called back (the
+    sender finds it cancelled); one already handed over cannot be. Everything after it is
+    never scheduled because the case is no longer running.
     """
     assert case.id is not None
     cancelled = uow.steps.cancel_pending(case.id, now=at, outcome=reason)
+    uow.messages.call_back(case.id)
     if case.flow_state == FlowState.RUNNING:
         case.flow_state = FlowState.STOPPED
         case.flow_stop_reason = reason

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import CursorResult, Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from reclaim.adapters.db.dialect import claim_update, is_postgres, upsert
+from reclaim.adapters.db.dialect import claim_update, is_postgres, many_rows, upsert
 from reclaim.adapters.db.tables import (
     alerts,
     coupons,
@@ -28,6 +28,7 @@ from reclaim.domain.steps import (
     PENDING_STEP,
     Coupon,
     MessageRecord,
+    MessageStatus,
     ScheduledStep,
     StepStatus,
 )
@@ -81,7 +82,12 @@ def _insert_many(s: Session, table: Table, records: Sequence[Any], key: Sequence
     rows = [{k: getattr(r, k) for k in columns} for r in records]
     # executemany with RETURNING: SQLAlchemy batches it into multi-row statements
     # ("insertmanyvalues") from one cached compiled form.
-    returned = s.execute(insert(table).returning(*(table.c[k] for k in key), table.c.id), rows)
+    returned = s.execute(
+        insert(table)
+        .returning(*(table.c[k] for k in key), table.c.id)
+        .execution_options(**many_rows(s, table)),
+        rows,
+    )
     ids = {tuple(row[:-1]): row[-1] for row in returned}
     for record, record_key in zip(records, keys, strict=True):
         record.id = ids[record_key]
@@ -340,6 +346,15 @@ class SqlMessages:
             )
         res = conn.exec_driver_sql(mark_sending, (message_id,))
         return bool(res.rowcount)
+
+    def call_back(self, case_id: int) -> int:
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(MessageRecord)
+            .where(messages.c.case_id == case_id, messages.c.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.CANCELLED)
+            .execution_options(synchronize_session="fetch")
+        )
+        return res.rowcount
 
     def get_many(self, message_ids: Sequence[int]) -> dict[int, MessageRecord]:
         if not message_ids:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
-from reclaim.adapters.db.dialect import claim_update
+from reclaim.adapters.db.dialect import claim_update, many_rows
 from reclaim.adapters.db.tables import (
     api_keys,
     case_events,
@@ -500,7 +500,9 @@ class SqlCases:
         before a raw read, and by :meth:`events`)."""
         if self._events:
             pending, self._events = self._events, []
-            self.s.execute(insert(case_events), pending)
+            self.s.execute(
+                insert(case_events).execution_options(**many_rows(self.s, case_events)), pending
+            )
 
     def discard_events(self) -> None:
         """Forget the events added since the last write (their transaction rolled back)."""
