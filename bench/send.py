@@ -965,6 +965,7 @@ def bench_throughput(
     warm: int,
     dkim: dict[str, str] | None,
     profile: bool,
+    profile_dump: Path | None = None,
 ) -> list[ThroughputResult]:
     rt = runtime(url, sink)
     dbname = url.rsplit("/", 1)[1] if db == "postgresql" else None
@@ -1026,6 +1027,9 @@ def bench_throughput(
                         wrap=prof.runcall,
                     )
                     result.profile_top = profile_top(prof)
+                    if profile_dump is not None:
+                        profile_dump.mkdir(parents=True, exist_ok=True)
+                        prof.dump_stats(profile_dump / f"{db}.prof")
                 if dkim is not None:
                     signed_rt = runtime(url, sink, **dkim)
                     try:
@@ -1584,6 +1588,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--claims", type=int, default=50, help="timed claims per size")
     p.add_argument("--no-dkim", action="store_true", help="skip the DKIM-signed engine runs")
     p.add_argument("--profile", action="store_true", help="cProfile one W=1 run per database")
+    p.add_argument(
+        "--profile-dump",
+        type=Path,
+        help="with --profile: also write the raw profiles here (DB.prof), for pstats",
+    )
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-burst", action="store_true")
     p.add_argument("--skip-claim", action="store_true")
@@ -1633,6 +1642,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         warm=max(40 if args.quick else 100, args.messages // 5),
                         dkim=dkim,
                         profile=args.profile,
+                        profile_dump=args.profile_dump,
                     )
             if not args.skip_burst:
                 for w in args.burst_workers[db]:

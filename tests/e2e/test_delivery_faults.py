@@ -273,7 +273,7 @@ def test_a_payment_while_its_message_is_queued_calls_the_message_back(
         done = ingest.process_inbox(uow=rt.uow(), connectors=rt.connectors, now=due, batch=10)
         assert done.processed == 1
         assert message_status(rt)[queued[1].message_id] == "cancelled"
-        outcomes = delivery._send_group(rt.uow(), senders, queued, due, budget=60)
+        outcomes, _ = delivery._send_group(rt.uow(), senders, queued, due, budget=60)
         delivery._record(rt.uow(), outcomes, due, stats)
     finally:
         senders.close()

@@ -117,6 +117,9 @@ _DEFAULT_PORT = {"http": 80, "https": 443}
 _URL_SAFE = "!$%&'()*+,-./:;=?@[]~_#"
 
 
+_ASCII_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _has_forbidden_char(text: str) -> bool:
     """Controls, format characters (zero-width, bidi), separators, surrogates, backslash.
 
@@ -124,6 +127,8 @@ def _has_forbidden_char(text: str) -> bool:
     and spaces, and read ``\\`` as ``/``: each of those has turned an innocent-looking URL
     into a redirect elsewhere, so none of them is accepted anywhere in a destination.
     """
+    if text.isascii():  # the common case, by one scan: C is 0x00-0x1F and 0x7F, Z is space
+        return _ASCII_FORBIDDEN.search(text) is not None
     return any(ch == "\\" or unicodedata.category(ch)[0] in "CZ" for ch in text)
 
 

@@ -201,6 +201,10 @@ class _Sender:
         self._done: queue.Queue[_Outcomes | BaseException] = queue.Queue()
         self._abort = threading.Event()
         self._thread: threading.Thread | None = None
+        # The last message sent: marked ``sent`` by the next hand-over, even across groups
+        # (the run records a group while the next is sent; until then two would be
+        # ``sending`` and a crash would leave both "possibly sent").
+        self._mark: SentMark | None = None
         self.pending = 0  # groups submitted whose outcomes have not been taken
 
     def submit(self, prepared: list[_Prepared]) -> None:
@@ -250,7 +254,10 @@ class _Sender:
                 self._done.put(exc)
 
     def _send(self, uow: UnitOfWork, prepared: Sequence[_Prepared]) -> _Outcomes:
-        return _send_group(uow, self._senders, prepared, self._now, self._budget, self._abort)
+        outcomes, self._mark = _send_group(
+            uow, self._senders, prepared, self._now, self._budget, self._abort, self._mark
+        )
+        return outcomes
 
 
 def _send_group(
@@ -260,15 +267,16 @@ def _send_group(
     now: datetime,
     budget: float,
     abort: threading.Event | None = None,
-) -> _Outcomes:
+    mark: SentMark | None = None,
+) -> tuple[_Outcomes, SentMark | None]:
     """Send a group's queued messages one after another. Each is marked ``sending`` in a
     one-row commit just before its channel call, in the same commit that marks the one
-    before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
-    tried (the group ran past ``budget`` seconds, the run is failing, its flow stopped and
-    called it back, or a lease sweep took the step)."""
+    before it ``sent`` (``mark``: the previous group's last, at first): a crash leaves at
+    most one message "possibly sent". ``None``: not tried (the group ran past ``budget``
+    seconds, the run is failing, its flow stopped and called it back, or a lease sweep took
+    the step). Returns the outcomes and the last message sent, not yet marked."""
     outcomes: _Outcomes = []
     began = monotonic()
-    mark: SentMark | None = None
     with uow:  # one session for the group's one-row commits; no transaction while sending
         for item in prepared:
             if isinstance(item.outgoing, InvalidInput):
@@ -290,7 +298,7 @@ def _send_group(
             else:
                 outcomes.append((item, result))
                 mark = SentMark(item.message_id, now, result.provider_id, result.segments)
-    return outcomes
+    return outcomes, mark
 
 
 def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> None:
@@ -447,9 +455,13 @@ def _lock_group(
     uow: UnitOfWork, ids: Sequence[int]
 ) -> tuple[dict[int, ScheduledStep], dict[int, Case]]:
     """A group's steps and their cases, locked in the order a payment's transaction takes
-    them (cases, then steps; PostgreSQL), the steps read afresh under their lock."""
+    them (cases, then steps; PostgreSQL), the steps read afresh under their lock. Where the
+    transaction already holds the database's one write lock (SQLite) nothing can change
+    between the reads, so the steps are read once."""
     seen = uow.steps.get_many(ids)
     cases = uow.cases.get_many([s.case_id for s in seen.values()], lock=True)
+    if not uow.row_locks:
+        return seen, cases
     return uow.steps.get_many(ids, lock=True), cases
 
 

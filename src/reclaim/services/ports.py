@@ -444,6 +444,9 @@ class UnitOfWork(Protocol):
     stock: StockRepository
     platform_actions: PlatformActionRepository
     logistics: LogisticsRepository
+    # Whether ``lock=True`` reads lock rows (PostgreSQL). False where every write
+    # transaction holds the whole database's one write lock from its start (SQLite).
+    row_locks: bool
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -5,6 +5,7 @@ so a token made for one purpose never works for another and nothing in it is per
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -57,6 +58,13 @@ def allowed_hosts(store: Store) -> set[str]:
     return {store.domain.lower(), *store.settings.extra_domains}
 
 
+@functools.lru_cache(maxsize=4096)
+def _safe_product_url(url: str, hosts: frozenset[str]) -> str | None:
+    """:func:`safe_destination` of a product link, kept: a catalogue's URLs recur in every
+    message that shows the product, and the check (IDNA, percent-encoding) is pure."""
+    return safe_destination(url, allowed_hosts=hosts)
+
+
 def item_view(
     links: Links,
     message_id: int,
@@ -71,7 +79,7 @@ def item_view(
 ) -> ItemView:
     """A product as a message shows it: its link a tracked click link, and only to the
     store's own domains (``hosts``); its image only over https."""
-    safe = safe_destination(url, allowed_hosts=hosts) if url else None
+    safe = _safe_product_url(url, frozenset(hosts)) if url else None
     tracked = None
     if safe:
         try:

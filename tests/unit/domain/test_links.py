@@ -572,3 +572,17 @@ def test_with_utm_refuses_empty_tags(field: str) -> None:
     with pytest.raises(InvalidInput) as err:
         with_utm("https://shop.example/", **tags)
     assert err.value.field == field
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_the_ascii_fast_path_refuses_exactly_what_the_character_categories_refuse(
+    text: str,
+) -> None:
+    """``_has_forbidden_char`` scans ASCII text with one regex; it must refuse exactly what
+    the Unicode category rule (controls, format, separators, backslash) refuses."""
+    import unicodedata
+
+    from reclaim.domain.links import _has_forbidden_char
+
+    by_category = any(ch == "\\" or unicodedata.category(ch)[0] in "CZ" for ch in text)
+    assert _has_forbidden_char(text) is by_category

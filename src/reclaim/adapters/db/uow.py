@@ -42,6 +42,8 @@ class SqlUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
         self.session: Session | None = None
+        # SQLite's transactions begin IMMEDIATE (adapters/db/engine.py): the write lock held
+        self.row_locks = session_factory.kw["bind"].url.get_backend_name() != "sqlite"
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.session is not None:
@@ -115,7 +117,7 @@ class SqlUnitOfWork:
         one-row commits would only queue behind this thread's transactions (measured: no
         faster than one thread, docs/benchmarks.md), and an in-memory database is private
         to its connection."""
-        if self._factory.kw["bind"].url.get_backend_name() == "sqlite":
+        if not self.row_locks:
             return None
         return SqlUnitOfWork(self._factory)
 
