@@ -11,7 +11,7 @@ SMTP server (aiosmtpd), the alternative's tracked link followed back through the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -28,7 +28,6 @@ from reclaim.config import Settings
 from reclaim.domain.alternatives import Product, SoldOutPolicy
 from reclaim.domain.flows import flow_to_data
 from reclaim.entrypoints.worker import run_once
-from reclaim.services.alternatives import import_catalogue
 from reclaim.services.flows import set_flow
 from reclaim.sim.mailbox import Mailbox
 
@@ -88,8 +87,17 @@ def stocked_store(rt: Runtime, catalogue: list[Product], levels: dict[str, int])
     body = {"levels": [{"warehouse": "BER", "sku": s, "on_hand": n} for s, n in levels.items()]}
     r = c.post("/api/v1/stock", json=body, headers=auth)
     assert r.status_code == 200, r.text
-    import_catalogue(uow=rt.uow(), store_id=store.id, products=catalogue, now=T0)
+    r = c.post("/api/v1/products", json={"products": [as_json(p) for p in catalogue]}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"catalogue": len(catalogue), "weights": 0}
     return store.id, store.api_key
+
+
+def as_json(product: Product) -> dict[str, object]:
+    out: dict[str, object] = {k: v for k, v in asdict(product).items() if v is not None}
+    if product.price is not None:
+        out["price"] = str(product.price)
+    return out
 
 
 def abandon_cart(c: TestClient, key: str) -> None:
@@ -201,3 +209,44 @@ def test_no_comparable_product_in_stock_is_skipped(srt: Runtime, box: Mailbox) -
     assert stats.steps.outcomes == {"out_of_stock": 1}
     assert box.received == []
     assert steps_of(c, key)[0] == ("reminder", "skipped", "out_of_stock")
+
+
+def test_the_products_api_sets_catalogue_and_weights_and_names_what_is_wrong(
+    srt: Runtime,
+) -> None:
+    store = make_store(srt, postal_address="Boutique GmbH, Hauptstraße 1, 10115 Berlin")
+    c = client(srt)
+    auth = {"Authorization": f"Bearer {store.api_key}"}
+    good = {
+        "products": [
+            {"sku": "LAMP-9", "name": "Leselampe", "category": "lamps", "price": "59.90"},
+            {"sku": "CRATE-1", "weight_kg": "12.5"},
+            {
+                "sku": "LAMP-8",
+                "name": "Wandlampe",
+                "price": "10",
+                "currency": "chf",
+                "weight_kg": 2,
+            },
+        ]
+    }
+    r = c.post("/api/v1/products", json=good, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"catalogue": 2, "weights": 2}
+    with srt.uow() as uow:
+        got = uow.stock.products(store.id, ["LAMP-9", "LAMP-8", "CRATE-1"])
+        weights = uow.stock.weights(store.id, ["CRATE-1", "LAMP-8", "LAMP-9"])
+    assert (got["LAMP-9"].price, got["LAMP-9"].currency) == (Decimal("59.90"), "EUR")  # the store's
+    assert (got["LAMP-8"].currency, got["LAMP-8"].category) == ("CHF", None)
+    assert (got["CRATE-1"].name, got["CRATE-1"].price) == (None, None)  # a weight alone
+    assert weights == {"CRATE-1": Decimal("12.5"), "LAMP-8": Decimal("2")}
+
+    bad_url = {"products": [{"sku": "X-1", "name": "X"}, {"sku": "X-2", "url": "ftp://x"}]}
+    r = c.post("/api/v1/products", json=bad_url, headers=auth)
+    assert r.status_code == 422 and r.json()["field"] == "products[1].url", r.text
+    bad_weight = {"products": [{"sku": "X-3", "weight_kg": "0"}]}
+    r = c.post("/api/v1/products", json=bad_weight, headers=auth)
+    assert r.status_code == 422 and "weight_kg" in r.text
+    with srt.uow() as uow:  # all or none: the good first entry of the refused batch is not kept
+        assert uow.stock.products(store.id, ["X-1", "X-2", "X-3"]) == {}
+    assert c.post("/api/v1/products", json=good).status_code == 401

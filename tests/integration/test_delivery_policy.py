@@ -472,6 +472,20 @@ def test_outgoing_webhook_channel_is_signed(db_url: str, tmp_path: Path) -> None
         payload = json.loads(req.body)
         assert payload["type"] == "reclaim.message" and payload["email"] == "ana@example.com"
         assert payload["restore_url"].startswith(f"{PUBLIC}/t/r/")
+        assert payload["value"] == "1234.56" and payload["currency"] == "EUR"
+        assert payload["items"] == [
+            {
+                "name": "Mug",
+                "sku": "MUG-1",
+                "quantity": 2,
+                "unit_price": "617.28",
+                "url": None,  # the cart line had no product URL
+                "image_url": None,
+                "sold_out": False,
+            }
+        ]
+        assert payload["alternatives"] == []
+        assert payload["subject"]
         rt.close()
     finally:
         hook.close()

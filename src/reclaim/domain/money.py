@@ -41,6 +41,14 @@ def exponent(currency: str) -> int:
     return 2
 
 
+def amount_text(value: Decimal | None, currency: str) -> str | None:
+    """An exact amount as text with the currency's own number of decimals (JSON-safe):
+    ``amount_text(Decimal("617.2800"), "EUR") == "617.28"``, JPY none, KWD three."""
+    if value is None:
+        return None
+    return str(value.quantize(Decimal(1).scaleb(-exponent(currency))))
+
+
 def normalise_currency(value: object, *, field: str = "currency") -> str:
     """Return an upper-case three-letter code or raise :class:`InvalidInput` naming ``field``."""
     if not isinstance(value, str) or len(value.strip()) != 3 or not value.strip().isalpha():

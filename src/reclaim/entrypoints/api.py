@@ -19,11 +19,13 @@ from sqlalchemy import text
 
 from reclaim import __version__
 from reclaim.bootstrap import Runtime
+from reclaim.domain.alternatives import Product
 from reclaim.domain.cases import Case
 from reclaim.domain.holds import Hold
-from reclaim.domain.money import exponent
+from reclaim.domain.money import amount_text
 from reclaim.entrypoints.tracking import add_tracking_routes
 from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
+from reclaim.services import alternatives as alternatives_service
 from reclaim.services import cases as case_service
 from reclaim.services import feedback as feedback_service
 from reclaim.services import fulfilment as fulfilment_service
@@ -39,11 +41,7 @@ MAX_BODY = 2 * 1024 * 1024
 PLATFORMS = ("shopify", "woocommerce", "stripe")
 
 
-def money(value: Decimal | None, currency: str) -> str | None:
-    """A JSON-safe exact amount with the currency's own number of decimals."""
-    if value is None:
-        return None
-    return str(value.quantize(Decimal(1).scaleb(-exponent(currency))))
+money = amount_text  # amounts in answers: the currency's own number of decimals
 
 
 def iso(value: datetime | None) -> str | None:
@@ -139,6 +137,27 @@ class LevelIn(BaseModel):
 
 class StockIn(BaseModel):
     levels: list[LevelIn] = Field(min_length=1, max_length=10_000)
+
+
+class ProductIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=255)
+    weight_kg: Decimal | None = Field(default=None, gt=0, le=100_000)
+    name: str | None = Field(default=None, max_length=255)
+    category: str | None = Field(default=None, max_length=128)
+    price: Decimal | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    url: str | None = Field(default=None, max_length=2048)
+    image_url: str | None = Field(default=None, max_length=2048)
+
+    def has_catalogue(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.name, self.category, self.price, self.currency, self.url, self.image_url)
+        )
+
+
+class ProductsIn(BaseModel):
+    products: list[ProductIn] = Field(min_length=1, max_length=10_000)
 
 
 class HoldItemIn(BaseModel):
@@ -417,6 +436,48 @@ def create_app(rt: Runtime) -> FastAPI:
             now=rt.clock(),
         )
         return {"updated": n}
+
+    @app.post("/api/v1/products", tags=["stock"], summary="Set products: weight and catalogue")
+    async def put_products(
+        body: ProductsIn, store_id: Annotated[str, Depends(writer)]
+    ) -> dict[str, int]:
+        """What ``reclaim products import`` reads from a CSV: a product's shipping weight
+        and/or its catalogue entry (what a message offers instead of a sold-out item). The
+        catalogue is checked whole before anything is written."""
+        entries = [
+            Product(
+                sku=p.sku,
+                name=p.name,
+                category=p.category,
+                price=p.price,
+                currency=None if p.currency is None else p.currency.upper(),
+                url=p.url,
+                image_url=p.image_url,
+            )
+            for p in body.products
+            if p.has_catalogue()
+        ]
+        weights = [(p.sku, p.weight_kg) for p in body.products if p.weight_kg is not None]
+        now = rt.clock()
+        catalogue = 0
+        if entries:
+            catalogue = await run_in_threadpool(
+                alternatives_service.import_catalogue,
+                uow=rt.uow(),
+                store_id=store_id,
+                products=entries,
+                now=now,
+            )
+        weighed = 0
+        if weights:
+            weighed = await run_in_threadpool(
+                fulfilment_service.import_weights,
+                uow=rt.uow(),
+                store_id=store_id,
+                weights=weights,
+                now=now,
+            )
+        return {"catalogue": catalogue, "weights": weighed}
 
     @app.get("/api/v1/stock", tags=["stock"], summary="Stock of a SKU per warehouse")
     async def get_stock(

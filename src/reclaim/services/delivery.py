@@ -59,6 +59,7 @@ from reclaim.domain.messages import (
     SendResult,
     StoreView,
 )
+from reclaim.domain.money import amount_text
 from reclaim.domain.policy import (
     DEFAULT_QUIET_HOURS,
     consent_decision,
@@ -787,15 +788,32 @@ def _compose(
             "email": case.email,
             "phone": case.phone,
             "first_name": case.contact.first_name,
-            "value": str(case.value),
+            "value": amount_text(case.value, case.currency),
             "currency": case.currency,
             "text": rendered.text,
             "restore_url": context.restore_url,
             "unsubscribe_url": context.unsubscribe_url,
             "coupon": None if coupon is None else coupon.code,
+            "subject": subject,
+            "items": [_item_payload(i, case.currency) for i in context.items],
+            "alternatives": [_item_payload(i, case.currency) for i in context.alternatives],
         },
     )
     return webhook, subject
+
+
+def _item_payload(item: ItemView, currency: str) -> dict[str, object]:
+    """A cart item or an offered alternative as the outgoing webhook carries it (the link is
+    the tracked one; a sold-out item has neither link nor price, as in the email)."""
+    return {
+        "name": item.name,
+        "sku": item.sku,
+        "quantity": item.quantity,
+        "unit_price": None if item.sold_out else amount_text(item.unit_price, currency),
+        "url": None if item.sold_out else item.url,
+        "image_url": item.image_url,
+        "sold_out": item.sold_out,
+    }
 
 
 def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> ItemView:

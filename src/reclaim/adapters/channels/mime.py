@@ -138,8 +138,11 @@ def _part(content: str, subtype: str) -> tuple[str, str]:
         return head + "7bit", text.replace("\n", CRLF)
     raw = text.encode("utf-8")
     qp = binascii.b2a_qp(raw, istext=True).decode("ascii")
-    b64 = base64.encodebytes(raw).decode("ascii")
-    if len(b64) < len(qp):
+    # base64's length is known without encoding (lines of 76 for each 57 bytes): the
+    # shorter one is chosen, and base64 built only when it is the one (CJK text).
+    n = len(raw)
+    if 4 * ((n + 2) // 3) + (n + 56) // 57 < len(qp):
+        b64 = base64.encodebytes(raw).decode("ascii")
         return head + "base64", b64.replace("\n", CRLF)
     if not qp.endswith("\n"):  # b2a_qp keeps the input's last line end
         qp += "\n"

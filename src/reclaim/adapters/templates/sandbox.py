@@ -396,6 +396,12 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(attribute, str) and attribute.startswith("_"):
             raise SecurityError(f"access to attribute {attribute!r} is not allowed in templates")
+        # The context is plain dicts: ``item.name`` is the key's value, found at once (Jinja
+        # tries the attribute first and falls back to the key through an AttributeError,
+        # which is most of a lookup's cost). A key named like a dict method (``labels.items``)
+        # is the key's value, as a template author means it.
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
