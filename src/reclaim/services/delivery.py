@@ -14,29 +14,26 @@ inside a transaction and a crash at any point loses nothing:
 4. **record**: the answers are recorded and the next steps scheduled, one transaction for
    the group.
 
-Sending runs on a thread of its own (:class:`_Sender`), a group at a time: while it waits on
-the SMTP server or the provider for one group, the run prepares the next and records the
-one before (ADR 0004). A group shares its transactions (one query loads its steps, one its
-cases, one its customers' last messages, one INSERT writes its messages, …), so a message
-costs a share of them rather than round trips of its own.
+A group shares its transactions (one query loads its steps, one its cases, one its
+customers' last messages, one INSERT writes its messages, …), so a message costs a share of
+them rather than round trips of its own. Rendering outside the transaction keeps SQLite's
+write lock (held from a transaction's start) short for the webhooks arriving meanwhile.
 
 A worker that dies in 1–2 leaves ``claimed`` rows whose lease expires: they are claimed
 again. One that dies in 2–4 leaves ``sending`` steps; their messages tell how far each got:
 ``queued`` ones were never handed over and are sent again, ``sent`` ones are settled as sent,
 and the one ``sending`` (at most one per worker) may have gone out, so it becomes
 ``possibly_sent`` and the flow moves on without sending it again. A flow stopped (a payment,
-an unsubscribe) while its message is ``queued`` calls the message back: the sender finds it
-``cancelled`` and does not send it. A group whose sending takes longer than half the lease
-stops early: its steps not yet sent go back to the queue.
+an unsubscribe) while its message is ``queued`` calls the message back: the hand-over finds
+it ``cancelled`` and it is not sent (ADR 0004). A group whose sending takes longer than half
+the lease stops early: its steps not yet sent go back to the queue.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import secrets
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -161,129 +158,37 @@ def run_due_steps(
         # has been running, or another worker's sweep would find its leases long expired.
         return now + timedelta(seconds=monotonic() - began) + lease
 
-    sender = _Sender(uow, senders, now, budget)
-    try:
-        while True:
-            with uow:
-                ids = uow.steps.claim(now=now, lease_until=lease_end(), limit=batch, token=token)
-                uow.commit()
-            for start in range(0, len(ids), group):
-                chunk = ids[start : start + group]
-                sender.submit(
-                    _prepare(uow, senders, renderer, links, chunk, token, now, lease_end(), stats)
-                )
-                for outcomes in sender.finished():
-                    _record(uow, outcomes, now, stats)
-            if not ids:  # a skipped step may make the next one due now: loop until none is
-                if not sender.pending:
-                    return stats
-                for outcomes in sender.finished(wait=True):
-                    _record(uow, outcomes, now, stats)
-    except BaseException:
-        sender.close(abort=True)  # what it has not handed over stays queued: swept, resent
-        raise
-    finally:
-        sender.close()
-
-
-class _Sender:
-    """A run's channel calls, on a thread of their own.
-
-    Groups are sent in the order submitted, one message after another (:func:`_send_group`);
-    at most one group waits while another is being sent, so the run prepares at most one
-    ahead. The thread has its own unit of work for the one-row hand-over commits. Where the
-    database cannot be shared between threads (an in-memory SQLite) groups are sent at once
-    in the caller's thread, by the same code."""
-
-    def __init__(self, uow: UnitOfWork, senders: Senders, now: datetime, budget: float) -> None:
-        self._uow, self._senders, self._now, self._budget = uow, senders, now, budget
-        self._fork: UnitOfWork | None = None
-        self._todo: queue.Queue[list[_Prepared] | None] = queue.Queue(maxsize=1)
-        self._done: queue.Queue[_Outcomes | BaseException] = queue.Queue()
-        self._abort = threading.Event()
-        self._thread: threading.Thread | None = None
-        # The last message sent: marked ``sent`` by the next hand-over, even across groups
-        # (the run records a group while the next is sent; until then two would be
-        # ``sending`` and a crash would leave both "possibly sent").
-        self._mark: SentMark | None = None
-        self.pending = 0  # groups submitted whose outcomes have not been taken
-
-    def submit(self, prepared: list[_Prepared]) -> None:
-        if not prepared:
-            return
-        self.pending += 1
-        if self._thread is None:
-            self._fork = self._fork or self._uow.fork()
-            if self._fork is None:  # no second connection to the same database: inline
-                self._done.put(self._send(self._uow, prepared))
-                return
-            self._thread = threading.Thread(target=self._run, name="reclaim-sender", daemon=True)
-            self._thread.start()
-        self._todo.put(prepared)
-
-    def finished(self, *, wait: bool = False) -> Iterator[_Outcomes]:
-        """The outcomes of the groups sent so far (``wait``: of every group submitted)."""
-        while self.pending:
-            try:
-                got = self._done.get(block=wait)
-            except queue.Empty:
-                return
-            self.pending -= 1
-            if isinstance(got, BaseException):
-                raise got
-            yield got
-
-    def close(self, *, abort: bool = False) -> None:
-        if abort:
-            self._abort.set()
-        if self._thread is not None:
-            self._todo.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        assert self._fork is not None
-        failed = False
-        while (prepared := self._todo.get()) is not None:
-            if failed:  # nothing more is handed over: the run is about to raise
-                self._done.put([(item, None) for item in prepared])
-                continue
-            try:
-                self._done.put(self._send(self._fork, prepared))
-            except BaseException as exc:  # surfaced in the run's thread by finished()
-                failed = True
-                self._done.put(exc)
-
-    def _send(self, uow: UnitOfWork, prepared: Sequence[_Prepared]) -> _Outcomes:
-        outcomes, self._mark = _send_group(
-            uow, self._senders, prepared, self._now, self._budget, self._abort, self._mark
-        )
-        return outcomes
+    while True:
+        with uow:
+            ids = uow.steps.claim(now=now, lease_until=lease_end(), limit=batch, token=token)
+            uow.commit()
+        for start in range(0, len(ids), group):
+            chunk = ids[start : start + group]
+            prepared = _prepare(
+                uow, senders, renderer, links, chunk, token, now, lease_end(), stats
+            )
+            _record(uow, _send_group(uow, senders, prepared, now, budget), now, stats)
+        if not ids:  # a skipped step may make the next one due now: loop until none is
+            return stats
 
 
 def _send_group(
-    uow: UnitOfWork,
-    senders: Senders,
-    prepared: Sequence[_Prepared],
-    now: datetime,
-    budget: float,
-    abort: threading.Event | None = None,
-    mark: SentMark | None = None,
-) -> tuple[_Outcomes, SentMark | None]:
+    uow: UnitOfWork, senders: Senders, prepared: Sequence[_Prepared], now: datetime, budget: float
+) -> _Outcomes:
     """Send a group's queued messages one after another. Each is marked ``sending`` in a
     one-row commit just before its channel call, in the same commit that marks the one
-    before it ``sent`` (``mark``: the previous group's last, at first): a crash leaves at
-    most one message "possibly sent". ``None``: not tried (the group ran past ``budget``
-    seconds, the run is failing, its flow stopped and called it back, or a lease sweep took
-    the step). Returns the outcomes and the last message sent, not yet marked."""
+    before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
+    tried (the group ran past ``budget`` seconds, its flow stopped and called it back, or a
+    lease sweep took the step)."""
     outcomes: _Outcomes = []
     began = monotonic()
+    mark: SentMark | None = None
     with uow:  # one session for the group's one-row commits; no transaction while sending
         for item in prepared:
             if isinstance(item.outgoing, InvalidInput):
                 outcomes.append((item, item.outgoing))
                 continue
-            if monotonic() - began > budget or (abort is not None and abort.is_set()):
+            if monotonic() - began > budget:
                 outcomes.append((item, None))
                 continue
             handed = uow.messages.hand_over(item.message_id, sent=mark)
@@ -299,7 +204,7 @@ def _send_group(
             else:
                 outcomes.append((item, result))
                 mark = SentMark(item.message_id, now, result.provider_id, result.segments)
-    return outcomes, mark
+    return outcomes
 
 
 def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> None:

@@ -455,8 +455,3 @@ class UnitOfWork(Protocol):
     def savepoint(self) -> AbstractContextManager[object]:
         """A nested transaction: leaving it by an exception undoes only what it did."""
         ...
-
-    def fork(self) -> UnitOfWork | None:
-        """Another unit of work on the same database, for another thread; ``None`` where a
-        second thread's writes would only queue behind this one's (SQLite: one writer)."""
-        ...

@@ -111,16 +111,6 @@ class SqlUnitOfWork:
                 self._drop_pending()
                 raise
 
-    def fork(self) -> SqlUnitOfWork | None:
-        """Another unit of work on the same engine, for another thread (sessions are not
-        thread-safe). ``None`` on SQLite: it has one writer at a time, so a second thread's
-        one-row commits would only queue behind this thread's transactions (measured: no
-        faster than one thread, docs/benchmarks.md), and an in-memory database is private
-        to its connection."""
-        if not self.row_locks:
-            return None
-        return SqlUnitOfWork(self._factory)
-
     def execute(self, statement: Any, params: Any = None) -> Any:
         """Raw access for read models that have no repository (reports, health)."""
         assert self.session is not None
