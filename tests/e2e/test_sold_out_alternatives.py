@@ -29,7 +29,7 @@ from reclaim.domain.alternatives import Product, SoldOutPolicy
 from reclaim.domain.flows import flow_to_data
 from reclaim.entrypoints.worker import run_once
 from reclaim.services.flows import set_flow
-from reclaim.sim.mailbox import Mailbox
+from reclaim.sim.mailbox import Faults, Mailbox
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # a Monday, 10:00 in Berlin
 PUBLIC = "http://testserver"
@@ -209,6 +209,31 @@ def test_no_comparable_product_in_stock_is_skipped(srt: Runtime, box: Mailbox) -
     assert stats.steps.outcomes == {"out_of_stock": 1}
     assert box.received == []
     assert steps_of(c, key)[0] == ("reminder", "skipped", "out_of_stock")
+
+
+def test_a_retry_whose_offer_sold_out_meanwhile_is_skipped(srt: Runtime, box: Mailbox) -> None:
+    """The first attempt meets a busy relay (451) and is deferred; before the retry the
+    alternative it offered sells out too: the retry sends nothing and the step is skipped,
+    its message cancelled."""
+    _, key = stocked_store(srt, CATALOGUE, LEVELS)
+    c = client(srt)
+    abandon_cart(c, key)
+    run_once(srt, T0 + timedelta(minutes=31))
+    box.faults = Faults(transient=1.0)
+    first = run_once(srt, T0 + timedelta(hours=1))
+    assert first.steps.deferred == 1 and box.received == []
+    box.faults = None
+    auth = {"Authorization": f"Bearer {key}"}
+    sold = {"levels": [{"warehouse": "BER", "sku": s, "on_hand": 0} for s in ("LAMP-2", "LAMP-4")]}
+    assert c.post("/api/v1/stock", json=sold, headers=auth).status_code == 200
+    retry = run_once(srt, T0 + timedelta(hours=5))
+    assert retry.steps.outcomes == {"out_of_stock": 1}
+    assert box.received == []
+    assert steps_of(c, key)[0] == ("reminder", "skipped", "out_of_stock")
+    with srt.uow() as uow:
+        [case] = c.get("/api/v1/cases", headers=auth).json()["cases"]
+        [message] = uow.messages.for_case(case["id"])
+        assert (message.status, message.attempts) == ("cancelled", 1)
 
 
 def test_the_products_api_sets_catalogue_and_weights_and_names_what_is_wrong(

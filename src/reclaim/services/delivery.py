@@ -420,7 +420,9 @@ def _check(
     sold_out = sold_out_offer(
         uow, store.id, case, policy=item.sold_out, free=facts.free.get(store.id, {})
     )
-    if message is None and sold_out is not None and not sold_out.alternatives:
+    if sold_out is not None and not sold_out.alternatives:
+        if message is not None:  # a retry: what it was to offer has sold out meanwhile
+            message.status, message.error = MessageStatus.CANCELLED, "sold out before the retry"
         _skip(uow, case, step, "out_of_stock", now, stats)
         return None
     choice = _channel(senders, store, case, spec, message, facts.suppressed)
