@@ -144,7 +144,7 @@ def test_checkout_create_de_exact() -> None:
                     region="BY",
                     timezone="Europe/Berlin",
                     accepts_email_marketing=True,  # consent state wins over accepts_marketing
-                    accepts_sms_marketing=False,
+                    accepts_sms_marketing=None,  # the box left unticked: not a refusal
                     customer_ref="7712345678901",
                     orders_count=2,
                 ),
@@ -195,7 +195,8 @@ def test_checkout_update_jp_in_presentment_currency_with_completion() -> None:
             region="JP-13",
             timezone="Asia/Tokyo",
             accepts_email_marketing=True,
-            accepts_sms_marketing=False,  # consent record beats buyer_accepts_sms_marketing
+            # the consent record ("not_subscribed": never subscribed) beats the ticked box
+            accepts_sms_marketing=None,
             customer_ref="7712345679999",
             orders_count=0,
         ),
@@ -238,6 +239,27 @@ def test_checkout_without_contact_or_token_is_still_valid() -> None:
     assert checkout.recovery_url is None
 
 
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("subscribed", True),
+        ("not_subscribed", None),
+        ("pending", None),
+        ("unsubscribed", False),
+        ("redacted", False),
+        ("invalid", False),
+    ],
+)
+def test_consent_states_read_as_opted_in_never_asked_or_refused(
+    state: str, expected: bool | None
+) -> None:
+    base = load("checkout_create_de.json")
+    base["customer"]["email_marketing_consent"]["state"] = state
+    assert (
+        only(parse("checkouts/create", body_of(base))).contact.accepts_email_marketing is expected
+    )
+
+
 def test_consent_falls_back_to_accepts_marketing_then_buyer_flag() -> None:
     base = load("checkout_create_de.json")
     base["customer"]["email_marketing_consent"] = None
@@ -246,6 +268,8 @@ def test_consent_falls_back_to_accepts_marketing_then_buyer_flag() -> None:
     base["buyer_accepts_marketing"] = True
     contact = only(parse("checkouts/create", body_of(base))).contact
     assert contact.accepts_email_marketing is True
+    base["buyer_accepts_marketing"] = False  # a guest who left the box unticked
+    assert only(parse("checkouts/create", body_of(base))).contact.accepts_email_marketing is None
     assert contact.customer_ref is None
     assert (contact.first_name, contact.last_name) == ("Lena", "Müller")  # from the address
 
@@ -266,7 +290,7 @@ def test_order_create_pending_br_exact() -> None:
             country="BR",
             region="SP",
             timezone="America/Sao_Paulo",
-            accepts_email_marketing=False,
+            accepts_email_marketing=None,  # "not_subscribed": never asked, the law decides
             accepts_sms_marketing=None,
             customer_ref="7712345670042",
         ),

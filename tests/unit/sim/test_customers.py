@@ -302,7 +302,8 @@ def test_emails_that_should_not_have_gone_are_reported() -> None:
 
 
 def test_marketing_to_a_customer_who_said_no_is_reported() -> None:
-    who = replace(a_customer(leaves=False), accepts_email=False)
+    # (a Shopify customer who never subscribed, in an opt-in country: no says the law)
+    who = replace(a_customer(leaves=False), accepts_email=False, country=COUNTRY["DE"])
     audience, _, _, _ = world(who)
     audience.arrive(letter(who), T0 + timedelta(hours=11))
     assert audience.counts["violation:marketing_without_consent"] == 1

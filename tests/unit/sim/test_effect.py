@@ -263,8 +263,11 @@ def test_read_delay_is_the_documented_log_normal_within_its_bounds() -> None:
 
 def test_consent_follows_what_the_platform_says_then_the_law() -> None:
     us, de = actor("US", consent=False), actor("DE", consent=True)
-    assert stated_consent(us, "shopify") is False and stated_consent(us, "woocommerce") is None
-    assert not may_market(us, "shopify")  # said no
+    assert stated_consent(us, "custom") is False and stated_consent(us, "woocommerce") is None
+    assert not may_market(us, "custom")  # said no
+    # Shopify's "not_subscribed" is "never subscribed": the law decides, as with no field
+    assert stated_consent(us, "shopify") is None and may_market(us, "shopify")
+    assert not may_market(actor("DE", consent=False), "shopify")
     assert may_market(de, "custom")  # opted in
     assert may_market(us, "woocommerce")  # never asked; CAN-SPAM is opt-out
     assert not may_market(us, "woocommerce", country_known=False)  # unknown: strictest

@@ -84,12 +84,16 @@ _FULFILLMENT_STATUS = {
     "failure": ShipmentStatus.EXCEPTION,
 }
 
-_CONSENT = {
+# Shopify's marketing consent states as Reclaim's three values: True (opted in), False
+# (declined or unsubscribed: never marketed to), None (never asked or not confirmed: opt-in
+# countries need an opt-in, opt-out countries such as the US allow marketing email; SPEC S5).
+# "not_subscribed" is Shopify's "has never subscribed", not a refusal.
+_CONSENT: dict[str, bool | None] = {
     "subscribed": True,
-    "not_subscribed": False,
+    "not_subscribed": None,
+    "pending": None,  # a double opt-in not yet confirmed
     "unsubscribed": False,
-    "pending": False,
-    "redacted": False,
+    "redacted": False,  # the customer's data was erased
     "invalid": False,
 }
 
@@ -300,9 +304,9 @@ def _email_consent(p: dict[str, Any], customer: dict[str, Any]) -> bool | None:
         if state is not None and state.lower() in _CONSENT:
             return _CONSENT[state.lower()]
     accepts = c.flag(customer.get("accepts_marketing"), "customer.accepts_marketing")
-    if accepts is not None:
+    if accepts is not None:  # the legacy field: false may be an unsubscribe, so it is one
         return accepts
-    return c.flag(p.get("buyer_accepts_marketing"), "buyer_accepts_marketing")
+    return _ticked(c.flag(p.get("buyer_accepts_marketing"), "buyer_accepts_marketing"))
 
 
 def _sms_consent(p: dict[str, Any], customer: dict[str, Any]) -> bool | None:
@@ -311,7 +315,12 @@ def _sms_consent(p: dict[str, Any], customer: dict[str, Any]) -> bool | None:
         state = c.text(consent.get("state"), "customer.sms_marketing_consent.state")
         if state is not None and state.lower() in _CONSENT:
             return _CONSENT[state.lower()]
-    return c.flag(p.get("buyer_accepts_sms_marketing"), "buyer_accepts_sms_marketing")
+    return _ticked(c.flag(p.get("buyer_accepts_sms_marketing"), "buyer_accepts_sms_marketing"))
+
+
+def _ticked(box: bool | None) -> bool | None:
+    """The checkout's marketing box: ticked is an opt-in; left unticked is not a refusal."""
+    return True if box else None
 
 
 def _items(p: dict[str, Any]) -> tuple[LineItem, ...]:
