@@ -408,6 +408,46 @@ def test_merchant_template_is_used_and_checked_at_save(mrt: Runtime, box: Mailbo
     assert "Eigener Text" in parsed.get_body(preferencelist=("plain",)).get_content()
 
 
+def test_a_template_that_fails_when_rendered_fails_its_step_and_sends_nothing(
+    mrt: Runtime, box: Mailbox
+) -> None:
+    """It compiles (checked at save), but fails at send time on this customer's data: the
+    message and its step are failed (``template_error``), nothing goes out, and the flow
+    moves on to its next step."""
+    store = make_store(mrt, postal_address="Boutique, Paris")
+    compiled = compile_template(
+        key="abandoned_checkout/reminder",
+        locale="de",
+        channel=Channel.EMAIL,
+        subject="{{ first_name }}, Ihr Korb wartet",
+        html='{% extends "layout.html" %}{% block content %}{{ 1 // (items|length - 1) }}'
+        "{% endblock %}",
+        text='{% extends "layout.txt" %}{% block content %}Text{% endblock %}',
+    )
+    save_template(
+        uow=mrt.uow(),
+        store_id=store.id,
+        key=compiled.key,
+        channel="email",
+        locale=compiled.locale,
+        compiled=json.loads(compiled.to_json()),
+        now=T0,
+    )
+    c = client(mrt)
+    checkout(c, store.api_key, first_name="Anna")  # one item: 1 // 0
+    run_once(mrt, T0 + timedelta(minutes=31))
+    stats = run_once(mrt, T0 + timedelta(hours=1))
+    assert stats.steps.outcomes == {"template_error": 1} and stats.steps.failed == 1
+    assert box.take() == []
+    detail = only_case(c, store.api_key)
+    assert [(s["status"], s["outcome"]) for s in detail["steps"][:2]] == [
+        ("failed", "template_error"),
+        ("scheduled", None),
+    ]
+    [message] = detail["messages"]
+    assert message["status"] == "failed" and "html" in message["error"]
+
+
 def test_signed_click_to_another_domain_is_refused(mrt: Runtime, box: Mailbox) -> None:
     store = make_store(mrt, postal_address="Boutique, Paris")
     c = client(mrt)
