@@ -3,11 +3,12 @@ Reclaim's own policy code: the end-to-end check "no customer without consent got
 message" compares Reclaim's sending with this.
 
 What the customer said is what their platform sends: Shopify's
-``email_marketing_consent`` (``not_subscribed``: never asked), Stripe Checkout's ``consent.promotions``, the custom site's
-``accepts_marketing``. WooCommerce's order webhooks carry no consent at all, so its customers
-were never asked (``None``). Without an opt-in, marketing email is allowed only where the law
-is opt-out (the United States' CAN-SPAM Act, Mexico's consumer protection law); transactional
-notices about an order or payment the customer made need no consent anywhere.
+``email_marketing_consent`` (``not_subscribed``: never asked), Stripe Checkout's
+``consent.promotions`` (``opt_out``: its opt-in box left unticked, never asked too), the custom
+site's ``accepts_marketing``. WooCommerce's order webhooks carry no consent at all, so its
+customers were never asked (``None``). Without an opt-in, marketing email is allowed only where
+the law is opt-out (the United States' CAN-SPAM Act, Mexico's consumer protection law);
+transactional notices about an order or payment the customer made need no consent anywhere.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ OPT_IN_COUNTRIES = frozenset({"DE", "FR", "ES", "IT", "NL", "GB", "CA", "AU", "J
 NO_CONSENT_FIELD = frozenset({"woocommerce"})  # platforms whose webhooks say nothing of it
 
 
-NEVER_ASKED_WHEN_NOT_IN = frozenset({"shopify"})  # "not_subscribed": never subscribed
+# Platforms whose "no" is "never opted in" (Shopify's ``not_subscribed``, Stripe Checkout's
+# unticked promotions box, ``opt_out``), not a refusal.
+NEVER_ASKED_WHEN_NOT_IN = frozenset({"shopify", "stripe"})
 
 
 def stated_consent(actor: Actor, platform: str) -> bool | None:
     """What Reclaim is told: True (opted in), False (declined), None (never asked).
 
-    Shopify says ``not_subscribed`` of a customer who never subscribed: not a refusal, so
-    the law of their country decides (US: allowed)."""
+    Shopify says ``not_subscribed`` of a customer who never subscribed, Stripe ``opt_out`` of
+    one who left the box unticked: not a refusal, so the law of their country decides (US:
+    allowed)."""
     if platform in NO_CONSENT_FIELD:
         return None
     if platform in NEVER_ASKED_WHEN_NOT_IN and not actor.accepts_email:

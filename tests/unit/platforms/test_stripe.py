@@ -243,7 +243,8 @@ def test_session_locale_auto_and_opt_out_and_expanded_line_items() -> None:
         ],
     }  # fmt: skip
     (checkout,) = parse(body_of(data)).facts
-    assert checkout.contact == Contact(email="guest@example.com", accepts_email_marketing=False)
+    # "opt_out": Checkout's opt-in box left unticked, read as never asked
+    assert checkout.contact == Contact(email="guest@example.com", accepts_email_marketing=None)
     assert checkout.recovery_url is None
     assert checkout.items == (
         LineItem(

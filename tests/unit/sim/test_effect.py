@@ -267,6 +267,7 @@ def test_consent_follows_what_the_platform_says_then_the_law() -> None:
     assert not may_market(us, "custom")  # said no
     # Shopify's "not_subscribed" is "never subscribed": the law decides, as with no field
     assert stated_consent(us, "shopify") is None and may_market(us, "shopify")
+    assert stated_consent(us, "stripe") is None and may_market(us, "stripe")  # box unticked
     assert not may_market(actor("DE", consent=False), "shopify")
     assert may_market(de, "custom")  # opted in
     assert may_market(us, "woocommerce")  # never asked; CAN-SPAM is opt-out

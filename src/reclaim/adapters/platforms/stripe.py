@@ -203,7 +203,9 @@ def parse_session(
         locale_hint=None if locale == "auto" else locale,
         country=c.country(address.get("country"), f"{cd}.address.country"),
         region=c.region(address.get("state"), f"{cd}.address.state"),
-        accepts_email_marketing={"opt_in": True, "opt_out": False}.get(promotions or ""),
+        # Checkout's promotions box is an opt-in: "opt_out" is the box left unticked, no
+        # refusal (the customer's country decides, as for Shopify's "not_subscribed").
+        accepts_email_marketing=True if promotions == "opt_in" else None,
         customer_ref=_ref(s.get("customer"), f"{_PI}.customer"),
     )
     shipping = c.dig(s, "shipping_cost.amount_total")
