@@ -24,6 +24,7 @@ from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.entrypoints.worker import run_once
 from reclaim.services.delivery import _Prepared
+from reclaim.services.stores import NewStore
 from reclaim.sim.mailbox import Faults, Mailbox
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # Monday 10:00 in Berlin: no quiet hours
@@ -38,7 +39,7 @@ def runtime(db_url: str, smtp_url: str) -> Runtime:
     return rt
 
 
-def open_cases(rt: Runtime, n: int) -> None:
+def open_cases(rt: Runtime, n: int) -> NewStore:
     """``n`` German customers abandon a checkout at T0; their cases open at T0 + 31 min."""
     store = make_store(rt, postal_address="Boutique, 1 rue de Rivoli, Paris")
     c = client(rt)
@@ -55,6 +56,15 @@ def open_cases(rt: Runtime, n: int) -> None:
     assert post_events(c, store.api_key, batch).status_code == 202
     stats = run_once(rt, T0 + timedelta(minutes=31))
     assert stats.detected.opened == n
+    return store
+
+
+def claim(rt: Runtime, due: datetime, lease: timedelta, token: str) -> list[int]:
+    """What a worker ``token`` claims at ``due`` (up to 10 steps), committed."""
+    with rt.uow() as uow:
+        ids = list(uow.steps.claim(now=due, lease_until=due + lease, limit=10, token=token))
+        uow.commit()
+    return ids
 
 
 def sent_ids(box: Mailbox) -> Counter[int]:
@@ -238,21 +248,11 @@ def test_a_payment_while_its_message_is_queued_calls_the_message_back(
     from reclaim.services import delivery, ingest
 
     rt = runtime(db_url, box.url)
-    store = make_store(rt, postal_address="Boutique, 1 rue de Rivoli, Paris")
+    store = open_cases(rt, 2)
     c = client(rt)
-    carts = [
-        checkout_event(
-            T0, checkout_id=f"c{i}", email=f"buyer{i}@example.de", accepts_marketing=True
-        )
-        for i in range(2)
-    ]
-    assert post_events(c, store.api_key, carts).status_code == 202
-    assert run_once(rt, T0 + timedelta(minutes=31)).detected.opened == 2
     due = T0 + timedelta(hours=1)
     lease = timedelta(minutes=5)
-    with rt.uow() as uow:
-        ids = uow.steps.claim(now=due, lease_until=due + lease, limit=10, token="A")
-        uow.commit()
+    ids = claim(rt, due, lease, "A")
     stats = delivery.DeliveryStats()
     senders = rt.senders()
     try:
@@ -305,9 +305,7 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
     open_cases(rt, 3)
     due = T0 + timedelta(hours=1)
     lease = timedelta(minutes=5)
-    with rt.uow() as uow:
-        ids = uow.steps.claim(now=due, lease_until=due + lease, limit=10, token="A")
-        uow.commit()
+    ids = claim(rt, due, lease, "A")
     stats = delivery.DeliveryStats()
     senders = rt.senders()
     try:

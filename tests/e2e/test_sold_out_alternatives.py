@@ -266,7 +266,9 @@ def test_the_products_api_sets_catalogue_and_weights_and_names_what_is_wrong(
     assert (got["CRATE-1"].name, got["CRATE-1"].price) == (None, None)  # a weight alone
     assert weights == {"CRATE-1": Decimal("12.5"), "LAMP-8": Decimal("2")}
 
-    bad_url = {"products": [{"sku": "X-1", "name": "X"}, {"sku": "X-2", "url": "ftp://x"}]}
+    bad_url = {
+        "products": [{"sku": "X-1", "name": "X", "weight_kg": 1}, {"sku": "X-2", "url": "ftp://x"}]
+    }
     r = c.post("/api/v1/products", json=bad_url, headers=auth)
     assert r.status_code == 422 and r.json()["field"] == "products[1].url", r.text
     bad_weight = {"products": [{"sku": "X-3", "weight_kg": "0"}]}
@@ -274,4 +276,5 @@ def test_the_products_api_sets_catalogue_and_weights_and_names_what_is_wrong(
     assert r.status_code == 422 and "weight_kg" in r.text
     with srt.uow() as uow:  # all or none: the good first entry of the refused batch is not kept
         assert uow.stock.products(store.id, ["X-1", "X-2", "X-3"]) == {}
+        assert uow.stock.weights(store.id, ["X-1"]) == {}  # nor the good entry's weight
     assert c.post("/api/v1/products", json=good).status_code == 401

@@ -379,24 +379,34 @@ def test_margin_floor_refuses_an_incentive_it_cannot_afford(mrt: Runtime, box: M
     assert steps[2]["status"] == "skipped" and steps[2]["outcome"].startswith("incentive_")
 
 
-def test_merchant_template_is_used_and_checked_at_save(mrt: Runtime, box: Mailbox) -> None:
-    store = make_store(mrt, postal_address="Boutique, Paris")
+def german_reminder(rt: Runtime, store_id: str, *, html: str, text: str) -> None:
+    """The store's own German cart reminder (subject "{first name}, Ihr Korb wartet")."""
     compiled = compile_template(
         key="abandoned_checkout/reminder",
         locale="de",
         channel=Channel.EMAIL,
         subject="{{ first_name }}, Ihr Korb wartet",
-        html='{% extends "layout.html" %}{% block content %}<p class="x">Eigener Text</p>{% endblock %}',
-        text='{% extends "layout.txt" %}{% block content %}Eigener Text{% endblock %}',
+        html=html,
+        text=text,
     )
     save_template(
-        uow=mrt.uow(),
-        store_id=store.id,
+        uow=rt.uow(),
+        store_id=store_id,
         key=compiled.key,
         channel="email",
         locale=compiled.locale,
         compiled=json.loads(compiled.to_json()),
         now=T0,
+    )
+
+
+def test_merchant_template_is_used_and_checked_at_save(mrt: Runtime, box: Mailbox) -> None:
+    store = make_store(mrt, postal_address="Boutique, Paris")
+    german_reminder(
+        mrt,
+        store.id,
+        html='{% extends "layout.html" %}{% block content %}<p class="x">Eigener Text</p>{% endblock %}',
+        text='{% extends "layout.txt" %}{% block content %}Eigener Text{% endblock %}',
     )
     c = client(mrt)
     checkout(c, store.api_key, first_name="Anna")
@@ -415,23 +425,12 @@ def test_a_template_that_fails_when_rendered_fails_its_step_and_sends_nothing(
     message and its step are failed (``template_error``), nothing goes out, and the flow
     moves on to its next step."""
     store = make_store(mrt, postal_address="Boutique, Paris")
-    compiled = compile_template(
-        key="abandoned_checkout/reminder",
-        locale="de",
-        channel=Channel.EMAIL,
-        subject="{{ first_name }}, Ihr Korb wartet",
+    german_reminder(
+        mrt,
+        store.id,
         html='{% extends "layout.html" %}{% block content %}{{ 1 // (items|length - 1) }}'
         "{% endblock %}",
         text='{% extends "layout.txt" %}{% block content %}Text{% endblock %}',
-    )
-    save_template(
-        uow=mrt.uow(),
-        store_id=store.id,
-        key=compiled.key,
-        channel="email",
-        locale=compiled.locale,
-        compiled=json.loads(compiled.to_json()),
-        now=T0,
     )
     c = client(mrt)
     checkout(c, store.api_key, first_name="Anna")  # one item: 1 // 0

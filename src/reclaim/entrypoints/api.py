@@ -41,9 +41,6 @@ MAX_BODY = 2 * 1024 * 1024
 PLATFORMS = ("shopify", "woocommerce", "stripe")
 
 
-money = amount_text  # amounts in answers: the currency's own number of decimals
-
-
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
@@ -53,7 +50,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "id": case.id,
         "kind": case.kind,
         "status": case.status,
-        "value": money(case.value, case.currency),
+        "value": amount_text(case.value, case.currency),
         "currency": case.currency,
         "email": case.email,
         "phone": case.phone,
@@ -72,7 +69,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "payment_intent_id": case.intent_id,
         "recovery_url": case.recovery_url,
         "recovered_order_id": case.recovered_order_external_id,
-        "recovered_value": money(case.recovered_value, case.currency),
+        "recovered_value": amount_text(case.recovered_value, case.currency),
         "attribution": case.attribution,
         "merged_from": case.merged_from,
         "flow_state": case.flow_state,
@@ -84,7 +81,7 @@ def case_json(case: Case) -> dict[str, Any]:
             {
                 "name": i.name,
                 "quantity": i.quantity,
-                "price": money(i.unit_price, case.currency),
+                "price": amount_text(i.unit_price, case.currency),
                 "sku": i.sku,
                 "product_id": i.product_id,
                 "variant_id": i.variant_id,
@@ -442,8 +439,8 @@ def create_app(rt: Runtime) -> FastAPI:
         body: ProductsIn, store_id: Annotated[str, Depends(writer)]
     ) -> dict[str, int]:
         """What ``reclaim products import`` reads from a CSV: a product's shipping weight
-        and/or its catalogue entry (what a message offers instead of a sold-out item). The
-        catalogue is checked whole before anything is written."""
+        and/or its catalogue entry (what a message offers instead of a sold-out item). All or
+        none: the first wrong entry is named and nothing is written."""
         entries = [
             Product(
                 sku=p.sku,
@@ -458,25 +455,14 @@ def create_app(rt: Runtime) -> FastAPI:
             if p.has_catalogue()
         ]
         weights = [(p.sku, p.weight_kg) for p in body.products if p.weight_kg is not None]
-        now = rt.clock()
-        catalogue = 0
-        if entries:
-            catalogue = await run_in_threadpool(
-                alternatives_service.import_catalogue,
-                uow=rt.uow(),
-                store_id=store_id,
-                products=entries,
-                now=now,
-            )
-        weighed = 0
-        if weights:
-            weighed = await run_in_threadpool(
-                fulfilment_service.import_weights,
-                uow=rt.uow(),
-                store_id=store_id,
-                weights=weights,
-                now=now,
-            )
+        catalogue, weighed = await run_in_threadpool(
+            alternatives_service.import_products,
+            uow=rt.uow(),
+            store_id=store_id,
+            products=entries,
+            weights=weights,
+            now=rt.clock(),
+        )
         return {"catalogue": catalogue, "weights": weighed}
 
     @app.get("/api/v1/stock", tags=["stock"], summary="Stock of a SKU per warehouse")

@@ -203,16 +203,13 @@ def products_import(store_id: str, path: Path) -> None:
                 )
     rt = runtime()
     init_database(rt)
-    if weights:
-        n = fulfilment.import_weights(
-            uow=rt.uow(), store_id=store_id, weights=weights, now=rt.clock()
-        )
-        console.print(f"{n} product weights set for {store_id}")
-    if entries:
-        n = alternatives.import_catalogue(
-            uow=rt.uow(), store_id=store_id, products=entries, now=rt.clock()
-        )
-        console.print(f"{n} catalogue entries set for {store_id}")
+    entered, weighed = alternatives.import_products(
+        uow=rt.uow(), store_id=store_id, products=entries, weights=weights, now=rt.clock()
+    )
+    if weighed:
+        console.print(f"{weighed} product weights set for {store_id}")
+    if entered:
+        console.print(f"{entered} catalogue entries set for {store_id}")
 
 
 def _amount(raw: str, path: Path, line: int, column: str, *, positive: bool = False) -> Decimal:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from reclaim.domain.alternatives import (
     MAX_ALTERNATIVES,
@@ -19,6 +20,7 @@ from reclaim.domain.alternatives import (
 from reclaim.domain.cases import Case, CaseKind
 from reclaim.domain.messages import ItemView
 from reclaim.errors import NotFound
+from reclaim.services.fulfilment import put_weights
 from reclaim.services.ports import UnitOfWork
 from reclaim.services.tracking import Links, item_view
 
@@ -31,11 +33,17 @@ class SoldOut:
     alternatives: tuple[Product, ...] = ()
 
 
-def import_catalogue(
-    *, uow: UnitOfWork, store_id: str, products: Sequence[Product], now: datetime
-) -> int:
-    """Create or update catalogue entries (all or none); a price without a currency is in
-    the store's currency. ``InvalidInput`` names the first entry that is wrong."""
+def import_products(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    products: Sequence[Product] = (),
+    weights: Sequence[tuple[str, Decimal]] = (),
+    now: datetime,
+) -> tuple[int, int]:
+    """Create or update catalogue entries and shipping weights, all or none, in one
+    transaction; a price without a currency is in the store's currency. ``InvalidInput``
+    names the first entry that is wrong. Returns (entries, weights) written."""
     with uow:
         store = uow.stores.get(store_id)
         if store is None:
@@ -46,8 +54,9 @@ def import_catalogue(
                 product = replace(given, currency=store.currency)
             check_product(product, f"products[{i}]")
             uow.stock.put_product(store_id, product, now=now)
+        put_weights(uow, store_id, weights, now=now)
         uow.commit()
-    return len(products)
+    return len(products), len(weights)
 
 
 def sold_out_offer(

@@ -57,12 +57,20 @@ def import_weights(
     with uow:
         if uow.stores.get(store_id) is None:
             raise NotFound(f"no store {store_id[:40]!r}")
-        for i, (sku, kg) in enumerate(weights):
-            if not kg > 0:
-                raise InvalidInput(f"weights[{i}]: weight must be > 0 kg", field=f"weights[{i}]")
-            uow.stock.put_weight(store_id, sku, kg, now=now)
+        put_weights(uow, store_id, weights, now=now)
         uow.commit()
     return len(weights)
+
+
+def put_weights(
+    uow: UnitOfWork, store_id: str, weights: Sequence[tuple[str, Decimal]], *, now: datetime
+) -> None:
+    """Set products' shipping weights in the caller's transaction; ``InvalidInput`` names
+    the first weight that is not above 0 kg."""
+    for i, (sku, kg) in enumerate(weights):
+        if not kg > 0:
+            raise InvalidInput(f"weights[{i}]: weight must be > 0 kg", field=f"weights[{i}]")
+        uow.stock.put_weight(store_id, sku, kg, now=now)
 
 
 def _options(
