@@ -64,3 +64,8 @@ class DeliveryError(ReclaimError):
         self.permanent = permanent
         self.code = code
         self.suppress = suppress
+
+
+class CouponPushError(DeliveryError):
+    """The message's coupon could not be created on the store's platform, so the message was
+    not sent (a code the checkout would refuse); transient ones are retried like the send."""

@@ -232,7 +232,7 @@ def test_a_worker_whose_claim_expired_backs_off(db_url: str, box: Mailbox) -> No
         [b] = delivery._prepare(
             rt.uow(), senders, rt.renderer, rt.links(), [step_id], "B", later, later + lease, stats
         )
-        delivery._record(rt.uow(), [(b, delivery._send(senders, b, later))], later, stats)
+        delivery._record(rt.uow(), [(b, delivery._send(senders, b, later))], {}, later, stats)
     finally:
         senders.close()
     assert stats.sent == 1 and len(box.received) == 1
@@ -273,8 +273,8 @@ def test_a_payment_while_its_message_is_queued_calls_the_message_back(
         done = ingest.process_inbox(uow=rt.uow(), connectors=rt.connectors, now=due, batch=10)
         assert done.processed == 1
         assert message_status(rt)[queued[1].message_id] == "cancelled"
-        outcomes = delivery._send_group(rt.uow(), senders, queued, due, budget=60)
-        delivery._record(rt.uow(), outcomes, due, stats)
+        outcomes = delivery._send_group(rt.uow(), senders, None, queued, {}, due, budget=60)
+        delivery._record(rt.uow(), outcomes, {}, due, stats)
     finally:
         senders.close()
     assert [o for _, o in outcomes][1] is None

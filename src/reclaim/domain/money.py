@@ -61,6 +61,19 @@ def from_minor(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent(currency))
 
 
+def plain(value: Decimal) -> str:
+    """A number as plain text, without an exponent or trailing zeros: ``Decimal("1E+1")`` →
+    ``"10"``, ``Decimal("12.50")`` → ``"12.5"`` (what APIs that take a number as text want)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Major units to integer minor units, rounded half-even: ``to_minor(19.99, "EUR") ==
+    1999``; the inverse of :func:`from_minor`."""
+    return int(amount.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
 def parse_amount(value: object, *, field: str) -> Decimal:
     """A money amount from a JSON number or string; never through ``float`` rounding.
 

@@ -23,6 +23,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from reclaim.domain.money import amount_text, plain
+
 
 class StepStatus(StrEnum):
     SCHEDULED = "scheduled"
@@ -132,4 +134,37 @@ class Coupon:
     min_order: Decimal | None = None
     redeemed_at: datetime | None = None
     redeemed_order_external_id: str | None = None
+    push_state: str | None = None  # None (not tried), "pushed", "exported"
+    platform_ref: str | None = None  # the platform's id for it, once pushed
+    pushed_at: datetime | None = None
+    push_error: str | None = None  # why the last push failed (it is retried)
     id: int | None = None
+
+    @property
+    def needs_push(self) -> bool:
+        """Not yet on the store's platform, nor known to be left to the merchant to import."""
+        return self.push_state is None
+
+    def to_json(self) -> dict[str, object]:
+        """The coupon as a custom site's webhook, the API and the export show it."""
+
+        def at(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "value": plain(self.value),
+            "currency": self.currency,
+            "min_order": amount_text(self.min_order, self.currency),
+            "expires_at": at(self.expires_at),
+            "single_use": True,
+            "case_id": self.case_id,
+            "created_at": at(self.created_at),
+            "push_state": self.push_state,
+            "platform_ref": self.platform_ref,
+            "pushed_at": at(self.pushed_at),
+            "push_error": self.push_error,
+            "redeemed_at": at(self.redeemed_at),
+            "redeemed_order": self.redeemed_order_external_id,
+        }

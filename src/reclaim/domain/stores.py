@@ -66,8 +66,11 @@ class StoreSettings:
     webhook_url: str | None = None  # the outgoing webhook channel's endpoint
     webhook_signing_secret: str | None = None
     sms_sender: str | None = None
-    platform_api_url: str | None = None  # Shopify admin / WooCommerce site URL, to cancel orders
-    platform_api_token: str | None = None  # Shopify access token, or WooCommerce "ck_…:cs_…"
+    # The store's platform API, to cancel orders and create coupons: the Shopify admin or
+    # WooCommerce site URL (Stripe: only to point elsewhere than api.stripe.com), and the
+    # Shopify access token, WooCommerce "ck_…:cs_…" or Stripe secret/restricted key.
+    platform_api_url: str | None = None
+    platform_api_token: str | None = None
 
     def to_json(self) -> dict[str, object]:
         optional = {

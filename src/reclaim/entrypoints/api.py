@@ -27,6 +27,7 @@ from reclaim.entrypoints.tracking import add_tracking_routes
 from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
 from reclaim.services import alternatives as alternatives_service
 from reclaim.services import cases as case_service
+from reclaim.services import coupons as coupon_service
 from reclaim.services import feedback as feedback_service
 from reclaim.services import fulfilment as fulfilment_service
 from reclaim.services import holds as holds_service
@@ -311,6 +312,30 @@ def create_app(rt: Runtime) -> FastAPI:
             limit=limit,
         )
         return {"cases": [case_json(c) for c in page.cases], "next_cursor": page.next_cursor}
+
+    @app.get("/api/v1/coupons", tags=["coupons"], summary="Coupons issued, in issue order")
+    async def list_coupons(
+        store_id: Annotated[str, Depends(reader)],
+        push_state: Annotated[
+            str | None,
+            Query(description="pushed | exported (no connector: import them) | none (not tried)"),
+        ] = None,
+        since: Annotated[
+            datetime | None, Query(description="issued at or after (ISO 8601)")
+        ] = None,
+        cursor: Annotated[int | None, Query(description="next_cursor of the previous page")] = None,
+        limit: Annotated[int, Query(ge=1, le=coupon_service.MAX_PAGE)] = 100,
+    ) -> dict[str, Any]:
+        page = await run_in_threadpool(
+            coupon_service.list_coupons,
+            uow=rt.uow(),
+            store_id=store_id,
+            push_state=push_state,
+            since=since,
+            cursor=cursor,
+            limit=limit,
+        )
+        return {"coupons": [c.to_json() for c in page.coupons], "next_cursor": page.next_cursor}
 
     @app.get("/api/v1/cases/{case_id}", tags=["cases"], summary="One case with its timeline")
     async def get_case(case_id: int, store_id: Annotated[str, Depends(reader)]) -> dict[str, Any]:

@@ -201,8 +201,14 @@ _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
     "webhook_url": ("Endpoint of the outgoing webhook channel", str),
     "webhook_signing_secret": ("Secret the outgoing webhooks are signed with", str),
     "sms_sender": ("SMS sender id or number", str),
-    "platform_api_url": ("Shopify admin or WooCommerce site URL (to cancel expired orders)", str),
-    "platform_api_token": ("Shopify access token, or WooCommerce ck_…:cs_…", str),
+    "platform_api_url": (
+        "Shopify admin or WooCommerce site URL (to cancel expired orders and create coupons)",
+        str,
+    ),
+    "platform_api_token": (
+        "Shopify access token, WooCommerce ck_…:cs_…, or a Stripe secret/restricted key",
+        str,
+    ),
     "gross_margin": ("Gross margin as a share of order value, e.g. 0.45", _share),
     "margin_floor": ("Incentives never push the margin below this share", _share),
 }
@@ -634,4 +640,4 @@ def sim(
 
 
 # Command groups kept in their own modules; imported last so they can use the group above.
-from reclaim.entrypoints import cli_stock, cli_templates  # noqa: E402, F401
+from reclaim.entrypoints import cli_coupons, cli_stock, cli_templates  # noqa: E402, F401

@@ -66,7 +66,12 @@ def run_once(
     channel_set = rt.senders() if senders is None else senders
     try:
         stats.steps = delivery.run_due_steps(
-            uow=rt.uow(), senders=channel_set, renderer=rt.renderer, links=rt.links(), now=now
+            uow=rt.uow(),
+            senders=channel_set,
+            renderer=rt.renderer,
+            links=rt.links(),
+            now=now,
+            platforms=rt.platform_client,
         )
     finally:
         if own:

@@ -72,7 +72,7 @@ from reclaim.domain.steps import (
     StepStatus,
 )
 from reclaim.domain.stores import Store
-from reclaim.errors import DeliveryError, InvalidInput
+from reclaim.errors import CouponPushError, DeliveryError, InvalidInput
 from reclaim.services.alternatives import (
     SoldOut,
     alternative_views,
@@ -81,7 +81,7 @@ from reclaim.services.alternatives import (
 )
 from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
-from reclaim.services.ports import Renderer, Senders, SentMark, UnitOfWork
+from reclaim.services.ports import PlatformClient, Renderer, Senders, SentMark, UnitOfWork
 from reclaim.services.resolution import close
 from reclaim.services.tracking import Links, allowed_hosts, item_view
 
@@ -124,12 +124,24 @@ class _Prepared:
     # InvalidInput: the merchant's template could not render (recorded, never sent)
     outgoing: OutgoingEmail | OutgoingSms | OutgoingWebhook | InvalidInput
     subject: str | None = None
+    coupon: Coupon | None = None  # pushed to the store's platform before the message goes
+    store: Store | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Push:
+    """What pushing a coupon to the store's platform came to (recorded with the group)."""
+
+    state: str | None  # "pushed", "exported" (no connector), None (failed: tried again)
+    ref: str | None
+    error: str | None
 
 
 # What became of a prepared message: the channel's answer, its refusal, a template that
 # could not render, or None (not tried: out of time, called back, or taken by a lease sweep).
 _Outcome = SendResult | DeliveryError | InvalidInput | None
 _Outcomes = list[tuple[_Prepared, _Outcome]]
+_Pushes = dict[int, _Push]  # coupon id -> what its push came to
 
 
 def run_due_steps(
@@ -142,9 +154,13 @@ def run_due_steps(
     batch: int = 100,
     lease: timedelta = LEASE,
     group: int = GROUP,
+    platforms: PlatformClient | None = None,
 ) -> DeliveryStats:
     """Do every step due at ``now``, batch after batch, until none is left (including steps
-    that became due because the one before was skipped at this same instant)."""
+    that became due because the one before was skipped at this same instant).
+
+    ``platforms``: where a message carries a coupon, it is created on the store's platform
+    first (SPEC S6); without a client, coupons are left as they are."""
     if group < 1:
         raise InvalidInput("group must be at least 1", field="group")
     stats = DeliveryStats()
@@ -167,19 +183,29 @@ def run_due_steps(
             prepared = _prepare(
                 uow, senders, renderer, links, chunk, token, now, lease_end(), stats
             )
-            _record(uow, _send_group(uow, senders, prepared, now, budget), now, stats)
+            pushes: _Pushes = {}
+            outcomes = _send_group(uow, senders, platforms, prepared, pushes, now, budget)
+            _record(uow, outcomes, pushes, now, stats)
         if not ids:  # a skipped step may make the next one due now: loop until none is
             return stats
 
 
 def _send_group(
-    uow: UnitOfWork, senders: Senders, prepared: Sequence[_Prepared], now: datetime, budget: float
+    uow: UnitOfWork,
+    senders: Senders,
+    platforms: PlatformClient | None,
+    prepared: Sequence[_Prepared],
+    pushes: _Pushes,
+    now: datetime,
+    budget: float,
 ) -> _Outcomes:
     """Send a group's queued messages one after another. Each is marked ``sending`` in a
     one-row commit just before its channel call, in the same commit that marks the one
     before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
     tried (the group ran past ``budget`` seconds, its flow stopped and called it back, or a
-    lease sweep took the step)."""
+    lease sweep took the step). A message's coupon is created on the store's platform before
+    the hand-over (what that came to goes into ``pushes``); one that could not be is not
+    sent: a code the checkout refuses would do more harm than no message."""
     outcomes: _Outcomes = []
     began = monotonic()
     mark: SentMark | None = None
@@ -190,6 +216,9 @@ def _send_group(
                 continue
             if monotonic() - began > budget:
                 outcomes.append((item, None))
+                continue
+            if platforms is not None and (failed := _push(platforms, item, pushes, now)):
+                outcomes.append((item, failed))
                 continue
             handed = uow.messages.hand_over(item.message_id, sent=mark)
             uow.commit()
@@ -205,6 +234,34 @@ def _send_group(
                 outcomes.append((item, result))
                 mark = SentMark(item.message_id, now, result.provider_id, result.segments)
     return outcomes
+
+
+def _push(
+    platforms: PlatformClient, item: _Prepared, pushes: _Pushes, now: datetime
+) -> CouponPushError | None:
+    """Create the message's coupon on the store's platform unless that is done (or left to
+    the merchant); the error that keeps the message back, if any. Pushing again after a crash
+    is safe: each platform's adapter finds a code it already has."""
+    coupon, store = item.coupon, item.store
+    if coupon is None or store is None or coupon.id is None or not coupon.needs_push:
+        return None
+    if coupon.id in pushes:  # a second message with the same coupon in this group
+        return (
+            None if pushes[coupon.id].state else CouponPushError("see the first", permanent=False)
+        )
+    try:
+        ref = platforms.create_coupon(store, coupon, now=now)
+    except DeliveryError as exc:
+        error = str(exc)[:500]
+        if exc.permanent and exc.code is None:  # no connector: the merchant imports the codes
+            pushes[coupon.id] = _Push("exported", None, error)
+            return None
+        pushes[coupon.id] = _Push(None, None, error)
+        return CouponPushError(
+            f"coupon not created on the store: {error}", permanent=exc.permanent, code=exc.code
+        )
+    pushes[coupon.id] = _Push("pushed", ref, None)
+    return None
 
 
 def release_expired(*, uow: UnitOfWork, now: datetime, stats: DeliveryStats) -> None:
@@ -519,7 +576,7 @@ def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _P
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
         return _Prepared(step.id, message.id, channel, exc)
-    return _Prepared(step.id, message.id, channel, outgoing, subject)
+    return _Prepared(step.id, message.id, channel, outgoing, subject, draft.coupon, store)
 
 
 def _returning(case: Case) -> bool | None:
@@ -592,10 +649,12 @@ def _address(store: Store, case: Case, channel: Channel) -> str | None:
 def _issue_coupon(uow: UnitOfWork, store: Store, case: Case, offer: Offer, now: datetime) -> Coupon:
     assert case.id is not None
     for _ in range(8):  # 10 characters of 31 symbols: a collision is a ~1e-15 event
+        code = new_coupon_code()
         coupon = Coupon(
             store_id=store.id,
             case_id=case.id,
-            code=new_coupon_code(),
+            # Stripe's promotion codes are letters and digits only: shown as pushed there.
+            code=code.replace("-", "") if store.platform == "stripe" else code,
             kind=offer.kind,
             value=offer.value,
             discount=offer.discount,
@@ -770,12 +829,19 @@ def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
         raise DeliveryError(str(exc), permanent=True) from exc
 
 
-def _record(uow: UnitOfWork, outcomes: _Outcomes, now: datetime, stats: DeliveryStats) -> None:
-    """Record a group's answers (``None``: not tried) and schedule the next steps; one
-    commit."""
+def _record(
+    uow: UnitOfWork, outcomes: _Outcomes, pushes: _Pushes, now: datetime, stats: DeliveryStats
+) -> None:
+    """Record a group's answers (``None``: not tried), what its coupons' pushes came to, and
+    schedule the next steps; one commit."""
     if not outcomes:
         return
     with uow:
+        for coupon_id, coupon in uow.coupons.get_many(list(pushes)).items():
+            push = pushes[coupon_id]
+            coupon.push_state, coupon.push_error = push.state, push.error
+            if push.state == "pushed":
+                coupon.platform_ref, coupon.pushed_at = push.ref, now
         steps, cases = _lock_group(uow, [p.step_id for p, _ in outcomes])
         messages = uow.messages.get_many([p.message_id for p, _ in outcomes])
         for prepared, outcome in outcomes:
@@ -889,7 +955,11 @@ def _failed(
         if retry is not None:
             message.status = MessageStatus.DEFERRED
             step.status, step.due_at, step.lease_until = StepStatus.SCHEDULED, retry, None
-            step.outcome = f"deferred_{exc.code or 'network'}"
+            step.outcome = (
+                "deferred_coupon_push"
+                if isinstance(exc, CouponPushError)
+                else f"deferred_{exc.code or 'network'}"
+            )
             case.next_step_at = retry
             stats.deferred += 1
             stats.count(step.outcome)
@@ -913,7 +983,12 @@ def _failed(
             )
     else:
         message.status = MessageStatus.FAILED
-        step.finish(StepStatus.FAILED, at=now, outcome=f"rejected_{exc.code or ''}".rstrip("_"))
+        refused = (
+            "coupon_rejected"
+            if isinstance(exc, CouponPushError)
+            else f"rejected_{exc.code or ''}".rstrip("_")
+        )
+        step.finish(StepStatus.FAILED, at=now, outcome=refused)
     _advance(uow, case, step, now)
     stats.failed += 1
     stats.count(step.outcome or "failed")

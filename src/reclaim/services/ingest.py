@@ -319,6 +319,16 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
             return
         uow.facts.flush()
         resolution.after_checkout(uow=uow, store=store, checkout=checkout, now=now)
+        if fact.completed_at is not None and (fact.discount_codes or fact.discount_refs):
+            resolution.redeem_coupons(
+                uow,
+                store,
+                codes=fact.discount_codes,
+                refs=fact.discount_refs,
+                total=fact.total,
+                at=fact.completed_at,
+                order_ref=checkout.order_external_id or fact.external_id,
+            )
     elif isinstance(fact, OrderObserved):
         order = uow.facts.order(store.id, fact.external_id, lock=True)
         if order is None:

@@ -268,6 +268,17 @@ class CouponRepository(Protocol):
     def add(self, coupon: Coupon) -> bool: ...
     def for_case(self, case_id: int) -> Sequence[Coupon]: ...
     def by_code(self, store_id: str, code: str) -> Coupon | None: ...
+    def by_platform_ref(self, store_id: str, ref: str) -> Coupon | None: ...
+    def get_many(self, ids: Sequence[int]) -> dict[int, Coupon]: ...
+    def listed(
+        self,
+        store_id: str,
+        *,
+        push_state: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+        after_id: int = 0,
+    ) -> Sequence[Coupon]: ...
 
 
 class TemplateRepository(Protocol):
@@ -403,6 +414,12 @@ class PlatformClient(Protocol):
     """Calls a store's platform (adapters/platforms/actions.py); raises ``DeliveryError``."""
 
     def cancel_order(self, store: Store, order_external_id: str, *, now: datetime) -> None: ...
+    def create_coupon(self, store: Store, coupon: Coupon, *, now: datetime) -> str | None:
+        """Create ``coupon`` on the store's platform; its id there (None where the platform
+        gives none). Raises ``DeliveryError``: ``permanent`` with ``code=None`` when the store
+        has no connector for it (the coupon is left to the merchant to import)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -6,6 +6,7 @@ steps of a flow stops the flow in the same commit that records the payment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from reclaim.domain.cases import Attribution, Case, CaseKind, CaseStatus, items_
 from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt
 from reclaim.domain.incentives import normalise_code, redemption_check
 from reclaim.domain.reasons import classify_failure
+from reclaim.domain.steps import Coupon
 from reclaim.domain.stores import Store
 from reclaim.errors import InvalidInput
 from reclaim.services.flows import stop_flow
@@ -161,16 +163,47 @@ def _recover_by_order(uow: UnitOfWork, store: Store, order: Order) -> None:
 
 
 def _redeem_coupons(uow: UnitOfWork, store: Store, order: Order) -> None:
-    """Track the redemption of coupons Reclaim issued (SPEC S6), once each."""
     assert order.paid_at is not None
-    for raw in order.discount_codes:
+    redeem_coupons(
+        uow,
+        store,
+        codes=order.discount_codes,
+        refs=(),
+        total=order.total,
+        at=order.paid_at,
+        order_ref=order.external_id,
+    )
+
+
+def redeem_coupons(
+    uow: UnitOfWork,
+    store: Store,
+    *,
+    codes: Sequence[str],
+    refs: Sequence[str],
+    total: Decimal,
+    at: datetime,
+    order_ref: str | None,
+) -> None:
+    """Track the redemption of coupons Reclaim issued (SPEC S6), once each: named by the code
+    the customer typed (any case, with or without dashes) or by the platform's id for it
+    (Stripe names a promotion code by its ``promo_…`` id)."""
+    found: list[Coupon] = []
+    for raw in codes:
         try:
             key = normalise_code(raw)
         except InvalidInput:
             continue  # not one of ours: our codes never contain look-alike characters
-        code = "-".join(key[i : i + 4] for i in range(0, len(key), 4))
-        coupon = uow.coupons.by_code(store.id, code)
-        if coupon is None or coupon.redeemed_at is not None:
+        grouped = "-".join(key[i : i + 4] for i in range(0, len(key), 4))
+        coupon = uow.coupons.by_code(store.id, grouped) or uow.coupons.by_code(store.id, key)
+        if coupon is not None:
+            found.append(coupon)
+    for ref in refs:
+        coupon = uow.coupons.by_platform_ref(store.id, ref)
+        if coupon is not None:
+            found.append(coupon)
+    for coupon in found:
+        if coupon.redeemed_at is not None:
             continue
         problem = redemption_check(
             coupon_kind=coupon.kind,
@@ -178,16 +211,16 @@ def _redeem_coupons(uow: UnitOfWork, store: Store, order: Order) -> None:
             min_order=coupon.min_order,
             expires_at=coupon.expires_at,
             redeemed_at=None,
-            order_total=order.total,
-            at=order.paid_at,
+            order_total=total,
+            at=at,
         )
-        coupon.redeemed_at = order.paid_at
-        coupon.redeemed_order_external_id = order.external_id
+        coupon.redeemed_at = at
+        coupon.redeemed_order_external_id = order_ref
         uow.cases.add_event(
             coupon.case_id,
-            at=order.paid_at,
+            at=at,
             type="coupon_redeemed",
-            data={"code": coupon.code, "order": order.external_id, "problem": problem},
+            data={"code": coupon.code, "order": order_ref, "problem": problem},
         )
 
 

@@ -14,9 +14,12 @@ from email.message import EmailMessage
 from reclaim.sim.mailbox import Received
 
 _URL = re.compile(r"https?://[^\s\"'<>]+")
-# Reclaim's coupon codes: 10 characters of its unambiguous alphabet, grouped by four.
+# Reclaim's coupon codes: 10 characters of its unambiguous alphabet, grouped by four (or not:
+# a Stripe store's promotion codes are letters and digits only). A reader takes the code the
+# email highlights, else a grouped one in the text.
 _C = "[2-9A-HJKMNP-Z]"
 _COUPON = re.compile(rf"\b{_C}{{4}}-{_C}{{4}}-{_C}{{2}}\b")
+_HIGHLIGHTED = re.compile(rf'class="coupon-code"[^>]*>\s*({_C}{{4}}-?{_C}{{4}}-?{_C}{{2}})\s*<')
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,7 @@ def read(received: Received) -> Letter:
             unsubscribe = target
     if unsubscribe is None:
         unsubscribe = next((u for u in urls if "/u/" in u), None)
-    coupon = _COUPON.search(text)
+    coupon = _HIGHLIGHTED.search(html) or _COUPON.search(text)
     ident = str(msg.get("X-Reclaim-Message", "")).strip()
     return Letter(
         recipient=(received.recipients[0] if received.recipients else "").lower(),
@@ -72,5 +75,5 @@ def read(received: Received) -> Letter:
         unsubscribe=unsubscribe,
         one_click=str(msg.get("List-Unsubscribe-Post", "")).strip() == "List-Unsubscribe=One-Click",
         products=tuple(u for u in urls if "/t/c/" in u),
-        coupon=coupon.group(0) if coupon else None,
+        coupon=coupon.group(coupon.lastindex or 0) if coupon else None,
     )

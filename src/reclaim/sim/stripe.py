@@ -280,13 +280,14 @@ class Stripe(Storefront):
             expires_at=co.expires_at,
             payment_intent=intent,
         )
-        # Reclaim has no use for completed sessions: the payment is what it follows.
+        # The session completes its checkout a second after the payment (Reclaim follows the
+        # payment; the session names the promotion codes used, by id).
         self._send(
             at + SECOND,
             "evt_1" + self._b62(24),
             "checkout.session.completed",
             session,
-            (),
+            (co.snap(updated_at=at + SECOND),),
             live=not co.test,
         )
 

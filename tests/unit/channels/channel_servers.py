@@ -201,7 +201,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class HttpServer:
-    """A threaded HTTP/1.1 server recording each request and answering from a script."""
+    """A threaded HTTP/1.1 server recording each request (GET, POST, PUT) and answering from
+    a script."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -212,12 +213,18 @@ class HttpServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:
+                self.do_POST()
+
+            def do_PUT(self) -> None:
+                self.do_POST()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 outer.requests.append(
                     Request(
-                        "POST",
+                        self.command,
                         self.path,
                         {k.lower(): v for k, v in self.headers.items()},
                         body,

@@ -8,7 +8,7 @@ import pytest
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, items_overlap
 from reclaim.domain.events import Contact, LineItem
 from reclaim.domain.filters import is_bot, is_test_contact
-from reclaim.domain.money import exponent, from_minor, parse_amount
+from reclaim.domain.money import exponent, from_minor, parse_amount, plain, to_minor
 from reclaim.domain.reasons import FailureReason, classify_failure
 from reclaim.domain.stores import split_api_key, validate_store
 from reclaim.errors import InvalidInput
@@ -76,6 +76,21 @@ def test_money() -> None:
     for bad in ("abc", -1, "NaN", "1e20", True, None, "Infinity"):
         with pytest.raises(InvalidInput, match="total"):
             parse_amount(bad, field="total")
+
+
+def test_money_as_platform_apis_take_it() -> None:
+    # A Decimal read back from the database may carry an exponent: APIs get plain text.
+    assert [plain(Decimal(v)) for v in ("1E+1", "12.50", "0.0000", "617.2800", "7")] == [
+        "10",
+        "12.5",
+        "0",
+        "617.28",
+        "7",
+    ]
+    assert (to_minor(Decimal("19.99"), "EUR"), to_minor(Decimal("1E+1"), "EUR")) == (1999, 1000)
+    assert (to_minor(Decimal(1500), "JPY"), to_minor(Decimal("1.2345"), "KWD")) == (1500, 1234)
+    for v, cur in ((1999, "EUR"), (7, "JPY"), (12345, "BHD")):
+        assert to_minor(from_minor(v, cur), cur) == v
 
 
 def _case() -> Case:

@@ -579,6 +579,37 @@ class SqlCoupons:
             select(Coupon).where(coupons.c.store_id == store_id, coupons.c.code == code)
         ).first()
 
+    def by_platform_ref(self, store_id: str, ref: str) -> Coupon | None:
+        return self.s.scalars(
+            select(Coupon).where(coupons.c.store_id == store_id, coupons.c.platform_ref == ref)
+        ).first()
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, Coupon]:
+        if not ids:
+            return {}
+        found = self.s.scalars(select(Coupon).where(coupons.c.id.in_(sorted(set(ids))))).all()
+        return {c.id: c for c in found if c.id is not None}
+
+    def listed(
+        self,
+        store_id: str,
+        *,
+        push_state: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+        after_id: int = 0,
+    ) -> Sequence[Coupon]:
+        """A store's coupons in issue order (``after_id``: the page after that id);
+        ``push_state="none"`` selects those not tried yet."""
+        q = select(Coupon).where(coupons.c.store_id == store_id, coupons.c.id > after_id)
+        if push_state == "none":
+            q = q.where(coupons.c.push_state.is_(None))
+        elif push_state is not None:
+            q = q.where(coupons.c.push_state == push_state)
+        if since is not None:
+            q = q.where(coupons.c.created_at >= since)
+        return self.s.scalars(q.order_by(coupons.c.id).limit(limit)).all()
+
 
 class SqlTemplates:
     def __init__(self, session: Session) -> None:

@@ -408,8 +408,15 @@ coupons = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("redeemed_at", UTCDateTime),
     Column("redeemed_order_external_id", String(255)),
+    # Where the coupon stands on the store's platform (SPEC S6: pushed, or exported):
+    # None (not tried yet), "pushed", "exported" (no connector: the merchant imports it).
+    Column("push_state", String(16)),
+    Column("platform_ref", String(255)),  # the platform's id for it (Stripe promo_…, …)
+    Column("pushed_at", UTCDateTime),
+    Column("push_error", Text),
     UniqueConstraint("store_id", "code"),
     Index("ix_coupons_case", "case_id"),
+    Index("ix_coupons_platform_ref", "store_id", "platform_ref"),
 )
 
 # Merchants' own templates, compiled (CSS inlined) when saved.

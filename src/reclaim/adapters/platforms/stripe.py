@@ -1,4 +1,4 @@
-"""Stripe events: failed / succeeded PaymentIntents and expired Checkout Sessions.
+"""Stripe events: failed / succeeded PaymentIntents, expired and completed Checkout Sessions.
 
 Signature: ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...][,v0=...]`` where each ``v1`` is
 hex(HMAC-SHA256(secret, f"{t}.{body}")); any matching ``v1`` passes, and ``t`` must lie within
@@ -16,6 +16,9 @@ Conventions:
   a success uses ``latest_charge`` (or the legacy ``charges.data[0].id``);
 - the contact's country is the billing address's, else the card's issuing country;
 - a ``checkout.session.expired`` of a ``setup``-mode session (no money) yields no facts;
+- a ``checkout.session.completed`` completes its session, and names the promotion codes
+  used (``discounts[].promotion_code``: an id, or an expanded object with its ``code``) so
+  Reclaim's own coupons are tracked as redeemed (SPEC S6);
   Stripe gives one name field, split at the first space into first / last name.
 """
 
@@ -40,6 +43,8 @@ SIGNATURE_HEADER = "Stripe-Signature"
 DEFAULT_TOLERANCE_S = 300
 PAYMENT_TYPES = frozenset({"payment_intent.payment_failed", "payment_intent.succeeded"})
 SESSION_EXPIRED = "checkout.session.expired"
+SESSION_COMPLETED = "checkout.session.completed"
+SESSION_TYPES = frozenset({SESSION_EXPIRED, SESSION_COMPLETED})
 
 
 class StripeConnector:
@@ -88,13 +93,15 @@ class StripeConnector:
         event = c.load_object(body)
         kind = c.req_text(event.get("type"), "type", max_len=100)
         event_id = c.req_ident(event.get("id"), "id")
-        if kind not in PAYMENT_TYPES and kind != SESSION_EXPIRED:
+        if kind not in PAYMENT_TYPES and kind not in SESSION_TYPES:
             return ParsedDelivery(topic=kind, event_id=event_id)
         created = c.epoch(c.require(event, "created"), "created")
         live = c.flag(event.get("livemode"), "livemode")
         data = c.obj(c.require(event, "data.object"), "data.object")
-        if kind == SESSION_EXPIRED:
-            session = parse_session(data, expired=created, livemode=live)
+        if kind in SESSION_TYPES:
+            session = parse_session(
+                data, at=created, livemode=live, completed=kind == SESSION_COMPLETED
+            )
             facts: tuple[Fact, ...] = () if session is None else (session,)
         else:
             facts = (
@@ -183,8 +190,9 @@ def parse_payment_intent(
 
 
 def parse_session(
-    s: dict[str, Any], *, expired: datetime, livemode: bool | None
+    s: dict[str, Any], *, at: datetime, livemode: bool | None, completed: bool = False
 ) -> CheckoutObserved | None:
+    """An expired session (the platform's own "abandoned"), or a completed one at ``at``."""
     if s.get("mode") == "setup":
         return None
     currency = c.currency(c.require(s, "currency", base=_PI), f"{_PI}.currency")
@@ -213,6 +221,7 @@ def parse_session(
     if shipping is not None:
         quote = c.minor_amount(shipping, currency, f"{_PI}.shipping_cost.amount_total")
     live = livemode if livemode is not None else c.flag(s.get("livemode"), f"{_PI}.livemode")
+    codes, refs = _discounts(s)
     return CheckoutObserved(
         external_id=c.req_ident(s.get("id"), f"{_PI}.id"),
         contact=contact,
@@ -221,14 +230,17 @@ def parse_session(
             c.require(s, "amount_total", base=_PI), currency, f"{_PI}.amount_total"
         ),
         created_at=c.epoch(c.require(s, "created", base=_PI), f"{_PI}.created"),
-        updated_at=expired,
+        updated_at=at,
         items=_session_items(s, currency),
         recovery_url=c.url(
             c.dig(s, "after_expiration.recovery.url"), f"{_PI}.after_expiration.recovery.url"
         ),
-        expired_at=expired,
+        expired_at=None if completed else at,
+        completed_at=at if completed else None,
         is_test=live is False,
         shipping_quote=quote,
+        discount_codes=codes,
+        discount_refs=refs,
     )
 
 
@@ -262,6 +274,25 @@ def _session_items(s: dict[str, Any], currency: str) -> tuple[LineItem, ...]:
             )
         )
     return tuple(items)
+
+
+def _discounts(s: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The promotion codes of ``discounts`` (API 2025-01-27 on): codes where expanded, ids."""
+    codes: list[str] = []
+    refs: list[str] = []
+    base = f"{_PI}.discounts"
+    for i, raw in enumerate(c.array(s.get("discounts"), base, max_len=50)):
+        entry = c.obj(raw, f"{base}[{i}]")
+        promo = entry.get("promotion_code")
+        path = f"{base}[{i}].promotion_code"
+        if isinstance(promo, dict):
+            code = c.text(promo.get("code"), f"{path}.code", max_len=64)
+            if code is not None:
+                codes.append(code)
+        ref = _ref(promo, path)
+        if ref is not None:
+            refs.append(ref)
+    return tuple(codes), tuple(refs)
 
 
 def _ref(value: Any, path: str) -> str | None:

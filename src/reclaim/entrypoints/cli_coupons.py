@@ -1,0 +1,94 @@
+"""``reclaim coupons``: the coupons Reclaim issued, to check them or to import them into a
+store Reclaim has no connector for (SPEC S6: "pushed … where a connector can, or exported")."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
+from reclaim.services import coupons as coupon_service
+
+COLUMNS = (
+    "code",
+    "kind",
+    "value",
+    "currency",
+    "min_order",
+    "expires_at",
+    "case_id",
+    "push_state",
+    "platform_ref",
+    "push_error",
+    "redeemed_at",
+    "redeemed_order",
+)
+
+
+@main.group()
+def coupons() -> None:
+    """Coupons issued by the flows' incentive steps."""
+
+
+@coupons.command("export")
+@click.option("--store", "store_id", required=True)
+@click.option(
+    "--push-state",
+    type=click.Choice(coupon_service.PUSH_STATES),
+    help="exported: those to import (the store has no connector); none: not tried yet",
+)
+@click.option("--since", help="issued at or after (ISO 8601 with a zone)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "csv", "json")),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="write here")
+@handled
+def coupons_export(
+    store_id: str, push_state: str | None, since: str | None, fmt: str, output: Path | None
+) -> None:
+    """A store's coupons in issue order, with where each stands on the platform."""
+    rt = runtime()
+    rows: list[dict[str, object]] = []
+    cursor: int | None = None
+    while True:
+        page = coupon_service.list_coupons(
+            uow=rt.uow(),
+            store_id=store_id,
+            push_state=push_state,
+            since=parse_now(since),
+            cursor=cursor,
+            limit=coupon_service.MAX_PAGE,
+        )
+        rows += [c.to_json() for c in page.coupons]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    rt.close()
+    if fmt == "table" and output is None:
+        table = Table(*COLUMNS[:8], "redeemed", title=f"{len(rows)} coupons of {store_id}")
+        for r in rows:
+            table.add_row(*(str(r[k] or "") for k in COLUMNS[:8]), str(r["redeemed_at"] or ""))
+        console.print(table)
+        return
+    if fmt == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+        text = buffer.getvalue()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"{len(rows)} coupons written to {output}")
