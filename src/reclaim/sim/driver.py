@@ -100,12 +100,19 @@ def open_runtime(
     return rt
 
 
-def connect_stores(rt: Runtime, config: SimConfig) -> dict[str, DemoStore]:
+STRIPE_API_KEY = "rk_test_reclaim_demo_coupons"  # the demo Stripe store's restricted key
+
+
+def connect_stores(
+    rt: Runtime, config: SimConfig, *, stripe_api: str | None = None
+) -> dict[str, DemoStore]:
     """One store per platform, activated at the simulation's start, each with the default
-    flows at the simulation's holdout share."""
+    flows at the simulation's holdout share. ``stripe_api``: the URL of the simulated Stripe
+    API the Stripe store's coupons are created on (:mod:`reclaim.sim.stripe_api`)."""
     out = {}
     for spec in STORES:
         secret = webhook_secret(config.seed, spec.key) if spec.key != "custom" else ""
+        connected = spec.platform == "stripe" and stripe_api is not None
         created = add_store(
             uow=rt.uow(),
             name=spec.name,
@@ -119,6 +126,8 @@ def connect_stores(rt: Runtime, config: SimConfig) -> dict[str, DemoStore]:
                 test_domains=(spec.test_domain,),
                 postal_address=spec.postal_address,
                 support_email=spec.support_email,
+                platform_api_url=stripe_api if connected else None,
+                platform_api_token=STRIPE_API_KEY if connected else None,
             ),
             now=config.start,
             # Fixed by the seed: the holdout is a hash of the store and the case, so the same

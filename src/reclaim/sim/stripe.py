@@ -15,6 +15,7 @@ from reclaim.sim.behaviour import Decline
 from reclaim.sim.model import Cart, CheckoutSnap, PaymentSnap, Snap
 from reclaim.sim.people import Actor
 from reclaim.sim.storefronts import SECOND, Checkout, Storefront
+from reclaim.sim.stripe_api import StripeApi
 from reclaim.sim.world import StoreSpec
 
 STRIPE_SESSION_LIFETIME = timedelta(hours=24)  # Stripe's default ``expires_at``
@@ -182,6 +183,9 @@ def stripe_session(
 class Stripe(Storefront):
     platform = "stripe"
     supports_pay_later = False  # card only
+    # The store's Stripe, for the promotion codes a customer enters (reclaim.sim.stripe_api);
+    # None: no code entered is known, as on a Stripe the coupons were never created on.
+    promotions: StripeApi | None = None
 
     def new_checkout(self, actor: Actor, cart: Cart, at: datetime, **kw: Any) -> Checkout:
         self.next_id()
@@ -279,6 +283,9 @@ class Stripe(Storefront):
             status="complete",
             expires_at=co.expires_at,
             payment_intent=intent,
+        )
+        session["discounts"] = (
+            self.promotions.discounts(co.cart.codes) if self.promotions and co.cart.codes else []
         )
         # The session completes its checkout a second after the payment (Reclaim follows the
         # payment; the session names the promotion codes used, by id).
