@@ -78,6 +78,10 @@ def up_to_the_incentive(rt: Runtime, box: Mailbox, store: NewStore) -> TestClien
     return c
 
 
+def auth(store: NewStore) -> dict[str, str]:
+    return {"Authorization": f"Bearer {store.api_key}"}
+
+
 def the_coupon(rt: Runtime) -> Any:
     with rt.engine.connect() as conn:
         return conn.execute(select(coupons)).one()
@@ -118,6 +122,10 @@ def test_shopify_gets_the_coupon_before_its_email(
     assert row.expires_at == AT_72H + timedelta(hours=48)
     assert (row.push_state, row.platform_ref) == ("pushed", "gid://shopify/DiscountCodeNode/77")
     assert row.pushed_at == AT_72H and row.push_error is None
+    [case] = client(rt).get("/api/v1/cases", headers=auth(store)).json()["cases"]
+    timeline = client(rt).get(f"/api/v1/cases/{case['id']}", headers=auth(store)).json()
+    [pushed] = [e for e in timeline["timeline"] if e["type"] == "coupon_pushed"]
+    assert pushed["data"]["platform_ref"] == "gid://shopify/DiscountCodeNode/77"
 
 
 def test_a_platform_that_is_down_holds_the_email_back_until_the_coupon_is_there(

@@ -842,6 +842,11 @@ def _record(
             coupon.push_state, coupon.push_error = push.state, push.error
             if push.state == "pushed":
                 coupon.platform_ref, coupon.pushed_at = push.ref, now
+            if push.state is not None:  # on the case's timeline: created there, or to import
+                data: dict[str, object] = {"code": coupon.code, "platform_ref": push.ref}
+                if push.error:
+                    data["why"] = push.error
+                uow.cases.add_event(coupon.case_id, at=now, type=f"coupon_{push.state}", data=data)
         steps, cases = _lock_group(uow, [p.step_id for p, _ in outcomes])
         messages = uow.messages.get_many([p.message_id for p, _ in outcomes])
         for prepared, outcome in outcomes:
