@@ -321,7 +321,7 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
         result = delivery._send(senders, first, due)
         with rt.uow() as uow:
             mark = SentMark(first.message_id, due, "q-first", None)
-            assert uow.messages.hand_over(second.message_id, sent=mark)
+            assert uow.messages.hand_over(second.message_id, sent=mark, subject=second.subject)
             uow.commit()
         delivery._send(senders, second, due)  # … and the worker dies here
     finally:
@@ -333,6 +333,8 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
         assert got[first.message_id].sent_at == due  # written as the ORM writes it
         assert got[first.message_id].provider_id == "q-first"
         assert [got[p.message_id].status for p in (second, third)] == ["sending", "queued"]
+        assert second.subject and got[second.message_id].subject == second.subject
+        assert got[third.message_id].subject is None  # never handed over
     later = due + lease + timedelta(minutes=1)
     swept = delivery.DeliveryStats()
     delivery.release_expired(uow=rt.uow(), now=later, stats=swept)

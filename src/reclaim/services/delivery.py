@@ -220,7 +220,7 @@ def _send_group(
             if platforms is not None and (failed := _push(platforms, item, pushes, now)):
                 outcomes.append((item, failed))
                 continue
-            handed = uow.messages.hand_over(item.message_id, sent=mark)
+            handed = uow.messages.hand_over(item.message_id, sent=mark, subject=item.subject)
             uow.commit()
             mark = None
             if not handed:

@@ -46,12 +46,14 @@ _HAND_OVER = {
     "qmark": (
         "UPDATE messages SET status = 'sent', sent_at = ?, provider_id = ?, segments = ?, "
         "error = NULL WHERE id = ? AND status = 'sending'",
-        "UPDATE messages SET status = 'sending' WHERE id = ? AND status = 'queued'",
+        "UPDATE messages SET status = 'sending', subject = COALESCE(?, subject) "
+        "WHERE id = ? AND status = 'queued'",
     ),
     "%s": (
         "UPDATE messages SET status = 'sent', sent_at = %s, provider_id = %s, segments = %s, "
         "error = NULL WHERE id = %s AND status = 'sending'",
-        "UPDATE messages SET status = 'sending' WHERE id = %s AND status = 'queued'",
+        "UPDATE messages SET status = 'sending', subject = COALESCE(%s, subject) "
+        "WHERE id = %s AND status = 'queued'",
     ),
 }
 _BIND: dict[tuple[str, str, str], Any] = {}
@@ -323,10 +325,13 @@ class SqlMessages:
     def get(self, message_id: int) -> MessageRecord | None:
         return self.s.get(MessageRecord, message_id)
 
-    def hand_over(self, message_id: int, *, sent: SentMark | None = None) -> bool:
-        """Mark a queued message ``sending`` (and the one before it ``sent``, when given) in
-        two single-row UPDATEs; False when it is not queued any more (a lease sweep took
-        its step), so it must not be sent.
+    def hand_over(
+        self, message_id: int, *, sent: SentMark | None = None, subject: str | None = None
+    ) -> bool:
+        """Mark a queued message ``sending`` with its rendered ``subject`` (and the one before
+        it ``sent``, when given) in two single-row UPDATEs; False when it is not queued any
+        more (called back, or a lease sweep took its step), so it must not be sent. The
+        subject is kept from here on, so a message a crash leaves "possibly sent" has it.
 
         Runs once per message sent, so its SQL is written out for the driver: building and
         compiling the statements costs SQLAlchemy ~200 µs a message, the database ~10 µs."""
@@ -344,7 +349,7 @@ class SqlMessages:
                     sent.message_id,
                 ),
             )
-        res = conn.exec_driver_sql(mark_sending, (message_id,))
+        res = conn.exec_driver_sql(mark_sending, (subject, message_id))
         return bool(res.rowcount)
 
     def call_back(self, case_id: int) -> int:
