@@ -196,6 +196,45 @@ def test_payment_succeeded_jpy_exact() -> None:
     )
 
 
+def test_checkout_session_completed_names_the_promotion_codes() -> None:
+    delivery = parse(raw("checkout_session_completed.json"))
+    done = utc(2026, 3, 22, 11, 5)
+    assert delivery == ParsedDelivery(
+        topic="checkout.session.completed",
+        event_id="evt_1PrA7b2eZvKYlo2Cm4nXcQ8d",
+        facts=(
+            CheckoutObserved(
+                external_id="cs_live_b9Z8y7X6w5V4u3T2s1R0qPoNmLkJiHgFeDcBa",
+                contact=Contact(
+                    email="sophie.wright@example.co.uk",
+                    first_name="Sophie",
+                    last_name="Wright",
+                    locale="en-GB",
+                    country="GB",
+                    timezone="Europe/London",
+                    accepts_email_marketing=True,
+                    customer_ref="cus_Qx1y2Z3a4B5c6D",
+                ),
+                currency="GBP",
+                total=Decimal("54.55"),
+                created_at=utc(2026, 3, 22, 10, 55),
+                updated_at=done,
+                completed_at=done,
+                expired_at=None,
+                is_test=False,
+                shipping_quote=Decimal("5.95"),
+                # An id, or an expanded object with its code; a bare coupon names no code.
+                discount_codes=("7KQ3MX9TPA",),
+                discount_refs=("promo_1PrA5x2eZvKYlo2CkT9wQe3R", "promo_1PrA6y2eZvKYlo2Cd2pLm7Zs"),
+            ),
+        ),
+    )
+    body = load("checkout_session_completed.json")
+    body["data"]["object"]["discounts"] = [{"promotion_code": ["promo_1"]}]
+    with pytest.raises(MalformedPayload, match=r"discounts\[0\]\.promotion_code"):
+        parse(json.dumps(body).encode())
+
+
 def test_checkout_session_expired_exact() -> None:
     delivery = parse(raw("checkout_session_expired.json"))
     expired = utc(2026, 3, 21, 11, 0)
