@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -344,3 +345,49 @@ def test_stripe_cannot_waive_shipping(rt: Runtime, box: Mailbox, api: HttpServer
         platforms.create_coupon(loaded, free, now=T0)
     platforms.close()
     assert refused.value.permanent and refused.value.code == 400 and api.requests == []
+
+
+def test_shopify_cannot_take_amounts_in_another_currency(api: HttpServer) -> None:
+    from reclaim.adapters.platforms.actions import HttpPlatformClient
+    from reclaim.domain.steps import Coupon
+    from reclaim.domain.stores import Store, StoreSettings
+    from reclaim.errors import DeliveryError
+
+    shop = Store(
+        id="st_1",
+        name="Shop",
+        platform="shopify",
+        currency="EUR",
+        timezone="Europe/Paris",
+        domain="shop.example",
+        webhook_secret="whsec_1",
+        activated_at=T0,
+        settings_json=StoreSettings(platform_api_url=api.url, platform_api_token="t").to_json(),
+    )
+
+    def coupon(kind: str, value: str, currency: str, min_order: str | None) -> Coupon:
+        return Coupon(
+            store_id="st_1",
+            case_id=1,
+            code="ABCD-EFGH-JK",
+            kind=kind,
+            value=Decimal(value),
+            currency=currency,
+            min_order=None if min_order is None else Decimal(min_order),
+            expires_at=AT_72H,
+            created_at=T0,
+        )
+
+    platforms = HttpPlatformClient()
+    try:
+        for refused in (coupon("fixed", "5", "USD", None), coupon("percent", "10", "USD", "50")):
+            with pytest.raises(DeliveryError, match="shop's currency") as exc:
+                platforms.create_coupon(shop, refused, now=T0)
+            assert exc.value.permanent and exc.value.code == 400
+        assert api.requests == []
+        api.replies.append(Reply.json(200, SHOPIFY_CREATED))
+        # A percentage without a minimum is the same in every currency.
+        made = platforms.create_coupon(shop, coupon("percent", "10", "USD", None), now=T0)
+    finally:
+        platforms.close()
+    assert made == "gid://shopify/DiscountCodeNode/77" and len(api.requests) == 1

@@ -131,6 +131,8 @@ class HttpPlatformClient:
     # -- coupons ----------------------------------------------------------------------------
 
     def create_coupon(self, store: Store, coupon: Coupon, *, now: datetime) -> str | None:
+        if store.platform in ("shopify", "woocommerce"):
+            _amounts_in_store_currency(store, coupon)
         if store.platform == "shopify":
             return self._shopify_coupon(store, coupon)
         if store.platform == "woocommerce":
@@ -373,6 +375,20 @@ class HttpPlatformClient:
 
 class _StripeExists(Exception):
     """Stripe already has this promotion code (an earlier try got through)."""
+
+
+def _amounts_in_store_currency(store: Store, coupon: Coupon) -> None:
+    """Shopify and WooCommerce take a coupon's amounts (a fixed discount, a minimum order) in
+    the shop's currency: one in another currency cannot be made as the email states it."""
+    money = coupon.kind == "fixed" or coupon.min_order is not None
+    if money and coupon.currency.upper() != store.currency.upper():
+        raise DeliveryError(
+            f"{store.platform} takes coupon amounts in the shop's currency ({store.currency}), "
+            f"this coupon's are in {coupon.currency}: use a percent incentive without a minimum "
+            "order for carts in other currencies",
+            permanent=True,
+            code=400,
+        )
 
 
 def _api_access(store: Store) -> tuple[str, str]:
