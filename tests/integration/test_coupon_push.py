@@ -28,7 +28,7 @@ from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.entrypoints.cli import main
 from reclaim.entrypoints.worker import run_once
-from reclaim.services.stores import NewStore
+from reclaim.services.stores import NewStore, update_settings
 from reclaim.sim.mailbox import Mailbox
 from unit.channels.channel_servers import HttpServer, Reply
 
@@ -212,7 +212,7 @@ def test_woocommerce_finds_a_code_it_already_has(
 
 
 def test_without_a_connector_the_coupon_is_mailed_and_left_to_export(
-    rt: Runtime, box: Mailbox
+    rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
     store = make_store(rt, platform="shopify")  # no API access set
     c = up_to_the_incentive(rt, box, store)
@@ -245,6 +245,24 @@ def test_without_a_connector_the_coupon_is_mailed_and_left_to_export(
     )
     wrong = CliRunner().invoke(main, [*args[:4], "--push-state", "lost"], env=env)
     assert wrong.exit_code == 2 and "--push-state" in wrong.output
+    # Pushing them later: refused while the store has no connector, then done once it has.
+    push = ["coupons", "push", "--store", store.id, "--now", "2026-05-07T09:00:00Z"]
+    still = CliRunner().invoke(main, push, env=env)
+    assert still.exit_code == 2 and "no platform API access" in still.output
+    changes = {"platform_api_url": api.url, "platform_api_token": "shpat_x"}
+    update_settings(uow=rt.uow(), store_id=store.id, changes=changes)
+    late = CliRunner().invoke(main, [*push[:4], "--now", "2026-05-09T08:00:01Z"], env=env)
+    assert late.exit_code == 0 and "0 coupons created" in late.output  # it has expired
+    assert api.requests == []
+    api.replies.append(Reply.json(200, SHOPIFY_CREATED))
+    done = CliRunner().invoke(main, push, env=env)
+    assert done.exit_code == 0 and "1 coupons created" in done.output, done.output
+    [call] = api.requests
+    assert json.loads(call.body)["variables"]["d"]["code"] == row.code
+    row = the_coupon(rt)
+    assert (row.push_state, row.platform_ref) == ("pushed", "gid://shopify/DiscountCodeNode/77")
+    again = CliRunner().invoke(main, push, env=env)
+    assert again.exit_code == 0 and "0 coupons created" in again.output  # nothing left
 
 
 def test_a_custom_site_is_told_by_a_signed_webhook(

@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 
 import click
+from rich.progress import Progress
 from rich.table import Table
 
-from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
+from reclaim.entrypoints.cli import console, err_console, handled, main, parse_now, runtime
 from reclaim.services import coupons as coupon_service
 
 COLUMNS = (
@@ -92,3 +93,42 @@ def coupons_export(
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"{len(rows)} coupons written to {output}")
+
+
+@coupons.command("push")
+@click.option("--store", "store_id", required=True)
+@click.option("--now", help="the instant to push at (ISO 8601 with a zone; default: now)")
+@handled
+def coupons_push(store_id: str, now: str | None) -> None:
+    """Create on the store's platform the coupons that were left to import (the store had no
+    connector when they were mailed) and are still valid: run it once API access is set."""
+    rt = runtime()
+    at = parse_now(now) or rt.clock()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("pushing coupons", total=None)
+
+        def moved(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            stats = coupon_service.push_exported(
+                uow=rt.uow(),
+                platforms=rt.platform_client,
+                store_id=store_id,
+                now=at,
+                progress=moved,
+            )
+        finally:
+            rt.close()
+    if stats.no_connector is not None:
+        err_console.print(
+            f"[red]error:[/red] nothing pushed: {stats.no_connector}", highlight=False
+        )
+        raise SystemExit(2)
+    console.print(
+        f"{stats.pushed} coupons created on the store, {stats.failed} not", highlight=False
+    )
+    for line in stats.errors:
+        console.print(f"  {line}", highlight=False)
+    if stats.failed:
+        raise SystemExit(1)

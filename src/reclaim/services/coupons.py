@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.domain.steps import Coupon
-from reclaim.errors import InvalidInput
-from reclaim.services.ports import UnitOfWork
+from reclaim.errors import DeliveryError, InvalidInput, NotFound
+from reclaim.services.ports import PlatformClient, UnitOfWork
 
 PUSH_STATES = ("pushed", "exported", "none")
 MAX_PAGE = 1000
@@ -50,3 +50,81 @@ def list_coupons(
     more = len(found) > limit
     page = found[:limit]
     return CouponPage(page, page[-1].id if more and page else None)
+
+
+@dataclass(slots=True)
+class PushStats:
+    pushed: int = 0
+    failed: int = 0  # the platform refused it or is down (tried again by the next push)
+    no_connector: str | None = None  # why none could be pushed: the store still has none
+    errors: list[str] = field(default_factory=list)  # the first few reasons, for the operator
+
+
+def push_exported(
+    *,
+    uow: UnitOfWork,
+    platforms: PlatformClient,
+    store_id: str,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> PushStats:
+    """Create on the store's platform the coupons left to import because it had no connector
+    when they were mailed, now that it has one: those still valid (unexpired, unredeemed).
+    Each is recorded as it goes (a crash leaves the rest exported; pushing again is safe).
+    ``progress(done, total)`` is called after each."""
+    with uow:
+        store = uow.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        waiting: list[Coupon] = []
+        after = 0
+        while True:
+            page = list(uow.coupons.listed(store_id, push_state="exported", after_id=after))
+            waiting += [c for c in page if c.expires_at > now and c.redeemed_at is None]
+            if len(page) < 1000:
+                break
+            after = page[-1].id or after
+    stats = PushStats()
+    for done, coupon in enumerate(waiting, start=1):
+        try:
+            ref = platforms.create_coupon(store, coupon, now=now)
+        except DeliveryError as exc:
+            if exc.permanent and exc.code is None:  # still no connector: none will go
+                stats.no_connector = str(exc)
+                return stats
+            stats.failed += 1
+            if len(stats.errors) < 5:
+                stats.errors.append(f"{coupon.code}: {exc}")
+            _record(uow, coupon, state="exported", ref=None, error=str(exc)[:500], now=now)
+        else:
+            stats.pushed += 1
+            _record(uow, coupon, state="pushed", ref=ref, error=None, now=now)
+        if progress is not None:
+            progress(done, len(waiting))
+    return stats
+
+
+def _record(
+    uow: UnitOfWork,
+    coupon: Coupon,
+    *,
+    state: str,
+    ref: str | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    assert coupon.id is not None
+    with uow:
+        found = uow.coupons.get_many([coupon.id]).get(coupon.id)
+        if found is None:
+            return
+        found.push_state, found.push_error = state, error
+        if state == "pushed":
+            found.platform_ref, found.pushed_at = ref, now
+            uow.cases.add_event(
+                found.case_id,
+                at=now,
+                type="coupon_pushed",
+                data={"code": found.code, "platform_ref": ref},
+            )
+        uow.commit()
