@@ -10,7 +10,8 @@ inside a transaction and a crash at any point loses nothing:
    they are rendered, outside any transaction.
 3. **send**: one message after another over the same connections; each is marked
    ``sending`` in a one-row commit just before its channel call, in the commit that marks
-   the one before it ``sent``.
+   the one before it ``sent``. A message carrying a coupon first has it created on the
+   store's platform (SPEC S6); one the platform could not take is not sent.
 4. **record**: the answers are recorded and the next steps scheduled, one transaction for
    the group.
 
@@ -246,9 +247,10 @@ def _push(
     if coupon is None or store is None or coupon.id is None or not coupon.needs_push:
         return None
     if coupon.id in pushes:  # a second message with the same coupon in this group
-        return (
-            None if pushes[coupon.id].state else CouponPushError("see the first", permanent=False)
-        )
+        first = pushes[coupon.id]
+        if first.state is not None:
+            return None
+        return CouponPushError(f"coupon not created on the store: {first.error}", permanent=False)
     try:
         ref = platforms.create_coupon(store, coupon, now=now)
     except DeliveryError as exc:

@@ -261,7 +261,10 @@ class HttpPlatformClient:
             found = self._call(
                 "woocommerce", "GET", url, auth=(key, secret), params={"code": coupon.code}
             )
-            listed = found.json() if found.content else []
+            try:
+                listed = found.json() if found.content else []
+            except ValueError as exc:
+                raise DeliveryError("woocommerce answered with no JSON", permanent=False) from exc
             if isinstance(listed, list) and listed and isinstance(listed[0], dict):
                 body = listed[0]  # an earlier try got through
         if body.get("id") is None:
@@ -373,8 +376,12 @@ class HttpPlatformClient:
         return self._webhooks
 
 
-class _StripeExists(Exception):
-    """Stripe already has this promotion code (an earlier try got through)."""
+class _StripeExists(DeliveryError):
+    """Stripe already has this promotion code (an earlier try got through); anywhere else a
+    refusal."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"stripe refused the coupon: {message[:300]}", permanent=True, code=400)
 
 
 def _amounts_in_store_currency(store: Store, coupon: Coupon) -> None:
