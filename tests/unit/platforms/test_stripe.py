@@ -230,6 +230,10 @@ def test_checkout_session_completed_names_the_promotion_codes() -> None:
         ),
     )
     body = load("checkout_session_completed.json")
+    body["data"]["object"]["payment_status"] = "unpaid"  # a delayed method: not paid yet
+    [pending] = parse(json.dumps(body).encode()).facts
+    assert isinstance(pending, CheckoutObserved)
+    assert pending.completed_at is None and pending.expired_at is None
     body["data"]["object"]["discounts"] = [{"promotion_code": ["promo_1"]}]
     with pytest.raises(MalformedPayload, match=r"discounts\[0\]\.promotion_code"):
         parse(json.dumps(body).encode())
