@@ -234,6 +234,14 @@ def test_checkout_session_completed_names_the_promotion_codes() -> None:
     [pending] = parse(json.dumps(body).encode()).facts
     assert isinstance(pending, CheckoutObserved)
     assert pending.completed_at is None and pending.expired_at is None
+    body["type"] = "checkout.session.async_payment_succeeded"
+    body["data"]["object"]["payment_status"] = "paid"
+    [paid] = parse(json.dumps(body).encode()).facts
+    assert isinstance(paid, CheckoutObserved) and paid.completed_at == done
+    assert paid.discount_refs == (
+        "promo_1PrA5x2eZvKYlo2CkT9wQe3R",
+        "promo_1PrA6y2eZvKYlo2Cd2pLm7Zs",
+    )
     body["data"]["object"]["discounts"] = [{"promotion_code": ["promo_1"]}]
     with pytest.raises(MalformedPayload, match=r"discounts\[0\]\.promotion_code"):
         parse(json.dumps(body).encode())

@@ -18,7 +18,9 @@ Conventions:
 - a ``checkout.session.expired`` of a ``setup``-mode session (no money) yields no facts;
 - a ``checkout.session.completed`` completes its session, and names the promotion codes
   used (``discounts[].promotion_code``: an id, or an expanded object with its ``code``) so
-  Reclaim's own coupons are tracked as redeemed (SPEC S6);
+  Reclaim's own coupons are tracked as redeemed (SPEC S6); one whose payment is still pending
+  (``payment_status: unpaid``, a delayed method) completes it only with its
+  ``checkout.session.async_payment_succeeded``;
   Stripe gives one name field, split at the first space into first / last name.
 """
 
@@ -44,7 +46,8 @@ DEFAULT_TOLERANCE_S = 300
 PAYMENT_TYPES = frozenset({"payment_intent.payment_failed", "payment_intent.succeeded"})
 SESSION_EXPIRED = "checkout.session.expired"
 SESSION_COMPLETED = "checkout.session.completed"
-SESSION_TYPES = frozenset({SESSION_EXPIRED, SESSION_COMPLETED})
+SESSION_PAID_LATER = "checkout.session.async_payment_succeeded"  # a delayed method paid
+SESSION_TYPES = frozenset({SESSION_EXPIRED, SESSION_COMPLETED, SESSION_PAID_LATER})
 
 
 class StripeConnector:
@@ -100,7 +103,7 @@ class StripeConnector:
         data = c.obj(c.require(event, "data.object"), "data.object")
         if kind in SESSION_TYPES:
             session = parse_session(
-                data, at=created, livemode=live, completed=kind == SESSION_COMPLETED
+                data, at=created, livemode=live, completed=kind != SESSION_EXPIRED
             )
             facts: tuple[Fact, ...] = () if session is None else (session,)
         else:
