@@ -34,6 +34,7 @@ merchant to import (``reclaim coupons export``).
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -64,22 +65,29 @@ query reclaimCouponByCode($code: String!) { codeDiscountNodeByCode(code: $code) 
 
 
 class HttpPlatformClient:
+    """One per process, shared by its worker threads (httpx clients are thread-safe)."""
+
     def __init__(self, *, timeout: float = 15.0) -> None:
         # Made on first use: most processes never call a platform, and TLS setup costs ~40 ms.
         self._timeout = timeout
         self._client: httpx.Client | None = None
         self._hooks: WebhookSender | None = None
+        self._lock = threading.Lock()
 
     @property
     def _http(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(timeout=self._timeout, follow_redirects=False)
+            with self._lock:
+                if self._client is None:
+                    self._client = httpx.Client(timeout=self._timeout, follow_redirects=False)
         return self._client
 
     @property
     def _webhooks(self) -> WebhookSender:
         if self._hooks is None:
-            self._hooks = WebhookSender(timeout=self._timeout)
+            with self._lock:
+                if self._hooks is None:
+                    self._hooks = WebhookSender(timeout=self._timeout)
         return self._hooks
 
     def close(self) -> None:
