@@ -255,6 +255,32 @@ def test_stripe_expired_checkout_session_is_abandoned_at_once(rt: Runtime, clock
     assert case["recovery_url"] == "https://buy.stripe.com/r/live_YWNjdF8xMjM0NTY3ODkw"
 
 
+def test_stripe_session_made_by_the_recovery_link_recovers_the_abandoned_one(
+    rt: Runtime, clock
+) -> None:  # type: ignore[no-untyped-def]
+    clock.now = MARCH
+    store = make_store(rt, platform="stripe")
+    c = client(rt)
+    url = f"/webhooks/stripe/{store.id}"
+    for name in ("checkout_session_expired.json", "checkout_session_completed.json"):
+        body = raw("stripe", name)
+        data = json.loads(body)
+        if name.endswith("completed.json"):  # the customer's email is not on it: no other link
+            data["data"]["object"]["customer_details"]["email"] = None
+            body = json.dumps(data).encode()
+        sent_at = datetime.fromtimestamp(data["created"], UTC)
+        clock.now = sent_at
+        assert c.post(url, content=body, headers=stripe_headers(body, sent_at)).status_code == 200
+        run_once(rt, sent_at)
+    [case] = cases_of(rt, store.api_key)  # the completed session opens no case of its own
+    assert case["checkout_id"] == "cs_live_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ"
+    assert (case["status"], case["close_reason"], case["recovered_value"]) == (
+        "recovered",
+        "checkout_recovered",
+        "54.55",
+    )
+
+
 def test_ignored_topics_are_kept_but_not_processed(rt: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
     clock.now = MARCH
     store = make_store(rt, platform="stripe")

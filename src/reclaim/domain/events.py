@@ -98,6 +98,9 @@ class CheckoutObserved:
     # Checkout names promotion codes by id): Reclaim tracks its own coupons' redemptions.
     discount_codes: tuple[str, ...] = ()
     discount_refs: tuple[str, ...] = ()
+    # The checkout this one was made from by the platform's own recovery link (Stripe's
+    # ``recovered_from``): completing it recovers that one's case too.
+    recovered_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,6 +319,14 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
             return
         uow.facts.flush()
         resolution.after_checkout(uow=uow, store=store, checkout=checkout, now=now)
+        if fact.completed_at is not None and fact.recovered_from:
+            resolution.after_recovered_checkout(
+                uow=uow,
+                store=store,
+                recovered_from=fact.recovered_from,
+                at=fact.completed_at,
+                value=fact.total,
+            )
         if fact.completed_at is not None and (fact.discount_codes or fact.discount_refs):
             resolution.redeem_coupons(
                 uow,

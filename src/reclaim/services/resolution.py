@@ -90,6 +90,15 @@ def after_checkout(*, uow: UnitOfWork, store: Store, checkout: Checkout, now: da
             record(uow, case, at=now, type="updated", value=str(checkout.total))
 
 
+def after_recovered_checkout(
+    *, uow: UnitOfWork, store: Store, recovered_from: str, at: datetime, value: Decimal
+) -> None:
+    """A checkout made from an abandoned one by the platform's recovery link (Stripe's
+    ``recovered_from``) was completed: the abandoned one's case is recovered."""
+    for case in uow.cases.open_for_checkout(store.id, recovered_from):
+        recover(uow, case, at=at, order_external_id=None, value=value, how="checkout_recovered")
+
+
 def after_order(*, uow: UnitOfWork, store: Store, order: Order, now: datetime) -> None:
     if order.checkout_external_id:
         _complete_checkout(uow, store, order)

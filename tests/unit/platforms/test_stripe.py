@@ -226,6 +226,7 @@ def test_checkout_session_completed_names_the_promotion_codes() -> None:
                 # An id, or an expanded object with its code; a bare coupon names no code.
                 discount_codes=("7KQ3MX9TPA",),
                 discount_refs=("promo_1PrA5x2eZvKYlo2CkT9wQe3R", "promo_1PrA6y2eZvKYlo2Cd2pLm7Zs"),
+                recovered_from="cs_live_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ",
             ),
         ),
     )

@@ -16,7 +16,8 @@ Conventions:
   a success uses ``latest_charge`` (or the legacy ``charges.data[0].id``);
 - the contact's country is the billing address's, else the card's issuing country;
 - a ``checkout.session.expired`` of a ``setup``-mode session (no money) yields no facts;
-- a ``checkout.session.completed`` completes its session, and names the promotion codes
+- a ``checkout.session.completed`` completes its session (and, through ``recovered_from``,
+  the expired session whose recovery link made it), and names the promotion codes
   used (``discounts[].promotion_code``: an id, or an expanded object with its ``code``) so
   Reclaim's own coupons are tracked as redeemed (SPEC S6); one whose payment is still pending
   (``payment_status: unpaid``, a delayed method) completes it only with its
@@ -250,6 +251,7 @@ def parse_session(
         shipping_quote=quote,
         discount_codes=codes,
         discount_refs=refs,
+        recovered_from=c.ident(s.get("recovered_from"), f"{_PI}.recovered_from"),
     )
 
 
