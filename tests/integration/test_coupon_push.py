@@ -66,9 +66,12 @@ def rt(db_url: str, box: Mailbox) -> Iterator[Runtime]:
     runtime.close()
 
 
-def up_to_the_incentive(rt: Runtime, box: Mailbox, store: NewStore) -> TestClient:
-    """A German cart left at T0, its reminder (1 h) and help (24 h) sent; the incentive is
-    due at 72 h."""
+def at_the_incentive(
+    rt: Runtime, box: Mailbox, platform: str, **settings: Any
+) -> tuple[NewStore, TestClient]:
+    """A store on ``platform`` with ``settings``, and a German cart left there at T0 whose
+    reminder (1 h) and help (24 h) went out; the incentive is due at 72 h."""
+    store = make_store(rt, platform=platform, **settings)
     c = client(rt)
     body = checkout_event(T0, timezone="Europe/Berlin", accepts_marketing=True)
     assert post_events(c, store.api_key, body).status_code == 202
@@ -76,7 +79,7 @@ def up_to_the_incentive(rt: Runtime, box: Mailbox, store: NewStore) -> TestClien
     for hours in (1, 24):
         run_once(rt, T0 + timedelta(hours=hours))
     assert len(box.take()) == 2
-    return c
+    return store, c
 
 
 def auth(store: NewStore) -> dict[str, str]:
@@ -102,10 +105,9 @@ def code_in(email: Any) -> str:
 def test_shopify_gets_the_coupon_before_its_email(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(
-        rt, platform="shopify", platform_api_url=api.url, platform_api_token="shpat_x"
+    store, _ = at_the_incentive(
+        rt, box, "shopify", platform_api_url=api.url, platform_api_token="shpat_x"
     )
-    up_to_the_incentive(rt, box, store)
     api.replies.append(Reply.json(200, SHOPIFY_CREATED))
     assert run_once(rt, AT_72H).steps.sent == 1
     [email] = box.take()
@@ -132,10 +134,7 @@ def test_shopify_gets_the_coupon_before_its_email(
 def test_a_platform_that_is_down_holds_the_email_back_until_the_coupon_is_there(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(
-        rt, platform="shopify", platform_api_url=api.url, platform_api_token="shpat_x"
-    )
-    up_to_the_incentive(rt, box, store)
+    at_the_incentive(rt, box, "shopify", platform_api_url=api.url, platform_api_token="shpat_x")
     api.replies.append(Reply(status=503))
     stats = run_once(rt, AT_72H).steps
     assert (stats.sent, stats.deferred) == (0, 1) and box.take() == []
@@ -177,10 +176,9 @@ def test_a_platform_that_is_down_holds_the_email_back_until_the_coupon_is_there(
 def test_a_coupon_the_platform_refuses_is_never_mailed(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(
-        rt, platform="woocommerce", platform_api_url=api.url, platform_api_token="ck_1:cs_2"
+    at_the_incentive(
+        rt, box, "woocommerce", platform_api_url=api.url, platform_api_token="ck_1:cs_2"
     )
-    up_to_the_incentive(rt, box, store)
     api.replies.append(Reply.json(400, {"code": "rest_invalid_param", "message": "amount bad"}))
     stats = run_once(rt, AT_72H).steps
     assert (stats.sent, stats.failed) == (0, 1) and box.take() == []
@@ -197,10 +195,9 @@ def test_a_coupon_the_platform_refuses_is_never_mailed(
 def test_woocommerce_finds_a_code_it_already_has(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(
-        rt, platform="woocommerce", platform_api_url=api.url, platform_api_token="ck_1:cs_2"
+    at_the_incentive(
+        rt, box, "woocommerce", platform_api_url=api.url, platform_api_token="ck_1:cs_2"
     )
-    up_to_the_incentive(rt, box, store)
     api.replies.append(
         Reply.json(400, {"code": "woocommerce_rest_coupon_code_already_exists", "message": "x"})
     )
@@ -214,8 +211,7 @@ def test_woocommerce_finds_a_code_it_already_has(
 def test_without_a_connector_the_coupon_is_mailed_and_left_to_export(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(rt, platform="shopify")  # no API access set
-    c = up_to_the_incentive(rt, box, store)
+    store, c = at_the_incentive(rt, box, "shopify")  # no API access set
     assert run_once(rt, AT_72H).steps.sent == 1
     [email] = box.take()
     row = the_coupon(rt)
@@ -268,10 +264,9 @@ def test_without_a_connector_the_coupon_is_mailed_and_left_to_export(
 def test_a_custom_site_is_told_by_a_signed_webhook(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(
-        rt, platform="custom", webhook_url=api.url + "/hooks", webhook_signing_secret="s3cret"
+    store, _ = at_the_incentive(
+        rt, box, "custom", webhook_url=api.url + "/hooks", webhook_signing_secret="s3cret"
     )
-    up_to_the_incentive(rt, box, store)
     assert run_once(rt, AT_72H).steps.sent == 1
     [call] = api.requests
     assert verify_webhook_signature(
@@ -287,10 +282,9 @@ def test_a_custom_site_is_told_by_a_signed_webhook(
 def test_stripe_promotion_code_is_made_and_its_redemption_seen(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store = make_store(
-        rt, platform="stripe", platform_api_url=api.url, platform_api_token="rk_test_1"
+    store, c = at_the_incentive(
+        rt, box, "stripe", platform_api_url=api.url, platform_api_token="rk_test_1"
     )
-    c = up_to_the_incentive(rt, box, store)
     api.replies += [Reply.json(200, {"id": "co_1"}), Reply.json(200, {"id": "promo_9"})]
     assert run_once(rt, AT_72H).steps.sent == 1
     [email] = box.take()
