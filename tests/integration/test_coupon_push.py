@@ -241,6 +241,8 @@ def test_without_a_connector_the_coupon_is_mailed_and_left_to_export(
     )
     wrong = CliRunner().invoke(main, [*args[:4], "--push-state", "lost"], env=env)
     assert wrong.exit_code == 2 and "--push-state" in wrong.output
+    unknown = CliRunner().invoke(main, ["coupons", "export", "--store", "st_nope"], env=env)
+    assert unknown.exit_code == 2 and "no store 'st_nope'" in unknown.output
     # Pushing them later: refused while the store has no connector, then done once it has.
     push = ["coupons", "push", "--store", store.id, "--now", "2026-05-07T09:00:00Z"]
     still = CliRunner().invoke(main, push, env=env)

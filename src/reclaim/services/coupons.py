@@ -42,6 +42,8 @@ def list_coupons(
     if since is not None and since.tzinfo is None:
         raise InvalidInput("since needs a time zone, e.g. 2026-05-01T00:00:00Z", field="since")
     with uow:
+        if uow.stores.get(store_id) is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
         found = list(
             uow.coupons.listed(
                 store_id, push_state=push_state, since=since, limit=limit + 1, after_id=cursor or 0
