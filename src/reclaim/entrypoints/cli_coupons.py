@@ -60,20 +60,22 @@ def coupons_export(
     rt = runtime()
     rows: list[dict[str, object]] = []
     cursor: int | None = None
-    while True:
-        page = coupon_service.list_coupons(
-            uow=rt.uow(),
-            store_id=store_id,
-            push_state=push_state,
-            since=parse_now(since),
-            cursor=cursor,
-            limit=coupon_service.MAX_PAGE,
-        )
-        rows += [c.to_json() for c in page.coupons]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    rt.close()
+    try:
+        while True:
+            page = coupon_service.list_coupons(
+                uow=rt.uow(),
+                store_id=store_id,
+                push_state=push_state,
+                since=parse_now(since),
+                cursor=cursor,
+                limit=coupon_service.MAX_PAGE,
+            )
+            rows += [c.to_json() for c in page.coupons]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    finally:
+        rt.close()
     if fmt == "table" and output is None:
         table = Table(*COLUMNS[:8], "redeemed", title=f"{len(rows)} coupons of {store_id}")
         for r in rows:
@@ -102,8 +104,8 @@ def coupons_export(
 def coupons_push(store_id: str, now: str | None) -> None:
     """Create on the store's platform the coupons that were left to import (the store had no
     connector when they were mailed) and are still valid: run it once API access is set."""
+    at = parse_now(now)
     rt = runtime()
-    at = parse_now(now) or rt.clock()
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("pushing coupons", total=None)
 
