@@ -117,7 +117,7 @@ def coupons_push(store_id: str, now: str | None) -> None:
                 uow=rt.uow(),
                 platforms=rt.platform_client,
                 store_id=store_id,
-                now=at,
+                now=at or rt.clock(),
                 progress=moved,
             )
         finally:
