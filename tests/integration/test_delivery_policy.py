@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from reclaim.adapters.templates import compile_template
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.domain.messages import Channel
+from reclaim.entrypoints.cli import main
 from reclaim.entrypoints.worker import run_once
 from reclaim.services.templates import save_template
 from reclaim.sim.mailbox import Mailbox
@@ -310,6 +312,21 @@ def test_complaints_raise_an_alert_then_pause_the_store(mrt: Runtime, box: Mailb
         kinds = list(conn.execute(select(alerts.c.type).order_by(alerts.c.id)).scalars())
         paused = conn.execute(select(stores.c.paused)).scalar_one()
     assert kinds == ["complaint_rate", "sending_paused"] and paused is True
+    # The operator sees them, newest first, in words (API and CLI).
+    shown = c.get("/api/v1/alerts", headers=auth).json()["alerts"]
+    assert [a["type"] for a in shown] == ["sending_paused", "complaint_rate"]
+    assert (
+        "Sending paused: 3 complaints" in shown[0]["message"] and "--resume" in shown[0]["message"]
+    )
+    assert shown[1]["data"] == {"sent": 4, "complaints": 1}
+    env = {"RECLAIM_DATABASE_URL": mrt.settings.database_url}
+    out = CliRunner().invoke(main, ["store", "alerts", store.id, "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    assert [a["type"] for a in json.loads(out.output)] == ["sending_paused", "complaint_rate"]
+    listed = CliRunner().invoke(main, ["store", "list", "--json"], env=env)
+    assert [s["paused"] for s in json.loads(listed.output)] == [True]
+    unknown = CliRunner().invoke(main, ["store", "alerts", "st_nope"], env=env)
+    assert unknown.exit_code == 2 and "no store" in unknown.output
     stats = run_once(mrt, T0 + timedelta(hours=24))  # the one customer left waits
     assert stats.steps.outcomes == {"waiting_store_paused": 1} and box.received == []
     bad = c.post(

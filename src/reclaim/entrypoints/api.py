@@ -337,6 +337,25 @@ def create_app(rt: Runtime) -> FastAPI:
         )
         return {"coupons": [c.to_json() for c in page.coupons], "next_cursor": page.next_cursor}
 
+    @app.get(
+        "/api/v1/alerts",
+        tags=["operations"],
+        summary="The store's alerts, newest first: complaint rate, sending paused",
+    )
+    async def list_alerts(
+        store_id: Annotated[str, Depends(reader)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> dict[str, Any]:
+        found = await run_in_threadpool(
+            feedback_service.list_alerts, uow=rt.uow(), store_id=store_id, limit=limit
+        )
+        return {
+            "alerts": [
+                {"at": iso(a.at), "type": a.type, "message": a.message, "data": a.data}
+                for a in found
+            ]
+        }
+
     @app.get("/api/v1/cases/{case_id}", tags=["cases"], summary="One case with its timeline")
     async def get_case(case_id: int, store_id: Annotated[str, Depends(reader)]) -> dict[str, Any]:
         detail = await run_in_threadpool(

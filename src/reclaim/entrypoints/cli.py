@@ -21,7 +21,7 @@ from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import load_settings
 from reclaim.domain.stores import StoreSettings
 from reclaim.errors import ReclaimError
-from reclaim.services import ingest
+from reclaim.services import feedback, ingest
 from reclaim.services.stores import add_store, list_stores
 
 console = Console()
@@ -334,7 +334,10 @@ def flows_set(store_id: str, path: str) -> None:
 def store_list(as_json: bool) -> None:
     """The connected stores."""
     rt = runtime()
-    stores = list_stores(uow=rt.uow())
+    try:
+        stores = list_stores(uow=rt.uow())
+    finally:
+        rt.close()
     rows = [
         {
             "id": s.id,
@@ -344,15 +347,42 @@ def store_list(as_json: bool) -> None:
             "timezone": s.timezone,
             "domain": s.domain,
             "activated_at": s.activated_at.isoformat(),
+            "paused": s.paused,
         }
         for s in stores
     ]
     if as_json:
         click.echo(json.dumps(rows))
         return
-    table = Table("id", "name", "platform", "currency", "timezone", "domain")
-    for r in rows:
-        table.add_row(r["id"], r["name"], r["platform"], r["currency"], r["timezone"], r["domain"])
+    table = Table("id", "name", "platform", "currency", "timezone", "domain", "sending")
+    for s in stores:
+        sending = "[red]paused[/red]" if s.paused else "on"
+        table.add_row(s.id, s.name, s.platform, s.currency, s.timezone, s.domain, sending)
+    console.print(table)
+
+
+@store.command("alerts")
+@click.argument("store_id")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def store_alerts(store_id: str, limit: int, as_json: bool) -> None:
+    """The store's alerts, newest first: complaint rate, sending paused (SPEC S5)."""
+    rt = runtime()
+    try:
+        found = feedback.list_alerts(uow=rt.uow(), store_id=store_id, limit=limit)
+    finally:
+        rt.close()
+    if as_json:
+        rows = [{"at": a.at.isoformat(), "type": a.type, "message": a.message} for a in found]
+        click.echo(json.dumps(rows))
+        return
+    if not found:
+        console.print(f"no alerts for {store_id}")
+        return
+    table = Table("at", "alert", title=f"alerts of {store_id}")
+    for a in found:
+        table.add_row(a.at.isoformat()[:19], a.message)
     console.print(table)
 
 

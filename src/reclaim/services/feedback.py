@@ -86,5 +86,38 @@ def record_feedback(
                 last_alert = uow.alerts.last(store_id, "complaint_rate")
                 if last_alert is None or now - last_alert >= ALERT_EVERY:
                     uow.alerts.add(store_id=store_id, at=now, type="complaint_rate", data=data)
+                    log.warning("store %s: complaint rate alert, %d/%d", store_id, complaints, sent)
         uow.commit()
         return FeedbackResult(new, stopped, state, store.paused)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    at: datetime
+    type: str  # complaint_rate | sending_paused
+    data: dict[str, object]
+
+    @property
+    def message(self) -> str:
+        """What an operator reads."""
+        sent, complaints = self.data.get("sent", 0), self.data.get("complaints", 0)
+        counted = f"{complaints} complaints for {sent} emails sent in the last 30 days"
+        if self.type == "sending_paused":
+            return (
+                f"Sending paused: {counted} (0.3 % or more). Find out why, then resume with "
+                "`reclaim store set ID --resume`."
+            )
+        if self.type == "complaint_rate":
+            return f"Complaint rate alert: {counted} (0.1 % or more); at 0.3 % sending pauses."
+        return self.type
+
+
+def list_alerts(*, uow: UnitOfWork, store_id: str, limit: int = 50) -> list[Alert]:
+    """A store's alerts, newest first (SPEC S5: the complaint-rate alert and pause)."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be 1 to 1000", field="limit")
+    with uow:
+        if uow.stores.get(store_id) is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        rows = uow.alerts.recent(store_id, limit=limit)
+    return [Alert(at, type, dict(data or {})) for at, type, data in rows]
