@@ -33,6 +33,7 @@ from reclaim.services import fulfilment as fulfilment_service
 from reclaim.services import holds as holds_service
 from reclaim.services import ingest
 from reclaim.services import logistics as logistics_service
+from reclaim.services import suppressions as suppression_service
 from reclaim.services.ports import WarehouseRow
 from reclaim.services.stores import authenticate
 
@@ -437,6 +438,76 @@ def create_app(rt: Runtime) -> FastAPI:
                 "paused": result.paused,
             }
         )
+
+    async def _address(request: Request) -> tuple[str, str]:
+        """``{channel, address}`` from a JSON body (never a URL: addresses stay out of logs)."""
+        try:
+            data = json.loads(await _body(request))
+        except ValueError:
+            raise InvalidInput("body must be JSON: {channel, address}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("body must be a JSON object: {channel, address}")
+        return str(data.get("channel", "email")), str(data.get("address", ""))
+
+    def _entry(found: suppression_service.Entry | None) -> dict[str, Any]:
+        if found is None:
+            return {"suppressed": False, "reason": None, "since": None}
+        return {"suppressed": True, "reason": found.reason, "since": iso(found.since)}
+
+    @app.post(
+        "/api/v1/suppressions/check",
+        tags=["messages"],
+        summary="Is this address on the store's suppression list? (and why, since when)",
+    )
+    async def check_suppression(
+        request: Request, store_id: Annotated[str, Depends(reader)]
+    ) -> dict[str, Any]:
+        channel, address = await _address(request)
+        found = await run_in_threadpool(
+            suppression_service.check,
+            uow=rt.uow(),
+            store_id=store_id,
+            channel=channel,
+            address=address,
+        )
+        return _entry(found)
+
+    @app.post(
+        "/api/v1/suppressions",
+        tags=["messages"],
+        summary="Put an address on the suppression list (do not contact); its flows stop",
+    )
+    async def add_suppression(
+        request: Request, store_id: Annotated[str, Depends(writer)]
+    ) -> dict[str, Any]:
+        channel, address = await _address(request)
+        added = await run_in_threadpool(
+            suppression_service.add,
+            uow=rt.uow(),
+            store_id=store_id,
+            channel=channel,
+            address=address,
+            now=rt.clock(),
+        )
+        return {"suppressed": True, "new": added.new, "flows_stopped": added.flows_stopped}
+
+    @app.post(
+        "/api/v1/suppressions/remove",
+        tags=["messages"],
+        summary="Take an address off the suppression list (stopped flows stay stopped)",
+    )
+    async def remove_suppression(
+        request: Request, store_id: Annotated[str, Depends(writer)]
+    ) -> dict[str, Any]:
+        channel, address = await _address(request)
+        found = await run_in_threadpool(
+            suppression_service.remove,
+            uow=rt.uow(),
+            store_id=store_id,
+            channel=channel,
+            address=address,
+        )
+        return {"removed": found is not None, "was": _entry(found)}
 
     @app.post("/api/v1/warehouses", tags=["stock"], summary="Create or update warehouses")
     async def put_warehouses(

@@ -670,4 +670,9 @@ def sim(
 
 
 # Command groups kept in their own modules; imported last so they can use the group above.
-from reclaim.entrypoints import cli_coupons, cli_stock, cli_templates  # noqa: E402, F401
+from reclaim.entrypoints import (  # noqa: E402, F401
+    cli_coupons,
+    cli_stock,
+    cli_suppressions,
+    cli_templates,
+)

@@ -493,9 +493,11 @@ class SqlSuppressions:
         at: datetime,
         message_id: int | None,
     ) -> bool:
-        """True when the address was not suppressed before."""
-        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
-            _insert_ignore(self.s, suppressions).values(
+        """True when the address was not suppressed before. (RETURNING tells: the rowcount of
+        an ``ON CONFLICT DO NOTHING`` run through the session is -1 on PostgreSQL.)"""
+        made = self.s.execute(
+            _insert_ignore(self.s, suppressions)
+            .values(
                 store_id=store_id,
                 channel=channel,
                 address_key=address_key,
@@ -503,8 +505,63 @@ class SqlSuppressions:
                 created_at=at,
                 message_id=message_id,
             )
+            .returning(suppressions.c.id)
+        ).scalar()
+        return made is not None
+
+    def entry(self, store_id: str, channel: str, address_key: str) -> tuple[str, datetime] | None:
+        """The entry's reason and since when, or None."""
+        row = self.s.execute(
+            select(suppressions.c.reason, suppressions.c.created_at).where(
+                suppressions.c.store_id == store_id,
+                suppressions.c.channel == channel,
+                suppressions.c.address_key == address_key,
+            )
+        ).first()
+        return None if row is None else (row.reason, row.created_at)
+
+    def remove(self, store_id: str, channel: str, address_key: str) -> bool:
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            suppressions.delete().where(
+                suppressions.c.store_id == store_id,
+                suppressions.c.channel == channel,
+                suppressions.c.address_key == address_key,
+            )
         )
         return bool(res.rowcount)
+
+    def add_many(
+        self, *, store_id: str, channel: str, address_keys: Sequence[str], reason: str, at: datetime
+    ) -> int:
+        """Add the keys not there yet (one statement per 500); how many were new."""
+        added = 0
+        for start in range(0, len(address_keys), 500):
+            chunk = sorted(set(address_keys[start : start + 500]))
+            have = set(
+                self.s.execute(
+                    select(suppressions.c.address_key).where(
+                        suppressions.c.store_id == store_id,
+                        suppressions.c.channel == channel,
+                        suppressions.c.address_key.in_(chunk),
+                    )
+                ).scalars()
+            )
+            rows = [
+                {
+                    "store_id": store_id,
+                    "channel": channel,
+                    "address_key": key,
+                    "reason": reason,
+                    "created_at": at,
+                    "message_id": None,
+                }
+                for key in chunk
+                if key not in have
+            ]
+            if rows:
+                self.s.execute(_insert_ignore(self.s, suppressions), rows)
+                added += len(rows)
+        return added
 
     def reason(self, store_id: str, channel: str, address_key: str) -> str | None:
         value: str | None = self.s.execute(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim.adapters.db.dialect import upsert
@@ -34,16 +34,18 @@ class SqlLogistics:
     ) -> bool:
         """Keep one scan; ``False`` when the identical scan is already kept (a redelivery)."""
         insert: Any = upsert(self.s, shipment_scans)
-        result: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+        made = self.s.execute(
             insert.values(
                 store_id=store_id,
                 shipment_external_id=shipment_external_id,
                 status=status,
                 location=(location or "")[:255],
                 occurred_at=occurred_at,
-            ).on_conflict_do_nothing()
-        )
-        return result.rowcount == 1
+            )
+            .on_conflict_do_nothing()
+            .returning(shipment_scans.c.id)
+        ).scalar()
+        return made is not None  # (the rowcount of DO NOTHING is -1 on PostgreSQL)
 
     def scans(self, store_id: str, shipment_external_id: str) -> Sequence[Scan]:
         rows = self.s.execute(

@@ -400,7 +400,9 @@ class SqlPlatformActions:
         self.s = session
 
     def add(self, *, store_id: str, action: str, order_external_id: str, now: datetime) -> bool:
-        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+        """True when the action was not queued before (RETURNING tells: through the session
+        the rowcount of ``ON CONFLICT DO NOTHING`` is -1 on PostgreSQL)."""
+        made = self.s.execute(
             upsert(self.s, platform_actions)
             .values(
                 store_id=store_id,
@@ -412,8 +414,9 @@ class SqlPlatformActions:
                 created_at=now,
             )
             .on_conflict_do_nothing()
-        )
-        return bool(res.rowcount)
+            .returning(platform_actions.c.id)
+        ).scalar()
+        return made is not None
 
     def claim(
         self, *, now: datetime, lease_until: datetime, limit: int
