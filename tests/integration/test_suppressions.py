@@ -122,3 +122,8 @@ def test_a_list_from_another_tool_is_imported_from_the_cli(rt: Runtime, tmp_path
     assert "not suppressed" in CliRunner().invoke(main, check, env=env).output  # all or nothing
     removed = ["suppressions", "remove", "--store", store.id, "first@example.org"]
     assert "removed (it was imported" in CliRunner().invoke(main, removed, env=env).output
+    add = ["suppressions", "add", "--store", store.id, "first@example.org"]
+    assert "added; 0 running flows stopped" in CliRunner().invoke(main, add, env=env).output
+    assert "already suppressed" in CliRunner().invoke(main, add, env=env).output
+    check = ["suppressions", "check", "--store", store.id, "first@example.org"]
+    assert "suppressed (manual) since 2026" in CliRunner().invoke(main, check, env=env).output

@@ -439,15 +439,22 @@ def create_app(rt: Runtime) -> FastAPI:
             }
         )
 
-    async def _address(request: Request) -> tuple[str, str]:
-        """``{channel, address}`` from a JSON body (never a URL: addresses stay out of logs)."""
+    async def _on_list(request: Request, action: Any, **more: Any) -> Any:
+        """Run a suppression-list ``action`` on the ``{channel, address}`` of a JSON body
+        (never a URL: addresses stay out of access logs)."""
         try:
             data = json.loads(await _body(request))
         except ValueError:
             raise InvalidInput("body must be JSON: {channel, address}") from None
         if not isinstance(data, dict):
             raise InvalidInput("body must be a JSON object: {channel, address}")
-        return str(data.get("channel", "email")), str(data.get("address", ""))
+        return await run_in_threadpool(
+            action,
+            uow=rt.uow(),
+            channel=str(data.get("channel", "email")),
+            address=str(data.get("address", "")),
+            **more,
+        )
 
     def _entry(found: suppression_service.Entry | None) -> dict[str, Any]:
         if found is None:
@@ -462,15 +469,7 @@ def create_app(rt: Runtime) -> FastAPI:
     async def check_suppression(
         request: Request, store_id: Annotated[str, Depends(reader)]
     ) -> dict[str, Any]:
-        channel, address = await _address(request)
-        found = await run_in_threadpool(
-            suppression_service.check,
-            uow=rt.uow(),
-            store_id=store_id,
-            channel=channel,
-            address=address,
-        )
-        return _entry(found)
+        return _entry(await _on_list(request, suppression_service.check, store_id=store_id))
 
     @app.post(
         "/api/v1/suppressions",
@@ -480,15 +479,7 @@ def create_app(rt: Runtime) -> FastAPI:
     async def add_suppression(
         request: Request, store_id: Annotated[str, Depends(writer)]
     ) -> dict[str, Any]:
-        channel, address = await _address(request)
-        added = await run_in_threadpool(
-            suppression_service.add,
-            uow=rt.uow(),
-            store_id=store_id,
-            channel=channel,
-            address=address,
-            now=rt.clock(),
-        )
+        added = await _on_list(request, suppression_service.add, store_id=store_id, now=rt.clock())
         return {"suppressed": True, "new": added.new, "flows_stopped": added.flows_stopped}
 
     @app.post(
@@ -499,14 +490,7 @@ def create_app(rt: Runtime) -> FastAPI:
     async def remove_suppression(
         request: Request, store_id: Annotated[str, Depends(writer)]
     ) -> dict[str, Any]:
-        channel, address = await _address(request)
-        found = await run_in_threadpool(
-            suppression_service.remove,
-            uow=rt.uow(),
-            store_id=store_id,
-            channel=channel,
-            address=address,
-        )
+        found = await _on_list(request, suppression_service.remove, store_id=store_id)
         return {"removed": found is not None, "was": _entry(found)}
 
     @app.post("/api/v1/warehouses", tags=["stock"], summary="Create or update warehouses")

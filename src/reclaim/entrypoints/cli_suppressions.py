@@ -3,7 +3,9 @@ lists (SPEC S5). Entries are hashed: an address can be looked up, never listed."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import Progress
@@ -14,6 +16,17 @@ from reclaim.services import suppressions as service
 CHANNEL = click.option(
     "--channel", type=click.Choice(service.CHANNELS), default="email", show_default=True
 )
+
+
+def _on_list(action: Callable[..., Any], *, timed: bool = False, **kwargs: Any) -> Any:
+    """Run a list ``action`` on a runtime of its own (``timed``: at the runtime's clock)."""
+    rt = runtime()
+    try:
+        if timed:
+            kwargs["now"] = rt.clock()
+        return action(uow=rt.uow(), **kwargs)
+    finally:
+        rt.close()
 
 
 @main.group()
@@ -28,11 +41,7 @@ def suppressions() -> None:
 @handled
 def suppressions_check(store_id: str, channel: str, address: str) -> None:
     """Is ADDRESS (an email, or an E.164 phone for sms) on the list, and why?"""
-    rt = runtime()
-    try:
-        found = service.check(uow=rt.uow(), store_id=store_id, channel=channel, address=address)
-    finally:
-        rt.close()
+    found = _on_list(service.check, store_id=store_id, channel=channel, address=address)
     if found is None:
         console.print("not suppressed")
     else:
@@ -46,13 +55,7 @@ def suppressions_check(store_id: str, channel: str, address: str) -> None:
 @handled
 def suppressions_add(store_id: str, channel: str, address: str) -> None:
     """Never message ADDRESS again from this store; its running flows stop."""
-    rt = runtime()
-    try:
-        added = service.add(
-            uow=rt.uow(), store_id=store_id, channel=channel, address=address, now=rt.clock()
-        )
-    finally:
-        rt.close()
+    added = _on_list(service.add, timed=True, store_id=store_id, channel=channel, address=address)
     state = "added" if added.new else "already suppressed"
     console.print(f"{state}; {added.flows_stopped} running flows stopped")
 
@@ -65,11 +68,7 @@ def suppressions_add(store_id: str, channel: str, address: str) -> None:
 def suppressions_remove(store_id: str, channel: str, address: str) -> None:
     """Take ADDRESS off the list (when the customer asks to hear from the store again);
     flows it stopped stay stopped."""
-    rt = runtime()
-    try:
-        found = service.remove(uow=rt.uow(), store_id=store_id, channel=channel, address=address)
-    finally:
-        rt.close()
+    found = _on_list(service.remove, store_id=store_id, channel=channel, address=address)
     if found is None:
         console.print("was not suppressed")
     else:
