@@ -335,6 +335,55 @@ def test_complaints_raise_an_alert_then_pause_the_store(mrt: Runtime, box: Mailb
     assert bad.status_code == 422 and bad.json()["field"] == "type"
 
 
+def test_the_stores_operators_are_emailed_its_alerts_once(mrt: Runtime, box: Mailbox) -> None:
+    store = make_store(mrt, postal_address="Boutique, Paris", alert_emails=("ops@shop.example",))
+    c = client(mrt)
+    for i in range(3):
+        checkout(c, store.api_key, checkout_id=f"c{i}", email=f"p{i}@example.de")
+    run_once(mrt, T0 + timedelta(minutes=31))
+    run_once(mrt, T0 + timedelta(hours=1))
+    sent = box.take()
+    auth = {"Authorization": f"Bearer {store.api_key}"}
+    for i in range(3):
+        body = {"type": "complaint", "email": f"p{i}@example.de"}
+        assert c.post("/api/v1/feedback", content=json.dumps(body), headers=auth).status_code == 200
+    assert len(sent) == 3
+    stats = run_once(mrt, T0 + timedelta(hours=2))
+    assert (stats.notices.emailed, stats.notices.failed) == (2, 0)
+    notices = box.take()
+    assert {n.recipients[0] for n in notices} == {"ops@shop.example"}
+    subjects = sorted(str(n.parsed()["Subject"]) for n in notices)
+    assert subjects == [
+        "[Reclaim] Boutique: complaint rate alert",
+        "[Reclaim] Boutique: sending paused",
+    ]
+    paused = next(n.parsed() for n in notices if "paused" in str(n.parsed()["Subject"]))
+    assert paused["List-Unsubscribe"] is None  # to the store's own people, not a customer
+    text = paused.get_body(("plain",)).get_content()
+    assert "3 complaints for 3 emails" in text and f"reclaim store alerts {store.id}" in text
+    assert run_once(mrt, T0 + timedelta(hours=3)).notices.emailed == 0 and box.take() == []
+    # Who is told is a store setting.
+    env = {"RECLAIM_DATABASE_URL": mrt.settings.database_url}
+    set_two = [
+        "store",
+        "set",
+        store.id,
+        "--alert-email",
+        "A@Shop.example",
+        "--alert-email",
+        "b@shop.example",
+    ]
+    assert CliRunner().invoke(main, set_two, env=env).exit_code == 0
+    with mrt.uow() as uow:
+        found = uow.stores.get(store.id)
+        assert found is not None and found.settings.alert_emails == (
+            "a@shop.example",
+            "b@shop.example",
+        )
+    bad = CliRunner().invoke(main, ["store", "set", store.id, "--alert-email", "nobody"], env=env)
+    assert bad.exit_code == 2 and "--alert-email" in bad.output
+
+
 def test_manual_stop(mrt: Runtime, box: Mailbox) -> None:
     store = make_store(mrt, postal_address="Boutique, Paris")
     c = client(mrt)

@@ -118,7 +118,8 @@ class OutgoingEmail:
     text: str
     html: str
     message_id: str  # "<…@domain>", chosen by the engine so it is known before sending
-    list_unsubscribe_url: str  # https one-click endpoint (RFC 8058)
+    # https one-click endpoint (RFC 8058); None only for mail to the store's own operators
+    list_unsubscribe_url: str | None
     list_unsubscribe_mailto: str | None = None
     reply_to: str | None = None
     headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. X-Reclaim-Message

@@ -71,6 +71,8 @@ class StoreSettings:
     # Shopify access token, WooCommerce "ck_…:cs_…" or Stripe secret/restricted key.
     platform_api_url: str | None = None
     platform_api_token: str | None = None
+    # Operators told by email of the store's alerts (complaint rate, sending paused).
+    alert_emails: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         optional = {
@@ -89,6 +91,7 @@ class StoreSettings:
             "case_ttl_s": int(self.case_ttl.total_seconds()),
             "hold_period_s": int(self.hold_period.total_seconds()),
             "test_emails": list(self.test_emails),
+            "alert_emails": list(self.alert_emails),
             "test_domains": list(self.test_domains),
             "postal_address": self.postal_address,
             "extra_domains": list(self.extra_domains),
@@ -125,6 +128,7 @@ class StoreSettings:
             case_ttl=secs("case_ttl_s", d.case_ttl),
             hold_period=secs("hold_period_s", d.hold_period),
             test_emails=strs("test_emails"),
+            alert_emails=strs("alert_emails"),
             test_domains=strs("test_domains"),
             postal_address=str(data.get("postal_address") or ""),
             extra_domains=strs("extra_domains"),
@@ -236,6 +240,9 @@ def validate_settings(s: StoreSettings) -> None:
         value = getattr(s, name)
         if value is not None and not _EMAIL.match(value):
             raise InvalidInput(f"{value!r} is not an email address", field=name.replace("_", "-"))
+    for value in s.alert_emails:
+        if not _EMAIL.match(value):
+            raise InvalidInput(f"{value!r} is not an email address", field="alert-email")
     for name in ("webhook_url", "logo_url", "platform_api_url"):
         value = getattr(s, name)
         if value is not None and not re.match(r"^https?://[^\s/?#@]+(/\S*)?$", value):

@@ -220,6 +220,12 @@ _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
 @click.option("--hold-period", type=click.IntRange(3, 7), help="Days a pending order is held")
 @click.option("--consent", type=click.Choice(["law", "always", "never"]), help="Marketing consent")
 @click.option("--pause/--resume", default=None, help="Stop or restart all sending")
+@click.option(
+    "--alert-email",
+    "alert_emails",
+    multiple=True,
+    help="An operator emailed the store's alerts (repeat it; '' for none)",
+)
 @handled
 def store_set(
     store_id: str,
@@ -227,6 +233,7 @@ def store_set(
     hold_period: int | None,
     consent: str | None,
     pause: bool | None,
+    alert_emails: tuple[str, ...],
     **values: str | None,
 ) -> None:
     """Change a store's message settings (only the options given)."""
@@ -245,8 +252,13 @@ def store_set(
         changes["hold_period"] = timedelta(days=hold_period)
     if consent is not None:
         changes["requires_consent"] = {"law": None, "always": True, "never": False}[consent]
+    if alert_emails:
+        changes["alert_emails"] = tuple(e.strip().lower() for e in alert_emails if e.strip())
     rt = runtime()
-    update_settings(uow=rt.uow(), store_id=store_id, changes=changes, paused=pause)
+    try:
+        update_settings(uow=rt.uow(), store_id=store_id, changes=changes, paused=pause)
+    finally:
+        rt.close()
     console.print(f"store [bold]{store_id}[/bold] updated: {', '.join(changes) or 'nothing'}")
 
 

@@ -90,8 +90,9 @@ def build_mime(email: OutgoingEmail, *, dkim: DkimSigner | None = None, date: da
     head.append(_text_header("Subject", _checked("Subject", email.subject)))
     head.append("Date: " + format_datetime(date.astimezone(UTC)))
     head.append("Message-ID: " + _message_id(email.message_id))
-    head.append("List-Unsubscribe: " + _list_unsubscribe(email))
-    head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    if email.list_unsubscribe_url is not None:  # every message to a customer has one
+        head.append("List-Unsubscribe: " + _list_unsubscribe(email))
+        head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     head.extend(_extra_header(name, value) for name, value in email.headers)
     head.append("MIME-Version: 1.0")
     text_head, text_body = _part(_checked("text", email.text, allow_newlines=True), "plain")
@@ -216,7 +217,7 @@ def _message_id(value: str) -> str:
 
 
 def _list_unsubscribe(email: OutgoingEmail) -> str:
-    url = _checked("List-Unsubscribe", email.list_unsubscribe_url)
+    url = _checked("List-Unsubscribe", email.list_unsubscribe_url or "")
     if not _URL.fullmatch(url):
         raise InvalidInput(
             f"the unsubscribe URL {url!r} must be an absolute http(s) URL, ASCII, no spaces "

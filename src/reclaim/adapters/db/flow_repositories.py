@@ -766,6 +766,19 @@ class SqlAlerts:
         ).scalar()
         return value
 
+    def unnotified(self, limit: int = 50) -> Sequence[tuple[int, str, datetime, str, Any]]:
+        """Alerts whose operators were not told yet, oldest first: (id, store, at, type, data)."""
+        rows = self.s.execute(
+            select(alerts.c.id, alerts.c.store_id, alerts.c.at, alerts.c.type, alerts.c.data)
+            .where(alerts.c.notified_at.is_(None))
+            .order_by(alerts.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.store_id, r.at, r.type, r.data) for r in rows]
+
+    def mark_notified(self, alert_id: int, at: datetime) -> None:
+        self.s.execute(update(alerts).where(alerts.c.id == alert_id).values(notified_at=at))
+
     def recent(self, store_id: str, limit: int = 50) -> Sequence[tuple[datetime, str, Any]]:
         rows = self.s.execute(
             select(alerts.c.at, alerts.c.type, alerts.c.data)

@@ -441,7 +441,9 @@ alerts = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("type", String(32), nullable=False),
     Column("data", JSON, nullable=False),
+    Column("notified_at", UTCDateTime),  # when the store's operators were emailed (or none)
     Index("ix_alerts_store", "store_id", "at"),
+    Index("ix_alerts_unnotified", "notified_at"),
 )
 
 # -- stock and holds (SPEC S7) ---------------------------------------------------------------
