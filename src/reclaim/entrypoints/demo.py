@@ -397,6 +397,13 @@ def _headline(s: dict[str, Any]) -> Table:
         f"{c['restore_clicks'] + c['product_clicks']} clicks, {c['unsubscribes']} unsubscribes, "
         f"{c['coupons_used']} coupons used",
     )
+    k = m["coupons"]
+    t.add_row(
+        "coupons",
+        str(k["issued"]),
+        f"{k['created_on_the_store']} created on the platforms, "
+        f"{k['issued'] - k['created_on_the_store']} to import, {k['redeemed']} seen redeemed",
+    )
     t.add_row(
         "recovered orders",
         str(s["recovered_orders"]),

@@ -100,19 +100,26 @@ def open_runtime(
     return rt
 
 
-STRIPE_API_KEY = "rk_test_reclaim_demo_coupons"  # the demo Stripe store's restricted key
+# The demo stores' platform API keys (reclaim.sim.platform_api checks them as each platform does).
+PLATFORM_API_KEYS = {
+    "shopify": "shpat_reclaim_demo",
+    "woocommerce": "ck_reclaim_demo:cs_reclaim_demo",
+    "stripe": "rk_test_reclaim_demo_coupons",
+}
 
 
 def connect_stores(
-    rt: Runtime, config: SimConfig, *, stripe_api: str | None = None
+    rt: Runtime, config: SimConfig, *, platform_api: str | None = None
 ) -> dict[str, DemoStore]:
     """One store per platform, activated at the simulation's start, each with the default
-    flows at the simulation's holdout share. ``stripe_api``: the URL of the simulated Stripe
-    API the Stripe store's coupons are created on (:mod:`reclaim.sim.stripe_api`)."""
+    flows at the simulation's holdout share. ``platform_api``: the URL of the simulated
+    platform APIs (:mod:`reclaim.sim.platform_api`) the Shopify, WooCommerce and Stripe stores
+    create their coupons on and cancel expired orders through (the custom site has none: its
+    coupons are exported)."""
     out = {}
     for spec in STORES:
         secret = webhook_secret(config.seed, spec.key) if spec.key != "custom" else ""
-        connected = spec.platform == "stripe" and stripe_api is not None
+        connected = spec.platform in PLATFORM_API_KEYS and platform_api is not None
         created = add_store(
             uow=rt.uow(),
             name=spec.name,
@@ -126,8 +133,8 @@ def connect_stores(
                 test_domains=(spec.test_domain,),
                 postal_address=spec.postal_address,
                 support_email=spec.support_email,
-                platform_api_url=stripe_api if connected else None,
-                platform_api_token=STRIPE_API_KEY if connected else None,
+                platform_api_url=platform_api if connected else None,
+                platform_api_token=PLATFORM_API_KEYS.get(spec.platform) if connected else None,
             ),
             now=config.start,
             # Fixed by the seed: the holdout is a hash of the store and the case, so the same

@@ -37,14 +37,22 @@ def messages(rt: Runtime, drive: DriveStats, days: int) -> dict[str, Any]:
         rt, "SELECT channel, status, count(*) FROM messages GROUP BY channel, status"
     ):
         by_channel.setdefault(str(channel), {})[str(status)] = int(n)
-    coupons = _rows(rt, "SELECT count(*), count(redeemed_at) FROM coupons")[0]
+    coupons = _rows(
+        rt,
+        "SELECT count(*), count(redeemed_at),"
+        " count(CASE WHEN push_state = 'pushed' THEN 1 END) FROM coupons",
+    )[0]
     return {
         "total": sum(sum(v.values()) for v in by_channel.values()),
         "by_channel": {k: dict(sorted(v.items())) for k, v in sorted(by_channel.items())},
         "step_outcomes": dict(sorted(drive.steps.items())),
         "emails_received": sum(drive.emails_by_day.values()),
         "emails_per_day": [drive.emails_by_day.get(d, 0) for d in range(days)],
-        "coupons": {"issued": int(coupons[0]), "redeemed": int(coupons[1])},
+        "coupons": {
+            "issued": int(coupons[0]),
+            "redeemed": int(coupons[1]),
+            "created_on_the_store": int(coupons[2]),
+        },
     }
 
 

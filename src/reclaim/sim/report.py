@@ -254,7 +254,11 @@ def _tables(s: dict[str, Any]) -> str:
         row("messages by channel", channels),
         row("emails opened / restore clicks", f"{c['opens']} / {c['restore_clicks']}"),
         row("unsubscribes", c["unsubscribes"]),
-        row("coupons issued / redeemed", f"{m['coupons']['issued']} / {m['coupons']['redeemed']}"),
+        row(
+            "coupons issued / created on the store / redeemed",
+            f"{m['coupons']['issued']} / {m['coupons']['created_on_the_store']}"
+            f" / {m['coupons']['redeemed']}",
+        ),
         row("recovered orders", s["recovered_orders"]),
         row("recovered revenue (EUR, fixed demo rates)", s["recovered_revenue_eur"]),
         row("recovered: credited to a message / organic", f"{s['attributed']} / {s['organic']}"),

@@ -13,7 +13,7 @@ from reclaim.domain.stores import StoreSettings
 from reclaim.sim import impact
 from reclaim.sim.customers import Audience
 from reclaim.sim.driver import (
-    STRIPE_API_KEY,
+    PLATFORM_API_KEYS,
     DemoStore,
     Drive,
     DriveStats,
@@ -26,8 +26,8 @@ from reclaim.sim.driver import (
 )
 from reclaim.sim.effect import Potential, potential_outcomes
 from reclaim.sim.mailbox import Mailbox
+from reclaim.sim.platform_api import PlatformApi
 from reclaim.sim.stripe import Stripe
-from reclaim.sim.stripe_api import StripeApi
 from reclaim.sim.summary import ActualCase, fetch_cases, summarise
 from reclaim.sim.traffic import Plan, SimConfig, build_plan
 from reclaim.sim.truth import ExpectedCase, GroundTruth, expected_cases
@@ -81,13 +81,13 @@ def simulate(
     clock = SimClock(config.start)
     sock = loopback_socket(port)
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    with Mailbox() as mailbox, StripeApi(STRIPE_API_KEY) as stripe_api:
+    with Mailbox() as mailbox, PlatformApi(PLATFORM_API_KEYS) as platform_api:
         rt = open_runtime(database_url, clock, smtp_url=mailbox.url, public_url=public_url)
         for front in plan.fronts.values():
             if isinstance(front, Stripe):
-                front.promotions = stripe_api
+                front.promotions = platform_api
         try:
-            stores = connect_stores(rt, config, stripe_api=stripe_api.url)
+            stores = connect_stores(rt, config, platform_api=platform_api.url)
             truth = GroundTruth(activated_at=config.start, settings=settings)
             with (
                 LiveServer(rt, sock) as server,

@@ -14,8 +14,8 @@ from reclaim.sim import payloads as pl
 from reclaim.sim.behaviour import Decline
 from reclaim.sim.model import Cart, CheckoutSnap, PaymentSnap, Snap
 from reclaim.sim.people import Actor
+from reclaim.sim.platform_api import PlatformApi
 from reclaim.sim.storefronts import SECOND, Checkout, Storefront
-from reclaim.sim.stripe_api import StripeApi
 from reclaim.sim.world import StoreSpec
 
 STRIPE_SESSION_LIFETIME = timedelta(hours=24)  # Stripe's default ``expires_at``
@@ -183,9 +183,9 @@ def stripe_session(
 class Stripe(Storefront):
     platform = "stripe"
     supports_pay_later = False  # card only
-    # The store's Stripe, for the promotion codes a customer enters (reclaim.sim.stripe_api);
+    # The store's Stripe, for the promotion codes a customer enters (reclaim.sim.platform_api);
     # None: no code entered is known, as on a Stripe the coupons were never created on.
-    promotions: StripeApi | None = None
+    promotions: PlatformApi | None = None
 
     def new_checkout(self, actor: Actor, cart: Cart, at: datetime, **kw: Any) -> Checkout:
         self.next_id()
