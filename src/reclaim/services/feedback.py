@@ -166,6 +166,8 @@ def notify_alerts(
                     log.warning("store %s: alert notice not sent yet: %s", store_id, exc.code)
                     continue
                 log.warning("store %s: alert notice refused: %s", store_id, exc.code)
+            except InvalidInput as exc:  # an address the mail could not be written to
+                log.warning("store %s: alert notice not sendable: %s", store_id, exc.field)
         with uow:
             uow.alerts.mark_notified(alert_id, now)
             uow.commit()
