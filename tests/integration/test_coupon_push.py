@@ -405,3 +405,30 @@ def test_shopify_cannot_take_amounts_in_another_currency(api: HttpServer) -> Non
     finally:
         platforms.close()
     assert made == "gid://shopify/DiscountCodeNode/77" and len(api.requests) == 1
+
+
+def test_refused_credentials_alert_the_stores_operators(
+    rt: Runtime, box: Mailbox, api: HttpServer
+) -> None:
+    store, c = at_the_incentive(
+        rt,
+        box,
+        "shopify",
+        platform_api_url=api.url,
+        platform_api_token="shpat_revoked",
+        alert_emails=("ops@shop.example",),
+    )
+    api.replies.append(Reply.json(401, {"errors": "[API] Invalid API key or access token"}))
+    stats = run_once(rt, AT_72H)
+    assert (stats.steps.sent, stats.steps.failed, stats.notices.emailed) == (0, 1, 1)
+    assert incentive_step(rt).outcome == "coupon_rejected"
+    [notice] = box.take()  # to the operators; the customer got nothing
+    assert list(notice.recipients) == ["ops@shop.example"]
+    assert (
+        str(notice.parsed()["Subject"])
+        == "[Reclaim] Boutique: the platform refuses Reclaim's access"
+    )
+    [alert] = c.get("/api/v1/alerts", headers=auth(store)).json()["alerts"]
+    assert alert["type"] == "platform_access"
+    assert alert["data"] == {"platform": "shopify", "code": 401, "what": "create a coupon"}
+    assert "shopify answered 401 to create a coupon" in alert["message"]

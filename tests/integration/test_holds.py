@@ -354,3 +354,33 @@ def test_the_platform_is_told_to_cancel_an_expired_order(db_url: str) -> None:
     finally:
         shopify.close()
         site.close()
+
+
+def test_a_platform_refusing_the_access_alerts_the_operators(db_url: str) -> None:
+    from unit.channels.channel_servers import HttpServer, Reply
+
+    shopify = HttpServer()
+    try:
+        rt = bootstrap(Settings(database_url=db_url), clock=lambda: T0)
+        init_database(rt)
+        shop = make_store(
+            rt,
+            name="Shop",
+            platform="shopify",
+            platform_api_url=shopify.url,
+            platform_api_token="shpat_revoked",
+        )
+        c = client(rt)
+        setup_stock(c, shop.api_key, [{"warehouse": "PAR", "sku": "MUG-1", "on_hand": 5}])
+        placed = order_event("order.created", T0, order_id="o-1", status="pending")
+        assert post_events(c, shop.api_key, placed).status_code == 202
+        run_once(rt, T0 + timedelta(minutes=1))
+        shopify.replies.append(Reply.json(403, {"errors": "missing write_orders"}))
+        stats = run_once(rt, T0 + timedelta(days=5)).platform
+        assert (stats.done, stats.failed) == (0, 1)
+        [alert] = c.get("/api/v1/alerts", headers=auth(shop.api_key)).json()["alerts"]
+        assert alert["type"] == "platform_access"
+        assert alert["data"] == {"platform": "shopify", "code": 403, "what": "cancel an order"}
+        rt.close()
+    finally:
+        shopify.close()

@@ -25,6 +25,7 @@ from reclaim.domain.holds import Hold
 from reclaim.domain.money import amount_text
 from reclaim.entrypoints.tracking import add_tracking_routes
 from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
+from reclaim.services import alerts as alert_service
 from reclaim.services import alternatives as alternatives_service
 from reclaim.services import cases as case_service
 from reclaim.services import coupons as coupon_service
@@ -348,7 +349,7 @@ def create_app(rt: Runtime) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> dict[str, Any]:
         found = await run_in_threadpool(
-            feedback_service.list_alerts, uow=rt.uow(), store_id=store_id, limit=limit
+            alert_service.list_alerts, uow=rt.uow(), store_id=store_id, limit=limit
         )
         return {
             "alerts": [

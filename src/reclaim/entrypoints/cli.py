@@ -21,7 +21,7 @@ from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import load_settings
 from reclaim.domain.stores import StoreSettings
 from reclaim.errors import ReclaimError
-from reclaim.services import feedback, ingest
+from reclaim.services import alerts, ingest
 from reclaim.services.stores import add_store, list_stores
 
 console = Console()
@@ -382,7 +382,7 @@ def store_alerts(store_id: str, limit: int, as_json: bool) -> None:
     """The store's alerts, newest first: complaint rate, sending paused (SPEC S5)."""
     rt = runtime()
     try:
-        found = feedback.list_alerts(uow=rt.uow(), store_id=store_id, limit=limit)
+        found = alerts.list_alerts(uow=rt.uow(), store_id=store_id, limit=limit)
     finally:
         rt.close()
     if as_json:

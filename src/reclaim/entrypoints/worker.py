@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.bootstrap import Runtime
-from reclaim.services import delivery, detection, feedback, ingest, logistics, platform_actions
+from reclaim.services import alerts, delivery, detection, ingest, logistics, platform_actions
 from reclaim.services import holds as stock_holds
 from reclaim.services.ports import Senders
 
@@ -26,7 +26,7 @@ class WorkerStats:
     steps: delivery.DeliveryStats = field(default_factory=delivery.DeliveryStats)
     holds: stock_holds.SweepStats = field(default_factory=stock_holds.SweepStats)
     platform: platform_actions.ActionStats = field(default_factory=platform_actions.ActionStats)
-    notices: feedback.NoticeStats = field(default_factory=feedback.NoticeStats)
+    notices: alerts.NoticeStats = field(default_factory=alerts.NoticeStats)
     released: int = 0
 
     @property
@@ -74,7 +74,7 @@ def run_once(
             now=now,
             platforms=rt.platform_client,
         )
-        stats.notices = feedback.notify_alerts(uow=rt.uow(), senders=channel_set, now=now)
+        stats.notices = alerts.notify_alerts(uow=rt.uow(), senders=channel_set, now=now)
     finally:
         if own:
             channel_set.close()

@@ -74,6 +74,7 @@ from reclaim.domain.steps import (
 )
 from reclaim.domain.stores import Store
 from reclaim.errors import CouponPushError, DeliveryError, InvalidInput
+from reclaim.services.alerts import raise_alert
 from reclaim.services.alternatives import (
     SoldOut,
     alternative_views,
@@ -91,6 +92,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 GROUP = 20  # steps prepared, sent and recorded together (see the module's docstring)
 PAUSED_RETRY = timedelta(hours=1)
+ACCESS_ALERT_EVERY = timedelta(days=1)  # a store's refused API access is told once a day
 
 
 @dataclass(slots=True)
@@ -136,6 +138,7 @@ class _Push:
     state: str | None  # "pushed", "exported" (no connector), None (failed: tried again)
     ref: str | None
     error: str | None
+    refused_access: tuple[str, int] | None = None  # (platform, 401|403): credentials refused
 
 
 # What became of a prepared message: the channel's answer, its refusal, a template that
@@ -258,7 +261,8 @@ def _push(
         if exc.permanent and exc.code is None:  # no connector: the merchant imports the codes
             pushes[coupon.id] = _Push("exported", None, error)
             return None
-        pushes[coupon.id] = _Push(None, None, error)
+        denied = (store.platform, exc.code) if exc.permanent and exc.code in (401, 403) else None
+        pushes[coupon.id] = _Push(None, None, error, denied)
         return CouponPushError(
             f"coupon not created on the store: {error}", permanent=exc.permanent, code=exc.code
         )
@@ -849,6 +853,19 @@ def _record(
                 if push.error:
                     data["why"] = push.error
                 uow.cases.add_event(coupon.case_id, at=now, type=f"coupon_{push.state}", data=data)
+            if push.refused_access is not None:  # a person must fix the store's API access
+                raise_alert(
+                    uow,
+                    coupon.store_id,
+                    "platform_access",
+                    {
+                        "platform": push.refused_access[0],
+                        "code": push.refused_access[1],
+                        "what": "create a coupon",
+                    },
+                    now=now,
+                    every=ACCESS_ALERT_EVERY,
+                )
         steps, cases = _lock_group(uow, [p.step_id for p, _ in outcomes])
         messages = uow.messages.get_many([p.message_id for p, _ in outcomes])
         for prepared, outcome in outcomes:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from reclaim.domain.policy import retry_at
 from reclaim.errors import DeliveryError
+from reclaim.services.alerts import raise_alert
 from reclaim.services.ports import PlatformClient, UnitOfWork
 
 CANCEL_ORDER = "cancel_order"
@@ -39,13 +40,13 @@ def run_platform_actions(
             uow.commit()
         for action in due:
             store = stores[action.store_id]
-            status, error, again = "done", None, None
+            status, error, again, denied = "done", None, None, None
             try:
                 if store is None:
                     raise DeliveryError("the store no longer exists", permanent=True)
                 client.cancel_order(store, action.order_external_id, now=now)
             except DeliveryError as exc:
-                error = str(exc)[:500]
+                error, denied = str(exc)[:500], exc.code
                 if exc.permanent:
                     status = "skipped" if exc.code is None else "failed"
                 else:
@@ -60,6 +61,15 @@ def run_platform_actions(
                 uow.platform_actions.finish(
                     action.id, status=status, error=error, now=now, retry_at=again
                 )
+                if status == "failed" and store is not None and denied in (401, 403):
+                    raise_alert(  # a person must fix the store's API access
+                        uow,
+                        store.id,
+                        "platform_access",
+                        {"platform": store.platform, "code": denied, "what": "cancel an order"},
+                        now=now,
+                        every=timedelta(days=1),
+                    )
                 uow.commit()
             if status == "done":
                 stats.done += 1

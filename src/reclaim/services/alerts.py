@@ -1,0 +1,156 @@
+"""Alerts for a store's operators (SPEC S5 and beyond): raised where something needs a person
+(the complaint rate, sending paused, the platform refusing Reclaim's credentials), listed by
+the API and the CLI, logged as warnings (store id and counts, no PII), and emailed by the
+worker to the store's ``alert_emails``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import formataddr
+
+from reclaim.domain.messages import Channel, OutgoingEmail
+from reclaim.domain.stores import Store
+from reclaim.errors import DeliveryError, InvalidInput, NotFound
+from reclaim.services.ports import Senders, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def raise_alert(
+    uow: UnitOfWork,
+    store_id: str,
+    type: str,
+    data: dict[str, object],
+    *,
+    now: datetime,
+    every: timedelta | None,
+) -> bool:
+    """Add an alert in the caller's transaction, unless one of the ``type`` was raised less
+    than ``every`` ago (None: always); logged as a warning. Whether it was added."""
+    if every is not None:
+        last = uow.alerts.last(store_id, type)
+        if last is not None and now - last < every:
+            return False
+    uow.alerts.add(store_id=store_id, at=now, type=type, data=data)
+    log.warning("store %s: alert %s %s", store_id, type, _loggable(data))
+    return True
+
+
+def _loggable(data: dict[str, object]) -> str:
+    """Counts and codes only: never an address or a platform's words."""
+    return " ".join(f"{k}={v}" for k, v in sorted(data.items()) if isinstance(v, int))
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    at: datetime
+    type: str  # complaint_rate | sending_paused
+    data: dict[str, object]
+
+    @property
+    def title(self) -> str:
+        return {
+            "sending_paused": "sending paused",
+            "complaint_rate": "complaint rate alert",
+            "platform_access": "the platform refuses Reclaim's access",
+        }.get(self.type, self.type)
+
+    @property
+    def message(self) -> str:
+        """What an operator reads."""
+        sent, complaints = self.data.get("sent", 0), self.data.get("complaints", 0)
+        counted = f"{complaints} complaints for {sent} emails sent in the last 30 days"
+        if self.type == "sending_paused":
+            return (
+                f"Sending paused: {counted} (0.3 % or more). Find out why, then resume with "
+                "`reclaim store set ID --resume`."
+            )
+        if self.type == "complaint_rate":
+            return f"Complaint rate alert: {counted} (0.1 % or more); at 0.3 % sending pauses."
+        if self.type == "platform_access":
+            return (
+                f"{self.data.get('platform', 'The platform')} answered {self.data.get('code')} "
+                f"to {self.data.get('what', 'a call')}: the API access Reclaim was given is wrong "
+                "or lacks a scope, so incentive emails fail meanwhile. Set it with `reclaim store "
+                "set ID --platform-api-token …`."
+            )
+        return self.type
+
+
+def list_alerts(*, uow: UnitOfWork, store_id: str, limit: int = 50) -> list[Alert]:
+    """A store's alerts, newest first (SPEC S5: the complaint-rate alert and pause)."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be 1 to 1000", field="limit")
+    with uow:
+        if uow.stores.get(store_id) is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        rows = uow.alerts.recent(store_id, limit=limit)
+    return [Alert(at, type, dict(data or {})) for at, type, data in rows]
+
+
+@dataclass(slots=True)
+class NoticeStats:
+    emailed: int = 0  # alerts whose operators were emailed
+    without_recipients: int = 0  # the store names no one (alert_emails), or no SMTP is set
+    failed: int = 0  # the mail server refused for now: tried again next round
+
+
+def notify_alerts(
+    *, uow: UnitOfWork, senders: Senders, now: datetime, limit: int = 50
+) -> NoticeStats:
+    """Email each new alert to the store's ``alert_emails`` (its operators): a paused store
+    must not go unnoticed until someone looks. Sent, then marked (a crash in between sends
+    it again: at least once); a refusal for now leaves it for the next round."""
+    stats = NoticeStats()
+    with uow:
+        pending = list(uow.alerts.unnotified(limit=limit))
+        stores = {store_id: uow.stores.get(store_id) for _, store_id, _, _, _ in pending}
+    for alert_id, store_id, at, kind, data in pending:
+        store = stores.get(store_id)
+        alert = Alert(at, kind, dict(data or {}))
+        recipients = store.settings.alert_emails if store is not None else ()
+        sent = False
+        if recipients and senders.available(Channel.EMAIL) and store is not None:
+            try:
+                for to in recipients:
+                    senders.send_email(_notice(store, to, alert), now=now)
+                sent = True
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    stats.failed += 1
+                    log.warning("store %s: alert notice not sent yet: %s", store_id, exc.code)
+                    continue
+                log.warning("store %s: alert notice refused: %s", store_id, exc.code)
+            except InvalidInput as exc:  # an address the mail could not be written to
+                log.warning("store %s: alert notice not sendable: %s", store_id, exc.field)
+        with uow:
+            uow.alerts.mark_notified(alert_id, now)
+            uow.commit()
+        if sent:
+            stats.emailed += 1
+        else:
+            stats.without_recipients += 1
+    return stats
+
+
+def _notice(store: Store, to: str, alert: Alert) -> OutgoingEmail:
+    sender = store.settings.sender_email or f"shop@{store.domain}"
+    text = (
+        f"{alert.message}\n\nStore: {store.name} ({store.id})\n"
+        f"When: {alert.at.isoformat()[:16]} UTC\n"
+        f"All alerts: reclaim store alerts {store.id}, or GET /api/v1/alerts.\n"
+    )
+    return OutgoingEmail(
+        to=to,
+        from_address=formataddr(("Reclaim alerts", sender)),
+        subject=f"[Reclaim] {store.name}: {alert.title}",
+        text=text,
+        html="<p>" + "</p><p>".join(html.escape(p) for p in text.split("\n\n")) + "</p>",
+        message_id=f"<alert.{secrets.token_hex(8)}@{store.domain}>",
+        list_unsubscribe_url=None,
+    )
