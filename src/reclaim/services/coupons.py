@@ -58,7 +58,7 @@ def list_coupons(
 class PushStats:
     pushed: int = 0
     failed: int = 0  # the platform refused it or is down (tried again by the next push)
-    no_connector: str | None = None  # why none could be pushed: the store still has none
+    no_connector: str | None = None  # why none could: no connector yet, or access refused
     errors: list[str] = field(default_factory=list)  # the first few reasons, for the operator
 
 
@@ -91,7 +91,7 @@ def push_exported(
         try:
             ref = platforms.create_coupon(store, coupon, now=now)
         except DeliveryError as exc:
-            if exc.permanent and exc.code is None:  # still no connector: none will go
+            if exc.permanent and exc.code in (None, 401, 403):  # none will go: say why, stop
                 stats.no_connector = str(exc)
                 return stats
             stats.failed += 1
