@@ -39,9 +39,19 @@ def test_a_repeat_is_not_new(db_url: str) -> None:
                     )
                 )
                 uow.commit()
+        with rt.uow() as uow:  # of two workers, one takes an alert's notice
+            uow.alerts.add(store_id="st_1", at=NOW, type="complaint_rate", data={"sent": 1})
+            uow.commit()
+        with rt.uow() as uow:
+            [(alert_id, *_)] = uow.alerts.unnotified()
+            taken = [uow.alerts.claim_notice(alert_id, NOW) for _ in range(2)]
+            uow.alerts.release_notice(alert_id)
+            again = uow.alerts.claim_notice(alert_id, NOW)
+            uow.commit()
     finally:
         rt.close()
     assert answers == [(True, True, True), (False, False, False)]
+    assert (taken, again) == ([True, False], True)
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:

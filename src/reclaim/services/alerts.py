@@ -104,37 +104,45 @@ def notify_alerts(
     *, uow: UnitOfWork, senders: Senders, now: datetime, limit: int = 50
 ) -> NoticeStats:
     """Email each new alert to the store's ``alert_emails`` (its operators): a paused store
-    must not go unnoticed until someone looks. Sent, then marked (a crash in between sends
-    it again: at least once); a refusal for now leaves it for the next round."""
+    must not go unnoticed until someone looks. Each notice is claimed first (one commit), so
+    of several workers only one sends it; one the mail server refuses for now is given back
+    for the next round. A crash between the claim and the send loses that notice (the alert
+    itself stays listed): at most once, rather than once per worker."""
     stats = NoticeStats()
     with uow:
         pending = list(uow.alerts.unnotified(limit=limit))
         stores = {store_id: uow.stores.get(store_id) for _, store_id, _, _, _ in pending}
     for alert_id, store_id, at, kind, data in pending:
+        with uow:
+            taken = uow.alerts.claim_notice(alert_id, now)
+            uow.commit()
+        if not taken:
+            continue  # another worker has it
         store = stores.get(store_id)
         alert = Alert(at, kind, dict(data or {}))
         recipients = store.settings.alert_emails if store is not None else ()
-        sent = False
-        if recipients and senders.available(Channel.EMAIL) and store is not None:
-            try:
-                for to in recipients:
-                    senders.send_email(_notice(store, to, alert), now=now)
-                sent = True
-            except DeliveryError as exc:
-                if not exc.permanent:
-                    stats.failed += 1
-                    log.warning("store %s: alert notice not sent yet: %s", store_id, exc.code)
-                    continue
-                log.warning("store %s: alert notice refused: %s", store_id, exc.code)
-            except InvalidInput as exc:  # an address the mail could not be written to
-                log.warning("store %s: alert notice not sendable: %s", store_id, exc.field)
-        with uow:
-            uow.alerts.mark_notified(alert_id, now)
-            uow.commit()
-        if sent:
-            stats.emailed += 1
-        else:
+        if not (recipients and senders.available(Channel.EMAIL) and store is not None):
             stats.without_recipients += 1
+            continue
+        try:
+            for to in recipients:
+                senders.send_email(_notice(store, to, alert), now=now)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                stats.failed += 1
+                log.warning("store %s: alert notice not sent yet: %s", store_id, exc.code)
+                with uow:
+                    uow.alerts.release_notice(alert_id)
+                    uow.commit()
+                continue
+            log.warning("store %s: alert notice refused: %s", store_id, exc.code)
+            stats.without_recipients += 1
+            continue
+        except InvalidInput as exc:  # an address the mail could not be written to
+            log.warning("store %s: alert notice not sendable: %s", store_id, exc.field)
+            stats.without_recipients += 1
+            continue
+        stats.emailed += 1
     return stats
 
 

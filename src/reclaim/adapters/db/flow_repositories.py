@@ -776,8 +776,18 @@ class SqlAlerts:
         )
         return [(r.id, r.store_id, r.at, r.type, r.data) for r in rows]
 
-    def mark_notified(self, alert_id: int, at: datetime) -> None:
-        self.s.execute(update(alerts).where(alerts.c.id == alert_id).values(notified_at=at))
+    def claim_notice(self, alert_id: int, at: datetime) -> bool:
+        """Take the alert's notice for this worker (no other sends it); False: already taken."""
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.notified_at.is_(None))
+            .values(notified_at=at)
+        )
+        return res.rowcount == 1
+
+    def release_notice(self, alert_id: int) -> None:
+        """Give a claimed notice back (it could not be sent now): the next round tries again."""
+        self.s.execute(update(alerts).where(alerts.c.id == alert_id).values(notified_at=None))
 
     def recent(self, store_id: str, limit: int = 50) -> Sequence[tuple[datetime, str, Any]]:
         rows = self.s.execute(
