@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -16,12 +17,14 @@ from fastapi.testclient import TestClient
 from reclaim.adapters.flows import default_flow
 from reclaim.bootstrap import Runtime
 from reclaim.domain.flows import flow_to_data
-from reclaim.domain.stores import StoreSettings
+from reclaim.domain.steps import Coupon
+from reclaim.domain.stores import Store, StoreSettings
 from reclaim.entrypoints.api import create_app
 from reclaim.services.flows import set_flow
 from reclaim.services.stores import NewStore, add_store
 
 SECRET = "whsec_test_secret_123"
+MONDAY = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # 10:00 in Berlin: no quiet hours anywhere near
 
 
 def make_store(
@@ -132,3 +135,33 @@ def stripe_headers(body: bytes, at: datetime, secret: str = SECRET) -> dict[str,
     t = int(at.timestamp())
     mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     return {"Stripe-Signature": f"t={t},v1={mac}", "Content-Type": "application/json"}
+
+
+def store_object(platform: str, api_url: str, token: str) -> Store:
+    """A store not in any database, for calls to its platform (``st_1``, EUR, Paris)."""
+    return Store(
+        id="st_1",
+        name="Shop",
+        platform=platform,
+        currency="EUR",
+        timezone="Europe/Paris",
+        domain="shop.example",
+        webhook_secret="whsec_1",
+        activated_at=MONDAY,
+        settings_json=StoreSettings(platform_api_url=api_url, platform_api_token=token).to_json(),
+    )
+
+
+def coupon_object(**changes: Any) -> Coupon:
+    """A 10 % coupon of ``st_1``'s case 1, issued at MONDAY for 48 h; ``changes`` replace."""
+    made = Coupon(
+        store_id="st_1",
+        case_id=1,
+        code="7KQ3-MX9T-PA",
+        kind="percent",
+        value=Decimal(10),
+        currency="EUR",
+        expires_at=MONDAY + timedelta(hours=48),
+        created_at=MONDAY,
+    )
+    return replace(made, **changes)

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,18 +21,26 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from helpers import checkout_event, client, make_store, post_events, stripe_headers
+from helpers import (
+    MONDAY,
+    checkout_event,
+    client,
+    coupon_object,
+    make_store,
+    post_events,
+    store_object,
+    stripe_headers,
+)
 from reclaim.adapters.channels.webhook import verify_webhook_signature
 from reclaim.adapters.db.tables import coupons, steps
-from reclaim.bootstrap import Runtime, bootstrap, init_database
-from reclaim.config import Settings
+from reclaim.bootstrap import Runtime
 from reclaim.entrypoints.cli import main
 from reclaim.entrypoints.worker import run_once
 from reclaim.services.stores import NewStore, update_settings
 from reclaim.sim.mailbox import Mailbox
 from unit.channels.channel_servers import HttpServer, Reply
 
-T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # Monday, 10:00 in Berlin
+T0 = MONDAY  # 10:00 in Berlin
 AT_72H = T0 + timedelta(hours=72)
 SHOPIFY_CREATED = {
     "data": {
@@ -45,12 +53,6 @@ SHOPIFY_CREATED = {
 
 
 @pytest.fixture
-def box() -> Iterator[Mailbox]:
-    with Mailbox() as b:
-        yield b
-
-
-@pytest.fixture
 def api() -> Iterator[HttpServer]:
     server = HttpServer()
     yield server
@@ -58,12 +60,8 @@ def api() -> Iterator[HttpServer]:
 
 
 @pytest.fixture
-def rt(db_url: str, box: Mailbox) -> Iterator[Runtime]:
-    settings = Settings(database_url=db_url, smtp_url=box.url, public_url="http://testserver")
-    runtime = bootstrap(settings, clock=lambda: T0)
-    init_database(runtime)
-    yield runtime
-    runtime.close()
+def rt(mail_rt: Runtime) -> Runtime:
+    return mail_rt
 
 
 def at_the_incentive(
@@ -333,64 +331,30 @@ def test_stripe_promotion_code_is_made_and_its_redemption_seen(
     assert row.redeemed_at == T0 and row.redeemed_order_external_id == "cs_new_1"
 
 
-def test_stripe_cannot_waive_shipping(rt: Runtime, box: Mailbox, api: HttpServer) -> None:
+def test_stripe_cannot_waive_shipping(api: HttpServer) -> None:
     from reclaim.adapters.platforms.actions import HttpPlatformClient
-    from reclaim.domain.steps import Coupon
     from reclaim.errors import DeliveryError
 
-    store = make_store(
-        rt, platform="stripe", platform_api_url=api.url, platform_api_token="rk_test_1"
-    )
-    with rt.uow() as uow:
-        loaded = uow.stores.get(store.id)
-    assert loaded is not None
-    free = Coupon(
-        store_id=store.id,
-        case_id=1,
-        code="ABCDEFGHJK",
-        kind="free_shipping",
-        value=0,  # type: ignore[arg-type]
-        currency="EUR",
-        expires_at=AT_72H,
-        created_at=T0,
-    )
+    free = coupon_object(code="ABCDEFGHJK", kind="free_shipping", value=Decimal(0))
     platforms = HttpPlatformClient()
-    with pytest.raises(DeliveryError) as refused:
-        platforms.create_coupon(loaded, free, now=T0)
-    platforms.close()
+    try:
+        with pytest.raises(DeliveryError) as refused:
+            platforms.create_coupon(store_object("stripe", api.url, "rk_test_1"), free, now=T0)
+    finally:
+        platforms.close()
     assert refused.value.permanent and refused.value.code == 400 and api.requests == []
 
 
 def test_shopify_cannot_take_amounts_in_another_currency(api: HttpServer) -> None:
     from reclaim.adapters.platforms.actions import HttpPlatformClient
     from reclaim.domain.steps import Coupon
-    from reclaim.domain.stores import Store, StoreSettings
     from reclaim.errors import DeliveryError
 
-    shop = Store(
-        id="st_1",
-        name="Shop",
-        platform="shopify",
-        currency="EUR",
-        timezone="Europe/Paris",
-        domain="shop.example",
-        webhook_secret="whsec_1",
-        activated_at=T0,
-        settings_json=StoreSettings(platform_api_url=api.url, platform_api_token="t").to_json(),
-    )
+    shop = store_object("shopify", api.url, "t")
 
     def coupon(kind: str, value: str, currency: str, min_order: str | None) -> Coupon:
-        return Coupon(
-            store_id="st_1",
-            case_id=1,
-            code="ABCD-EFGH-JK",
-            kind=kind,
-            value=Decimal(value),
-            currency=currency,
-            min_order=None if min_order is None else Decimal(min_order),
-            expires_at=AT_72H,
-            created_at=T0,
-        )
+        minimum = None if min_order is None else Decimal(min_order)
+        return coupon_object(kind=kind, value=Decimal(value), currency=currency, min_order=minimum)
 
     platforms = HttpPlatformClient()
     try:

@@ -292,6 +292,13 @@ def test_a_sold_out_item_is_never_advertised(db_url: str) -> None:
         rt.close()
 
 
+def hold_an_order(c: TestClient, key: str) -> None:
+    """Five mugs in stock, and a pending order o-1 (at T0) holding some."""
+    setup_stock(c, key, [{"warehouse": "PAR", "sku": "MUG-1", "on_hand": 5}])
+    placed = order_event("order.created", T0, order_id="o-1", status="pending")
+    assert post_events(c, key, placed).status_code == 202
+
+
 def test_the_platform_is_told_to_cancel_an_expired_order(db_url: str) -> None:
     from sqlalchemy import select
 
@@ -319,10 +326,7 @@ def test_the_platform_is_told_to_cancel_an_expired_order(db_url: str) -> None:
         )
         bare = make_store(rt, name="Bare", platform="woocommerce")  # no API access set
         for store in (shop, custom, bare):
-            c = client(rt)
-            setup_stock(c, store.api_key, [{"warehouse": "PAR", "sku": "MUG-1", "on_hand": 5}])
-            placed = order_event("order.created", T0, order_id="o-1", status="pending")
-            assert post_events(c, store.api_key, placed).status_code == 202
+            hold_an_order(client(rt), store.api_key)
         run_once(rt, T0 + timedelta(minutes=1))
         shopify.replies.append(Reply(status=503))  # Shopify is down at first: retried
         at = T0 + timedelta(days=5)
@@ -364,16 +368,10 @@ def test_a_platform_refusing_the_access_alerts_the_operators(db_url: str) -> Non
         rt = bootstrap(Settings(database_url=db_url), clock=lambda: T0)
         init_database(rt)
         shop = make_store(
-            rt,
-            name="Shop",
-            platform="shopify",
-            platform_api_url=shopify.url,
-            platform_api_token="shpat_revoked",
+            rt, platform="shopify", platform_api_url=shopify.url, platform_api_token="shpat_no"
         )
         c = client(rt)
-        setup_stock(c, shop.api_key, [{"warehouse": "PAR", "sku": "MUG-1", "on_hand": 5}])
-        placed = order_event("order.created", T0, order_id="o-1", status="pending")
-        assert post_events(c, shop.api_key, placed).status_code == 202
+        hold_an_order(c, shop.api_key)
         run_once(rt, T0 + timedelta(minutes=1))
         shopify.replies.append(Reply.json(403, {"errors": "missing write_orders"}))
         stats = run_once(rt, T0 + timedelta(days=5)).platform

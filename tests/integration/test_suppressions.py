@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +14,18 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from helpers import checkout_event, client, make_store, post_events
-from reclaim.bootstrap import Runtime, bootstrap, init_database
-from reclaim.config import Settings
+from helpers import MONDAY, checkout_event, client, make_store, post_events
+from reclaim.bootstrap import Runtime
 from reclaim.entrypoints.cli import main
 from reclaim.entrypoints.worker import run_once
 from reclaim.sim.mailbox import Mailbox
 
-T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+T0 = MONDAY  # 10:00 in Berlin
 
 
 @pytest.fixture
-def box() -> Iterator[Mailbox]:
-    with Mailbox() as b:
-        yield b
-
-
-@pytest.fixture
-def rt(db_url: str, box: Mailbox) -> Iterator[Runtime]:
-    settings = Settings(database_url=db_url, smtp_url=box.url, public_url="http://testserver")
-    runtime = bootstrap(settings, clock=lambda: T0)
-    init_database(runtime)
-    yield runtime
-    runtime.close()
+def rt(mail_rt: Runtime) -> Runtime:
+    return mail_rt
 
 
 def call(c: TestClient, key: str, path: str, body: Any) -> Any:

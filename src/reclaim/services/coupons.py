@@ -81,9 +81,11 @@ def push_exported(
         waiting: list[Coupon] = []
         after = 0
         while True:
-            page = list(uow.coupons.listed(store_id, push_state="exported", after_id=after))
+            page = list(
+                uow.coupons.listed(store_id, push_state="exported", limit=MAX_PAGE, after_id=after)
+            )
             waiting += [c for c in page if c.expires_at > now and c.redeemed_at is None]
-            if len(page) < 1000:
+            if len(page) < MAX_PAGE:
                 break
             after = page[-1].id or after
     stats = PushStats()
@@ -106,6 +108,29 @@ def push_exported(
     return stats
 
 
+def note_push(
+    uow: UnitOfWork,
+    coupon: Coupon,
+    *,
+    state: str | None,
+    ref: str | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    """Keep what pushing ``coupon`` to its store's platform came to (``state``: "pushed",
+    "exported", None for a failure tried again); a new state goes on the case's timeline
+    (``coupon_pushed`` / ``coupon_exported``). In the caller's transaction."""
+    changed = state is not None and state != coupon.push_state
+    coupon.push_state, coupon.push_error = state, error
+    if state == "pushed":
+        coupon.platform_ref, coupon.pushed_at = ref, now
+    if changed:
+        data: dict[str, object] = {"code": coupon.code, "platform_ref": ref}
+        if error:
+            data["why"] = error
+        uow.cases.add_event(coupon.case_id, at=now, type=f"coupon_{state}", data=data)
+
+
 def _record(
     uow: UnitOfWork,
     coupon: Coupon,
@@ -118,15 +143,6 @@ def _record(
     assert coupon.id is not None
     with uow:
         found = uow.coupons.get_many([coupon.id]).get(coupon.id)
-        if found is None:
-            return
-        found.push_state, found.push_error = state, error
-        if state == "pushed":
-            found.platform_ref, found.pushed_at = ref, now
-            uow.cases.add_event(
-                found.case_id,
-                at=now,
-                type="coupon_pushed",
-                data={"code": found.code, "platform_ref": ref},
-            )
-        uow.commit()
+        if found is not None:
+            note_push(uow, found, state=state, ref=ref, error=error, now=now)
+            uow.commit()

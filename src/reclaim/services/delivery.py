@@ -81,6 +81,7 @@ from reclaim.services.alternatives import (
     mark_sold_out,
     sold_out_offer,
 )
+from reclaim.services.coupons import note_push
 from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
 from reclaim.services.ports import PlatformClient, Renderer, Senders, SentMark, UnitOfWork
@@ -249,11 +250,6 @@ def _push(
     coupon, store = item.coupon, item.store
     if coupon is None or store is None or coupon.id is None or not coupon.needs_push:
         return None
-    if coupon.id in pushes:  # a second message with the same coupon in this group
-        first = pushes[coupon.id]
-        if first.state is not None:
-            return None
-        return CouponPushError(f"coupon not created on the store: {first.error}", permanent=False)
     try:
         ref = platforms.create_coupon(store, coupon, now=now)
     except DeliveryError as exc:
@@ -845,14 +841,7 @@ def _record(
     with uow:
         for coupon_id, coupon in uow.coupons.get_many(list(pushes)).items():
             push = pushes[coupon_id]
-            coupon.push_state, coupon.push_error = push.state, push.error
-            if push.state == "pushed":
-                coupon.platform_ref, coupon.pushed_at = push.ref, now
-            if push.state is not None:  # on the case's timeline: created there, or to import
-                data: dict[str, object] = {"code": coupon.code, "platform_ref": push.ref}
-                if push.error:
-                    data["why"] = push.error
-                uow.cases.add_event(coupon.case_id, at=now, type=f"coupon_{push.state}", data=data)
+            note_push(uow, coupon, state=push.state, ref=push.ref, error=push.error, now=now)
             if push.refused_access is not None:  # a person must fix the store's API access
                 raise_alert(
                     uow,

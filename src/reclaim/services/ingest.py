@@ -318,25 +318,7 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
         elif not checkout.observe(fact, delay=settings.abandonment_delay):
             return
         uow.facts.flush()
-        resolution.after_checkout(uow=uow, store=store, checkout=checkout, now=now)
-        if fact.completed_at is not None and fact.recovered_from:
-            resolution.after_recovered_checkout(
-                uow=uow,
-                store=store,
-                recovered_from=fact.recovered_from,
-                at=fact.completed_at,
-                value=fact.total,
-            )
-        if fact.completed_at is not None and (fact.discount_codes or fact.discount_refs):
-            resolution.redeem_coupons(
-                uow,
-                store,
-                codes=fact.discount_codes,
-                refs=fact.discount_refs,
-                total=fact.total,
-                at=fact.completed_at,
-                order_ref=checkout.order_external_id or fact.external_id,
-            )
+        resolution.after_checkout(uow=uow, store=store, checkout=checkout, now=now, observed=fact)
     elif isinstance(fact, OrderObserved):
         order = uow.facts.order(store.id, fact.external_id, lock=True)
         if order is None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from reclaim.domain.attribution import attribute
 from reclaim.domain.cases import Attribution, Case, CaseKind, CaseStatus, items_overlap
+from reclaim.domain.events import CheckoutObserved
 from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt
 from reclaim.domain.incentives import normalise_code, redemption_check
 from reclaim.domain.reasons import classify_failure
@@ -63,7 +64,18 @@ def close(uow: UnitOfWork, case: Case, status: CaseStatus, *, at: datetime, reas
         record(uow, case, at=at, type=str(status), reason=reason)
 
 
-def after_checkout(*, uow: UnitOfWork, store: Store, checkout: Checkout, now: datetime) -> None:
+def after_checkout(
+    *,
+    uow: UnitOfWork,
+    store: Store,
+    checkout: Checkout,
+    now: datetime,
+    observed: CheckoutObserved | None = None,
+) -> None:
+    """``observed``: what was just seen of it; completed, it may name the checkout it was made
+    from (Stripe's ``recovered_from``) and the coupons used."""
+    if observed is not None and observed.completed_at is not None:
+        _completed_session(uow, store, checkout, observed)
     if not checkout.is_completed:
         # The order placed from this checkout may have arrived first: it completes the
         # checkout all the same, so the picture does not depend on the order of arrival.
@@ -90,13 +102,33 @@ def after_checkout(*, uow: UnitOfWork, store: Store, checkout: Checkout, now: da
             record(uow, case, at=now, type="updated", value=str(checkout.total))
 
 
-def after_recovered_checkout(
-    *, uow: UnitOfWork, store: Store, recovered_from: str, at: datetime, value: Decimal
+def _completed_session(
+    uow: UnitOfWork, store: Store, checkout: Checkout, observed: CheckoutObserved
 ) -> None:
-    """A checkout made from an abandoned one by the platform's recovery link (Stripe's
-    ``recovered_from``) was completed: the abandoned one's case is recovered."""
-    for case in uow.cases.open_for_checkout(store.id, recovered_from):
-        recover(uow, case, at=at, order_external_id=None, value=value, how="checkout_recovered")
+    """A checkout made from an abandoned one by the platform's recovery link recovers that
+    one's case; the coupons it names are redeemed."""
+    at = observed.completed_at
+    assert at is not None
+    if observed.recovered_from:
+        for case in uow.cases.open_for_checkout(store.id, observed.recovered_from):
+            recover(
+                uow,
+                case,
+                at=at,
+                order_external_id=None,
+                value=observed.total,
+                how="checkout_recovered",
+            )
+    if observed.discount_codes or observed.discount_refs:
+        redeem_coupons(
+            uow,
+            store,
+            codes=observed.discount_codes,
+            refs=observed.discount_refs,
+            total=observed.total,
+            at=at,
+            order_ref=checkout.order_external_id or observed.external_id,
+        )
 
 
 def after_order(*, uow: UnitOfWork, store: Store, order: Order, now: datetime) -> None:

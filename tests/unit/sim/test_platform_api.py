@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from helpers import coupon_object, store_object
 from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.domain.steps import Coupon
-from reclaim.domain.stores import Store, StoreSettings
+from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError
 from reclaim.sim.platform_api import PlatformApi
 
@@ -30,31 +31,12 @@ def api() -> Iterator[PlatformApi]:
 
 
 def store(api: PlatformApi, token: str = "rk_test_1", platform: str = "stripe") -> Store:
-    return Store(
-        id="st_1",
-        name="Shop",
-        platform=platform,
-        currency="EUR",
-        timezone="Europe/Paris",
-        domain="shop.example",
-        webhook_secret="whsec_1",
-        activated_at=T0,
-        settings_json=StoreSettings(platform_api_url=api.url, platform_api_token=token).to_json(),
-    )
+    return store_object(platform, api.url, token)
 
 
-def coupon(code: str = "7KQ3MX9TPA", kind: str = "percent") -> Coupon:
-    return Coupon(
-        store_id="st_1",
-        case_id=3,
-        code=code,
-        kind=kind,
-        value=Decimal("1E+1"),  # as the database gives it back
-        currency="EUR",
-        min_order=Decimal("50"),
-        expires_at=T0 + timedelta(hours=48),
-        created_at=T0,
-    )
+def coupon(code: str = "7KQ3MX9TPA") -> Coupon:
+    # As the database gives the value back (``1E+1``), with a minimum order.
+    return coupon_object(code=code, case_id=3, value=Decimal("1E+1"), min_order=Decimal(50))
 
 
 def test_a_coupon_is_made_once_and_named_by_id_at_checkout(api: PlatformApi) -> None:

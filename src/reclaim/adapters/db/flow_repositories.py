@@ -533,19 +533,10 @@ class SqlSuppressions:
     def add_many(
         self, *, store_id: str, channel: str, address_keys: Sequence[str], reason: str, at: datetime
     ) -> int:
-        """Add the keys not there yet (one statement per 500); how many were new."""
+        """Add the keys not there yet (500 rows a statement); how many were new (RETURNING
+        names the rows written: ``ON CONFLICT DO NOTHING`` skips the others)."""
         added = 0
         for start in range(0, len(address_keys), 500):
-            chunk = sorted(set(address_keys[start : start + 500]))
-            have = set(
-                self.s.execute(
-                    select(suppressions.c.address_key).where(
-                        suppressions.c.store_id == store_id,
-                        suppressions.c.channel == channel,
-                        suppressions.c.address_key.in_(chunk),
-                    )
-                ).scalars()
-            )
             rows = [
                 {
                     "store_id": store_id,
@@ -555,12 +546,12 @@ class SqlSuppressions:
                     "created_at": at,
                     "message_id": None,
                 }
-                for key in chunk
-                if key not in have
+                for key in sorted(set(address_keys[start : start + 500]))
             ]
-            if rows:
-                self.s.execute(_insert_ignore(self.s, suppressions), rows)
-                added += len(rows)
+            made = self.s.execute(
+                _insert_ignore(self.s, suppressions).returning(suppressions.c.id), rows
+            )
+            added += len(made.all())
         return added
 
     def reason(self, store_id: str, channel: str, address_key: str) -> str | None:

@@ -308,8 +308,10 @@ class HttpPlatformClient:
         else:
             made["amount_off"] = to_minor(coupon.value, coupon.currency)
             made["currency"] = coupon.currency.lower()
-        stripe = self._stripe(base, s.platform_api_token)
-        created = stripe("POST", "/v1/coupons", made, key=f"reclaim-coupon-{store.id}-{code}")
+        token = s.platform_api_token
+        created = self._stripe(
+            base, token, "POST", "/v1/coupons", made, key=f"reclaim-coupon-{store.id}-{code}"
+        )
         promo: dict[str, Any] = {
             "coupon": created.get("id"),
             "code": code,
@@ -321,41 +323,53 @@ class HttpPlatformClient:
             promo["restrictions[minimum_amount]"] = to_minor(coupon.min_order, coupon.currency)
             promo["restrictions[minimum_amount_currency]"] = coupon.currency.lower()
         try:
-            answer = stripe(
-                "POST", "/v1/promotion_codes", promo, key=f"reclaim-promo-{store.id}-{code}"
+            answer = self._stripe(
+                base,
+                token,
+                "POST",
+                "/v1/promotion_codes",
+                promo,
+                key=f"reclaim-promo-{store.id}-{code}",
             )
         except _StripeExists:
-            listed = stripe("GET", "/v1/promotion_codes", {"code": code, "limit": 1}, key=None)
+            found = {"code": code, "limit": 1}
+            listed = self._stripe(base, token, "GET", "/v1/promotion_codes", found, key=None)
             rows = listed.get("data") or []
             answer = rows[0] if rows and isinstance(rows[0], dict) else {}
         if not isinstance(answer.get("id"), str):
             raise DeliveryError("stripe answered without the promotion code's id", permanent=False)
         return str(answer["id"])
 
-    def _stripe(self, base: str, token: str) -> Any:
-        def call(method: str, path: str, fields: dict[str, Any], *, key: str | None) -> Any:
-            headers = {"Authorization": f"Bearer {token}", "Stripe-Version": STRIPE_VERSION}
-            if key is not None:
-                headers["Idempotency-Key"] = key
-            if method == "GET":
-                r = self._call("stripe", "GET", base + path, headers=headers, params=fields)
-            else:
-                r = self._call(
-                    "stripe", "POST", base + path, headers=headers, data=fields, ok=(400,)
-                )
-            body = _json(r, "stripe")
-            if r.status_code == 400:
-                found = body.get("error")
-                error: dict[str, Any] = found if isinstance(found, dict) else {}
-                said = str(error.get("message") or "")
-                if error.get("code") == "resource_already_exists" or "already exists" in said:
-                    raise _StripeExists(said)
-                raise DeliveryError(
-                    f"stripe refused the coupon: {said[:300]}", permanent=True, code=400
-                )
-            return body
-
-        return call
+    def _stripe(
+        self,
+        base: str,
+        token: str,
+        method: str,
+        path: str,
+        fields: dict[str, Any],
+        *,
+        key: str | None,
+    ) -> dict[str, Any]:
+        """One Stripe call (form-encoded, pinned API version); a 400 is a refusal, or
+        :class:`_StripeExists` when Stripe already has the object."""
+        headers = {"Authorization": f"Bearer {token}", "Stripe-Version": STRIPE_VERSION}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        if method == "GET":
+            r = self._call("stripe", "GET", base + path, headers=headers, params=fields)
+        else:
+            r = self._call("stripe", "POST", base + path, headers=headers, data=fields, ok=(400,))
+        body = _json(r, "stripe")
+        if r.status_code == 400:
+            found = body.get("error")
+            error: dict[str, Any] = found if isinstance(found, dict) else {}
+            said = str(error.get("message") or "")
+            if error.get("code") == "resource_already_exists" or "already exists" in said:
+                raise _StripeExists(said)
+            raise DeliveryError(
+                f"stripe refused the coupon: {said[:300]}", permanent=True, code=400
+            )
+        return body
 
     # -- shared -----------------------------------------------------------------------------
 

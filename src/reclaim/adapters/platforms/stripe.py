@@ -199,10 +199,7 @@ def parse_session(
     """An expired session (the platform's own "abandoned"), or a completed one at ``at``. A
     session completed with its payment still pending (``payment_status: unpaid``: a delayed
     method) is not completed yet: the PaymentIntent's success will say when it is."""
-    if completed and s.get("payment_status") == "unpaid":
-        completed, pending = False, True
-    else:
-        pending = False
+    paid = completed and s.get("payment_status") != "unpaid"
     if s.get("mode") == "setup":
         return None
     currency = c.currency(c.require(s, "currency", base=_PI), f"{_PI}.currency")
@@ -245,8 +242,8 @@ def parse_session(
         recovery_url=c.url(
             c.dig(s, "after_expiration.recovery.url"), f"{_PI}.after_expiration.recovery.url"
         ),
-        expired_at=None if completed or pending else at,
-        completed_at=at if completed else None,
+        expired_at=None if completed else at,
+        completed_at=at if paid else None,
         is_test=live is False,
         shipping_quote=quote,
         discount_codes=codes,
