@@ -579,7 +579,7 @@ def serve(url: str, port: int, store_id: str) -> None:
     from reclaim.entrypoints.api import create_app
 
     logging.basicConfig(level=logging.WARNING)
-    rt = bootstrap(Settings(database_url=url))
+    rt = bootstrap(Settings(database_url=url, rate_limit_enabled=False))
     app = create_app(rt)
     add_floor_route(app, rt, store_id)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -19,6 +19,9 @@ from reclaim.adapters.db.tables import metadata
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 
+# Tests send thousands of requests a second from one client: the HTTP rate limits are off in
+# them unless a test turns them on (tests/integration/test_hostile_input.py does).
+os.environ.setdefault("RECLAIM_RATE_LIMIT_ENABLED", "false")
 PG_ADMIN = os.environ.get("RECLAIM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

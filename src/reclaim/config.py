@@ -6,7 +6,9 @@ stops start-up with the variable's name and what is wrong with it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +45,21 @@ class Settings(BaseSettings):
     sms_account: str | None = Field(default=None)
     sms_token: str | None = Field(default=None)
     sms_from: str | None = Field(default=None)
+    # The HTTP edge (docs/security.md). Limits are "N/second|minute|hour" per client address
+    # and, where a store is named (webhooks) or a key is sent (API), per store or key too.
+    rate_limit_enabled: bool = Field(default=True)
+    rate_limit_webhooks: str = Field(default="1200/minute")
+    rate_limit_api: str = Field(default="600/minute")
+    rate_limit_public: str = Field(default="300/minute")  # tracking links, unsubscribe
+    rate_limit_login: str = Field(default="10/minute")
+    # Where the counts live: memory:// (one process) or a shared store that the `limits`
+    # library reads, such as redis://host:6379 (several server processes).
+    rate_limit_storage: str = Field(default="memory://")
+    # Proxies whose X-Forwarded-For names the real client (addresses or CIDR networks,
+    # comma-separated). Empty: the peer's address is the client, whatever headers say.
+    trusted_proxies: str = Field(default="")
+    # Swagger UI and ReDoc at /docs and /redoc (off: public pages of a private service).
+    api_docs: bool = Field(default=False)
 
     @field_validator("database_url")
     @classmethod
@@ -87,6 +104,23 @@ class Settings(BaseSettings):
     def _dkim(cls, v: str | None) -> str | None:
         if v is not None and not Path(v).is_file():
             raise ValueError(f"no such file: {v}")
+        return v
+
+    @field_validator("rate_limit_webhooks", "rate_limit_api", "rate_limit_public", "rate_limit_login")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        if not re.fullmatch(r"\s*\d{1,9}\s*/\s*(second|minute|hour|day)\s*", v):
+            raise ValueError("must look like 600/minute (per second, minute, hour or day)")
+        return v.replace(" ", "")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        for part in filter(None, (p.strip() for p in v.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an address or network such as 10.0.0.0/8") from None
         return v
 
     @field_validator("log_level")

@@ -35,6 +35,10 @@ class AuthError(ReclaimError):
     """Missing or wrong credentials."""
 
 
+class Forbidden(ReclaimError):
+    """Valid credentials that do not allow this (an API key without the needed scope)."""
+
+
 class MalformedPayload(InvalidInput):
     """A delivery's body cannot be understood; kept in the dead-letter list."""
 

@@ -67,6 +67,15 @@ def sign_token(payload: Mapping[str, str | int], *, key: bytes) -> str:
     return token
 
 
+def _storable(value: object) -> bool:
+    """A payload value any database can look up: a 64-bit integer or text without NUL."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, str) and "\x00" not in value
+
+
 def verify_token(token: str, *, key: bytes, now: datetime | None = None) -> dict[str, str | int]:
     """The payload of a token made by :func:`sign_token` with the same ``key``.
 
@@ -91,9 +100,7 @@ def verify_token(token: str, *, key: bytes, now: datetime | None = None) -> dict
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8"))
     except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError included
         raise AuthError(_INVALID) from None
-    if not isinstance(data, dict) or not all(
-        isinstance(v, str | int) and not isinstance(v, bool) for v in data.values()
-    ):
+    if not isinstance(data, dict) or not all(_storable(v) for v in data.values()):
         raise AuthError(_INVALID)
     payload: dict[str, str | int] = data
     if now is not None and "exp" in payload:

@@ -4,17 +4,17 @@ Thin: read the request, call one service, translate its errors. Webhook handlers
 after the raw delivery is stored; processing happens on the worker.
 """
 
-import json
 import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import text
 
 from reclaim import __version__
@@ -23,8 +23,17 @@ from reclaim.domain.alternatives import Product
 from reclaim.domain.cases import Case
 from reclaim.domain.holds import Hold
 from reclaim.domain.money import amount_text
+from reclaim.entrypoints.edge import (
+    MAX_INT,
+    BodyLimit,
+    BodyTooLarge,
+    RateLimit,
+    SecurityHeaders,
+    body_limit,
+    read_json,
+)
 from reclaim.entrypoints.tracking import add_tracking_routes
-from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound, SignatureError
+from reclaim.errors import AuthError, Conflict, Forbidden, InvalidInput, NotFound, SignatureError
 from reclaim.services import alerts as alert_service
 from reclaim.services import alternatives as alternatives_service
 from reclaim.services import cases as case_service
@@ -40,7 +49,6 @@ from reclaim.services.stores import authenticate
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 2 * 1024 * 1024
 PLATFORMS = ("shopify", "woocommerce", "stripe")
 
 
@@ -174,17 +182,69 @@ class ExtendIn(BaseModel):
     until: datetime
 
 
+M = TypeVar("M", bound=BaseModel)
+CaseId = Annotated[int, Path(ge=1, le=MAX_INT)]
+Cursor = Annotated[
+    int | None, Query(ge=0, le=MAX_INT, description="next_cursor of the previous page")
+]
+
+
 async def _body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY:
-        raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    """The body, at most the route's limit (the edge's BodyLimit counts it as it arrives)."""
     body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    if len(body) > body_limit(request.url.path):
+        raise BodyTooLarge(body_limit(request.url.path))
     return body
 
 
+def _where(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts)
+
+
+def _problems(errors: list[Any]) -> list[dict[str, str]]:
+    """Validation errors as {field, message}; never the input (it may be anything at all)."""
+    return [{"field": _where(tuple(e.get("loc", ()))), "message": str(e["msg"])} for e in errors]
+
+
+async def _model(request: Request, model: type[M]) -> M:
+    """Read a JSON body into ``model`` once the caller is authenticated."""
+    data = read_json(await _body(request))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = _problems(exc.errors())[0]
+        raise InvalidInput(
+            f"{first['field']}: {first['message']}" if first["field"] else first["message"],
+            field=first["field"] or None,
+        ) from None
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def takes(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads ``model`` itself (after its caller is
+    authenticated, so a stranger's body is never parsed)."""
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}},
+        }
+    }
+
+
 def create_app(rt: Runtime) -> FastAPI:
+    docs = rt.settings.api_docs
     app = FastAPI(
         title="Reclaim",
         version=__version__,
@@ -193,7 +253,29 @@ def create_app(rt: Runtime) -> FastAPI:
             "Platform webhooks need the store's webhook secret; `/api/v1` needs a store "
             "API key as `Authorization: Bearer rk_…`."
         ),
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
+    # The last added runs first: headers on every answer, then rate, then body limits.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RateLimit, settings=rt.settings)
+    app.add_middleware(SecurityHeaders, https=rt.settings.public_url.startswith("https://"))
+
+    @app.exception_handler(RequestValidationError)
+    async def _unreadable(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _problems(list(exc.errors()))
+        first = problems[0] if problems else {"field": "", "message": "invalid request"}
+        return JSONResponse(
+            {"detail": f"{first['field']}: {first['message']}", "problems": problems},
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        route = request.scope.get("route")
+        where = getattr(route, "path", "?")
+        log.error("unexpected %s answering %s %s", type(exc).__name__, request.method, where)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
@@ -208,6 +290,10 @@ def create_app(rt: Runtime) -> FastAPI:
         return JSONResponse(
             {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
@@ -253,6 +339,8 @@ def create_app(rt: Runtime) -> FastAPI:
             body=body,
             now=rt.clock(),
         )
+        if answer.status == "ping":
+            return JSONResponse({"status": "ping", "delivery_id": None})
         if answer.status == "rejected":
             return JSONResponse(
                 {"detail": answer.error, "delivery_id": answer.delivery_id, "status": "rejected"},
@@ -298,7 +386,7 @@ def create_app(rt: Runtime) -> FastAPI:
         since: Annotated[
             datetime | None, Query(description="created at or after (ISO 8601)")
         ] = None,
-        cursor: Annotated[int | None, Query(description="next_cursor of the previous page")] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, Query(ge=1, le=case_service.MAX_PAGE)] = 50,
     ) -> dict[str, Any]:
         if since is not None and since.tzinfo is None:
@@ -325,7 +413,7 @@ def create_app(rt: Runtime) -> FastAPI:
         since: Annotated[
             datetime | None, Query(description="issued at or after (ISO 8601)")
         ] = None,
-        cursor: Annotated[int | None, Query(description="next_cursor of the previous page")] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, Query(ge=1, le=coupon_service.MAX_PAGE)] = 100,
     ) -> dict[str, Any]:
         page = await run_in_threadpool(
@@ -359,7 +447,9 @@ def create_app(rt: Runtime) -> FastAPI:
         }
 
     @app.get("/api/v1/cases/{case_id}", tags=["cases"], summary="One case with its timeline")
-    async def get_case(case_id: int, store_id: Annotated[str, Depends(reader)]) -> dict[str, Any]:
+    async def get_case(
+        case_id: CaseId, store_id: Annotated[str, Depends(reader)]
+    ) -> dict[str, Any]:
         detail = await run_in_threadpool(
             case_service.get_case, uow=rt.uow(), store_id=store_id, case_id=case_id
         )
@@ -399,7 +489,9 @@ def create_app(rt: Runtime) -> FastAPI:
         }
 
     @app.post("/api/v1/cases/{case_id}/stop", tags=["cases"], summary="Stop the case's flow")
-    async def stop_case(case_id: int, store_id: Annotated[str, Depends(operator)]) -> JSONResponse:
+    async def stop_case(
+        case_id: CaseId, store_id: Annotated[str, Depends(operator)]
+    ) -> JSONResponse:
         cancelled = await run_in_threadpool(
             case_service.stop_case,
             uow=rt.uow(),
@@ -415,10 +507,7 @@ def create_app(rt: Runtime) -> FastAPI:
         summary="Report a complaint or a late bounce from your mail provider",
     )
     async def feedback(request: Request, store_id: Annotated[str, Depends(writer)]) -> JSONResponse:
-        try:
-            data = json.loads(await _body(request))
-        except ValueError:
-            raise InvalidInput("body must be JSON: {type, email, message_id?}") from None
+        data = read_json(await _body(request))
         if not isinstance(data, dict):
             raise InvalidInput("body must be a JSON object: {type, email, message_id?}")
         header = data.get("message_id")
@@ -443,10 +532,7 @@ def create_app(rt: Runtime) -> FastAPI:
     async def _on_list(request: Request, action: Any, **more: Any) -> Any:
         """Run a suppression-list ``action`` on the ``{channel, address}`` of a JSON body
         (never a URL: addresses stay out of access logs)."""
-        try:
-            data = json.loads(await _body(request))
-        except ValueError:
-            raise InvalidInput("body must be JSON: {channel, address}") from None
+        data = read_json(await _body(request))
         if not isinstance(data, dict):
             raise InvalidInput("body must be a JSON object: {channel, address}")
         return await run_in_threadpool(
@@ -494,10 +580,16 @@ def create_app(rt: Runtime) -> FastAPI:
         found = await _on_list(request, suppression_service.remove, store_id=store_id)
         return {"removed": found is not None, "was": _entry(found)}
 
-    @app.post("/api/v1/warehouses", tags=["stock"], summary="Create or update warehouses")
+    @app.post(
+        "/api/v1/warehouses",
+        tags=["stock"],
+        summary="Create or update warehouses",
+        openapi_extra=takes(WarehousesIn),
+    )
     async def put_warehouses(
-        body: WarehousesIn, store_id: Annotated[str, Depends(writer)]
+        request: Request, store_id: Annotated[str, Depends(writer)]
     ) -> dict[str, int]:
+        body = await _model(request, WarehousesIn)
         rows = [
             WarehouseRow(
                 store_id=store_id,
@@ -519,8 +611,16 @@ def create_app(rt: Runtime) -> FastAPI:
         )
         return {"warehouses": n}
 
-    @app.post("/api/v1/stock", tags=["stock"], summary="Set stock levels or move them")
-    async def put_stock(body: StockIn, store_id: Annotated[str, Depends(writer)]) -> dict[str, int]:
+    @app.post(
+        "/api/v1/stock",
+        tags=["stock"],
+        summary="Set stock levels or move them",
+        openapi_extra=takes(StockIn),
+    )
+    async def put_stock(
+        request: Request, store_id: Annotated[str, Depends(writer)]
+    ) -> dict[str, int]:
+        body = await _model(request, StockIn)
         changes = [
             holds_service.StockChange(x.warehouse, x.sku, on_hand=x.on_hand, delta=x.delta)
             for x in body.levels
@@ -534,13 +634,19 @@ def create_app(rt: Runtime) -> FastAPI:
         )
         return {"updated": n}
 
-    @app.post("/api/v1/products", tags=["stock"], summary="Set products: weight and catalogue")
+    @app.post(
+        "/api/v1/products",
+        tags=["stock"],
+        summary="Set products: weight and catalogue",
+        openapi_extra=takes(ProductsIn),
+    )
     async def put_products(
-        body: ProductsIn, store_id: Annotated[str, Depends(writer)]
+        request: Request, store_id: Annotated[str, Depends(writer)]
     ) -> dict[str, int]:
         """What ``reclaim products import`` reads from a CSV: a product's shipping weight
         and/or its catalogue entry (what a message offers instead of a sold-out item). All or
         none: the first wrong entry is named and nothing is written."""
+        body = await _model(request, ProductsIn)
         entries = [
             Product(
                 sku=p.sku,
@@ -588,8 +694,16 @@ def create_app(rt: Runtime) -> FastAPI:
             ],
         }
 
-    @app.post("/api/v1/holds", tags=["stock"], summary="Reserve a pending order's items")
-    async def place_hold(body: HoldIn, store_id: Annotated[str, Depends(writer)]) -> JSONResponse:
+    @app.post(
+        "/api/v1/holds",
+        tags=["stock"],
+        summary="Reserve a pending order's items",
+        openapi_extra=takes(HoldIn),
+    )
+    async def place_hold(
+        request: Request, store_id: Annotated[str, Depends(writer)]
+    ) -> JSONResponse:
+        body = await _model(request, HoldIn)
         try:
             hold = await run_in_threadpool(
                 holds_service.place_hold,
@@ -603,12 +717,18 @@ def create_app(rt: Runtime) -> FastAPI:
             return JSONResponse({"detail": str(exc), "skus": exc.skus}, status_code=409)
         return JSONResponse(hold_json(hold), status_code=201)
 
-    @app.post("/api/v1/orders/{order_id}/hold", tags=["stock"], summary="Extend an order's hold")
+    @app.post(
+        "/api/v1/orders/{order_id}/hold",
+        tags=["stock"],
+        summary="Extend an order's hold",
+        openapi_extra=takes(ExtendIn),
+    )
     async def extend_hold(
         order_id: Annotated[str, Path(max_length=255)],
-        body: ExtendIn,
+        request: Request,
         store_id: Annotated[str, Depends(operator)],
     ) -> dict[str, Any]:
+        body = await _model(request, ExtendIn)
         if body.until.tzinfo is None:
             raise InvalidInput("until needs a time zone, e.g. 2026-05-08T10:00:00Z", field="until")
         hold = await run_in_threadpool(

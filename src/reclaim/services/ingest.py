@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from reclaim.domain.events import (
@@ -26,7 +26,7 @@ from reclaim.domain.events import (
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.shipments import Shipment
 from reclaim.domain.stores import Store
-from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound
+from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound, SignatureError
 from reclaim.services import holds, logistics, resolution
 from reclaim.services.ports import PlatformConnector, UnitOfWork
 
@@ -93,12 +93,21 @@ def accept_webhook(
         if secret is None:
             raise NotFound(f"no store {store_id[:40]!r}")
         connector.verify(headers=headers, body=body, secret=secret, now=now)
+        shop = connector.shop(headers)
+        if shop is not None:
+            _check_shop(uow, store_id, shop)
         topic = connector.topic(headers)
         event_id = connector.event_id(headers)
         try:
             parsed = connector.parse(topic=topic, headers=headers, body=body)
         except MalformedPayload as exc:
             return _keep(uow, store_id, connector.source, topic, event_id, headers, body, now, exc)
+        if parsed.topic == "ping" and not parsed.facts:
+            # WooCommerce's unsigned "webhook_id=N" when a webhook is saved: answered, never
+            # kept (it carries nothing), and only for a store that is on WooCommerce.
+            if get_store(uow, store_id).platform != connector.source:
+                raise SignatureError(f"this store does not take {connector.source} pings")
+            return Accepted("ping", None)
         return _keep(
             uow,
             store_id,
@@ -111,6 +120,18 @@ def accept_webhook(
             None,
             ignored=not parsed.facts,
         )
+
+
+def _check_shop(uow: UnitOfWork, store_id: str, shop: str) -> None:
+    """Refuse a delivery signed with the right secret for another shop (one app secret signs
+    every shop's webhooks); the first signed delivery names the shop when it is not set."""
+    store = get_store(uow, store_id)
+    known = store.settings.shop_domain
+    if known is None:
+        store.settings_json = replace(store.settings, shop_domain=shop).to_json()
+        log.info("store %s: webhooks come from shop %s (kept as its shop domain)", store_id, shop)
+    elif shop != known.lower():
+        raise SignatureError(f"the delivery is for shop {shop!r}; this store is {known!r}")
 
 
 def accept_events(
@@ -188,7 +209,7 @@ def _keep(
         body=body,
         received_at=now,
         status="failed" if error else ("ignored" if ignored else "received"),
-        error=str(error) if error else None,
+        error=_stored(error) if error else None,
     )
     existing = None
     if delivery_id is None:
@@ -198,12 +219,26 @@ def _keep(
     if existing is not None:
         uow.inbox.count_duplicate(existing)
         uow.commit()
+        if error is not None:  # sent again as it was: the same answer, not "duplicate"
+            return Accepted("rejected", existing, error=_stored(error))
         return Accepted("duplicate", existing)
     uow.commit()
     if error is not None:
-        log.info("delivery %s from %s kept as dead letter: %s", delivery_id, source, error)
-        return Accepted("rejected", delivery_id, error=str(error))
+        # The reason is the sender's to read (it may quote what they sent): logs get the field.
+        log.info(
+            "delivery %s from %s kept as dead letter (field %s)",
+            delivery_id,
+            source,
+            error.field or "-",
+        )
+        return Accepted("rejected", delivery_id, error=_stored(error))
     return Accepted("accepted", delivery_id)
+
+
+def _stored(error: MalformedPayload) -> str:
+    """The reason as text any database keeps (no NUL, no lone surrogate)."""
+    text = str(error)[:2000].replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(slots=True)

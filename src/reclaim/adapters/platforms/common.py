@@ -171,7 +171,15 @@ def text(value: Any, path: str, *, max_len: int = MAX_TEXT) -> str | None:
     if not isinstance(value, str):
         raise malformed(path, "must be a string")
     value = value.strip()
+    _no_nul(value, path)
     return value[:max_len] or None
+
+
+def _no_nul(value: str, path: str) -> None:
+    """NUL is no character of any name, id or address, and PostgreSQL cannot store it: a
+    delivery holding one is kept as a dead letter on every database alike."""
+    if "\x00" in value:
+        raise malformed(path, "holds a NUL character")
 
 
 def req_text(value: Any, path: str, *, max_len: int = MAX_TEXT) -> str:
@@ -191,6 +199,7 @@ def ident(value: Any, path: str) -> str | None:
         return str(value)
     if isinstance(value, str):
         value = value.strip()
+        _no_nul(value, path)
         if len(value) > MAX_ID:
             raise malformed(path, f"must be at most {MAX_ID} characters")
         return value or None
@@ -250,7 +259,7 @@ def timestamp(value: Any, path: str, *, naive_is_utc: bool = False) -> datetime:
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        raise malformed(path, f"must be an ISO 8601 date-time, got {raw[:40]!r}") from None
+        raise malformed(path, "must be an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         if not naive_is_utc:
             raise malformed(path, "must include a UTC offset or Z")

@@ -81,6 +81,9 @@ class GenericConnector:
     def event_id(self, headers: Mapping[str, str]) -> str | None:
         return None  # the optional event id is in the body: see ParsedDelivery.event_id
 
+    def shop(self, headers: Mapping[str, str]) -> str | None:
+        return None
+
     def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
         event = c.load_json(body)
         if not isinstance(event, dict):

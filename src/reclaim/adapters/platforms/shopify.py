@@ -117,6 +117,10 @@ class ShopifyConnector:
             return None
         return f"{self.topic(headers)}:{key}"[: c.MAX_ID]
 
+    def shop(self, headers: Mapping[str, str]) -> str | None:
+        shop = c.header(headers, "X-Shopify-Shop-Domain")
+        return None if shop is None else shop.lower()[: c.MAX_ID]
+
     def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
         topic = (topic or self.topic(headers)).lower()
         event_id = self.event_id(headers)

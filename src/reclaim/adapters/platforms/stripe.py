@@ -93,6 +93,9 @@ class StripeConnector:
     def event_id(self, headers: Mapping[str, str]) -> str | None:
         return None  # the event id is in the body: see ParsedDelivery.event_id
 
+    def shop(self, headers: Mapping[str, str]) -> str | None:
+        return None
+
     def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
         event = c.load_object(body)
         kind = c.req_text(event.get("type"), "type", max_len=100)

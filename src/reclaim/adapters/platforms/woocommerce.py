@@ -87,6 +87,9 @@ class WooCommerceConnector:
     def event_id(self, headers: Mapping[str, str]) -> str | None:
         return None  # X-WC-Webhook-Delivery-ID changes on every send: not a duplicate key
 
+    def shop(self, headers: Mapping[str, str]) -> str | None:
+        return None
+
     def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
         topic = (topic or self.topic(headers)).lower()
         if is_ping(body) and topic in {"", "ping"}:
