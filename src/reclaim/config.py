@@ -106,7 +106,9 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {v}")
         return v
 
-    @field_validator("rate_limit_webhooks", "rate_limit_api", "rate_limit_public", "rate_limit_login")
+    @field_validator(
+        "rate_limit_webhooks", "rate_limit_api", "rate_limit_public", "rate_limit_login"
+    )
     @classmethod
     def _rate(cls, v: str) -> str:
         if not re.fullmatch(r"\s*\d{1,9}\s*/\s*(second|minute|hour|day)\s*", v):
@@ -120,7 +122,9 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
-                raise ValueError(f"{part!r} is not an address or network such as 10.0.0.0/8") from None
+                raise ValueError(
+                    f"{part!r} is not an address or network such as 10.0.0.0/8"
+                ) from None
         return v
 
     @field_validator("log_level")

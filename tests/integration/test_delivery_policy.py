@@ -21,6 +21,7 @@ from helpers import checkout_event, client, event, make_store, order_event, post
 from reclaim.adapters.channels.webhook import verify_webhook_signature
 from reclaim.adapters.db.tables import alerts, coupons, stores
 from reclaim.adapters.templates import compile_template
+from reclaim.adapters.templates.renderer import check_cost
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.domain.messages import Channel
@@ -463,6 +464,7 @@ def german_reminder(rt: Runtime, store_id: str, *, html: str, text: str) -> None
         locale=compiled.locale,
         compiled=json.loads(compiled.to_json()),
         now=T0,
+        cost_check=check_cost,
     )
 
 

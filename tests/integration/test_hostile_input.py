@@ -212,7 +212,9 @@ def test_ids_and_cursors_beyond_64_bits_are_422(rt: Runtime) -> None:
     ]:
         r = c.request(method, path, headers=auth(store.api_key))
         assert r.status_code == 422, (path, r.text)
-    assert c.get("/api/v1/cases/9223372036854775807", headers=auth(store.api_key)).status_code == 404
+    assert (
+        c.get("/api/v1/cases/9223372036854775807", headers=auth(store.api_key)).status_code == 404
+    )
 
 
 def test_a_signed_token_with_a_huge_message_id_is_a_plain_404(rt: Runtime) -> None:

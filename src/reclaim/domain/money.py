@@ -85,9 +85,7 @@ def parse_amount(value: object, *, field: str) -> Decimal:
     try:
         amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
-        raise InvalidInput(
-            f"{field} must be a decimal amount such as 12.50", field=field
-        ) from None
+        raise InvalidInput(f"{field} must be a decimal amount such as 12.50", field=field) from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 12:
         raise InvalidInput(f"{field} must be a non-negative amount below 10^12", field=field)
     return amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)

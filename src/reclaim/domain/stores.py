@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -35,6 +36,7 @@ _OPTIONAL_TEXT = (
     "sms_sender",
     "platform_api_url",
     "platform_api_token",
+    "shop_domain",
 )
 
 
@@ -71,6 +73,11 @@ class StoreSettings:
     # Shopify access token, WooCommerce "ck_…:cs_…" or Stripe secret/restricted key.
     platform_api_url: str | None = None
     platform_api_token: str | None = None
+    # The platform's own host name for the shop (Shopify: name.myshopify.com). A Shopify
+    # app's webhooks are signed with the app's secret, the same for every shop that installs
+    # it: deliveries naming another shop are refused. Learned from the first signed delivery
+    # when not set.
+    shop_domain: str | None = None
     # Operators told by email of the store's alerts (complaint rate, sending paused).
     alert_emails: tuple[str, ...] = ()
 
@@ -166,6 +173,11 @@ class Store:
         return parsed
 
 
+# What an API key may do: send events, read cases, act on cases (stop a flow, suppressions,
+# feedback). A key has one or more of them, kept space-separated in this order.
+SCOPES: tuple[str, ...] = ("events:write", "cases:read", "cases:write")
+
+
 @dataclass(eq=False)
 class ApiKey:
     """A store's API key; only its SHA-256 is kept. Presented as ``rk_<prefix>_<secret>``."""
@@ -174,7 +186,7 @@ class ApiKey:
     store_id: str
     digest: str
     created_at: datetime
-    scopes: str = "events:write cases:read cases:write"
+    scopes: str = " ".join(SCOPES)
     revoked_at: datetime | None = None
 
 
@@ -182,12 +194,46 @@ def new_store_id() -> str:
     return "st_" + secrets.token_hex(6)
 
 
-def new_api_key(store_id: str, now: datetime) -> tuple[str, ApiKey]:
+def new_api_key(store_id: str, now: datetime, scopes: str = " ".join(SCOPES)) -> tuple[str, ApiKey]:
     """Return the presentable key (shown once) and what is stored of it."""
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(24)
     token = f"rk_{prefix}_{secret}"
-    return token, ApiKey(prefix=prefix, store_id=store_id, digest=key_digest(token), created_at=now)
+    key = ApiKey(
+        prefix=prefix, store_id=store_id, digest=key_digest(token), created_at=now, scopes=scopes
+    )
+    return token, key
+
+
+def scopes_text(scopes: Iterable[str] | None) -> str:
+    """The stored form of ``scopes`` (all of :data:`SCOPES` when ``None`` or empty): each once,
+    in :data:`SCOPES` order. ``InvalidInput`` names an unknown scope and the valid ones."""
+    wanted = set(scopes or ()) or set(SCOPES)
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown scope {unknown[0][:40]!r}; valid scopes: {', '.join(SCOPES)}", field="scope"
+        )
+    return " ".join(s for s in SCOPES if s in wanted)
+
+
+_PREFIX = re.compile(r"(?:rk_)?([0-9a-f]{8})")
+
+
+def key_prefix(prefix_or_key: str) -> str:
+    """The prefix named by a key's prefix (``3277eb54`` or ``rk_3277eb54``) or by the whole
+    key; ``InvalidInput`` for anything else."""
+    text = prefix_or_key.strip()
+    found = _PREFIX.fullmatch(text)
+    if found is not None:
+        return found.group(1)
+    prefix = split_api_key(text)
+    if prefix is None or not _PREFIX.fullmatch(prefix):
+        raise InvalidInput(
+            "name a key by its prefix (8 hex digits, as `reclaim store key list` shows) "
+            "or give the whole key rk_…"
+        )
+    return prefix
 
 
 def key_digest(token: str) -> str:
@@ -234,6 +280,10 @@ _EMAIL = re.compile(
 )
 
 
+def is_host_name(name: str) -> bool:
+    return _DOMAIN.match(name) is not None
+
+
 def validate_settings(s: StoreSettings) -> None:
     """Raise :class:`InvalidInput` naming the first setting that cannot work."""
     for name in ("sender_email", "reply_to", "support_email"):
@@ -266,6 +316,8 @@ def validate_settings(s: StoreSettings) -> None:
         raise InvalidInput("the frequency cap is between 1 hour and 7 days", field="frequency-cap")
     if not timedelta(days=3) <= s.hold_period <= timedelta(days=7):
         raise InvalidInput("the hold period is between 3 and 7 days (SPEC S7)", field="hold-period")
+    if s.shop_domain is not None and not _DOMAIN.match(s.shop_domain):
+        raise InvalidInput(f"{s.shop_domain!r} is not a host name", field="shop-domain")
     for host in s.extra_domains:
         if not _DOMAIN.match(host):
             raise InvalidInput(f"{host!r} is not a host name", field="extra-domain")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from reclaim import __version__
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import load_settings
 from reclaim.domain.stores import StoreSettings
+from reclaim.entrypoints.logs import setup_logging
 from reclaim.errors import ReclaimError
 from reclaim.services import alerts, ingest
 from reclaim.services.stores import add_store, list_stores
@@ -66,14 +66,6 @@ def handled(fn: F) -> F:
 def runtime(clock: Callable[[], datetime] | None = None) -> Runtime:
     settings = load_settings()
     return bootstrap(settings) if clock is None else bootstrap(settings, clock=clock)
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format='{"at":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-        stream=sys.stderr,
-    )
 
 
 @click.group()
@@ -208,6 +200,11 @@ _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
     "platform_api_token": (
         "Shopify access token, WooCommerce ck_…:cs_…, or a Stripe secret/restricted key",
         str,
+    ),
+    "shop_domain": (
+        "The platform's host name for the shop, e.g. name.myshopify.com (webhooks naming "
+        "another shop are refused)",
+        lambda v: v.strip().lower(),
     ),
     "gross_margin": ("Gross margin as a share of order value, e.g. 0.45", _share),
     "margin_floor": ("Incentives never push the margin below this share", _share),
@@ -425,7 +422,15 @@ def serve(host: str, port: int, no_worker: bool) -> None:
         )
         thread.start()
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", access_log=False)
+        console.print(f"Reclaim listens on http://{host}:{port} (health: /healthz, /readyz)")
+        uvicorn.run(
+            create_app(rt),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            log_config=None,  # uvicorn's lines go through Reclaim's safe formatter
+        )
     finally:
         stop.set()
         if thread is not None:
@@ -684,6 +689,7 @@ def sim(
 # Command groups kept in their own modules; imported last so they can use the group above.
 from reclaim.entrypoints import (  # noqa: E402, F401
     cli_coupons,
+    cli_keys,
     cli_stock,
     cli_suppressions,
     cli_templates,

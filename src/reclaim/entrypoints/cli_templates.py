@@ -1,33 +1,30 @@
 """``reclaim templates``: a store's own message templates (SPEC S4).
 
-A template is checked and its CSS inlined when it is saved (never per send); a preview
-renders it for a sample customer in any locale; a test send delivers it over the configured
-SMTP server.
+A template is checked and its CSS inlined when it is saved (never per send), and refused
+when rendering it for a sample cart costs too much; a preview renders it for a sample
+customer in any locale; a test send delivers it over the configured SMTP server.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import click
 
 from reclaim.adapters.templates import TemplateRenderer, compile_template
 from reclaim.adapters.templates.compiled import normalise_locale
-from reclaim.domain.messages import (
-    Channel,
-    CouponView,
-    ItemView,
-    MessageContext,
-    OutgoingEmail,
-    StoreView,
-)
+from reclaim.adapters.templates.renderer import check_cost
+from reclaim.domain.messages import Channel, OutgoingEmail, StoreView
 from reclaim.entrypoints.cli import console, handled, main, runtime
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services.stores import list_stores
-from reclaim.services.templates import delete_template, save_template
+from reclaim.services.templates import (
+    delete_template,
+    sample_context,
+    save_template,
+    store_view,
+)
 
 CHANNELS = click.Choice([c.value for c in Channel])
 
@@ -64,7 +61,8 @@ def templates_set(
     html_file: str | None,
     text_file: str,
 ) -> None:
-    """Check a store's own template, inline its CSS and save it."""
+    """Check a store's own template (syntax, and its cost for a sample cart), inline its CSS
+    and save it."""
     html = Path(html_file).read_text(encoding="utf-8") if html_file else None
     compiled = compile_template(
         key=key,
@@ -83,6 +81,7 @@ def templates_set(
         locale=compiled.locale,
         compiled=json.loads(compiled.to_json()),
         now=rt.clock(),
+        cost_check=check_cost,
     )
     console.print(f"saved {compiled.key} ({compiled.channel.value}, {compiled.locale})")
 
@@ -103,57 +102,11 @@ def templates_reset(store_id: str, key: str, locale: str, channel: str) -> None:
     console.print(f"{key} ({channel}, {locale}) is the default again")
 
 
-def sample_context(
-    *, key: str, locale: str, store: StoreView, public_url: str, now: datetime
-) -> MessageContext:
-    """A plausible customer for previews and test sends (no real customer's data)."""
-    kind, step = key.split("/", 1)
-    return MessageContext(
-        kind=kind,
-        step=step.split(".", 1)[0],
-        locale=locale,
-        timezone="Europe/Berlin",
-        currency="EUR",
-        store=store,
-        first_name="Alex",
-        items=(
-            ItemView(
-                name="Sample item",
-                quantity=2,
-                unit_price=Decimal("24.50"),
-                image_url=f"https://{store.domain}/favicon.ico",
-            ),
-        ),
-        total=Decimal("49.00"),
-        restore_url=f"{public_url}/t/r/preview",
-        unsubscribe_url=f"{public_url}/u/preview",
-        reason="insufficient_funds" if kind == "failed_payment" else None,
-        order_number="1001" if kind != "abandoned_checkout" else None,
-        coupon=CouponView(
-            code="ABCD-EFGH-JK",
-            kind="percent",
-            value=Decimal(10),
-            currency="EUR",
-            expires_at=now + timedelta(hours=48),
-        ),
-        hold_expires_at=now + timedelta(days=5) if kind == "pending_order" else None,
-        now=now,
-    )
-
-
 def _store_view(store_id: str) -> StoreView:
     rt = runtime()
     for s in list_stores(uow=rt.uow()):
         if s.id == store_id:
-            st = s.settings
-            return StoreView(
-                name=s.name,
-                domain=s.domain,
-                postal_address=st.postal_address or "(postal address)",
-                support_email=st.support_email,
-                support_phone=st.support_phone,
-                logo_url=st.logo_url,
-            )
+            return store_view(s)
     raise NotFound(f"no store {store_id[:40]!r}")
 
 

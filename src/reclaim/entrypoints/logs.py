@@ -18,14 +18,14 @@ from types import TracebackType
 FORMAT = '{"at":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}'
 
 _EMAIL = re.compile(r"[^\s\"'<>(),;:@]{1,64}@[^\s\"'<>(),;:@]{1,255}\.[^\s\"'<>(),;:@]{2,63}")
-_PHONE = re.compile(r"\+?\d[\d ./-]{7,}\d")
+_PHONE = re.compile(r"\+\d[\d ./-]{6,}\d")
 _DIGITS = re.compile(r"\d")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
 def mask(line: str) -> str:
-    """Mask email addresses and phone numbers (9+ digits: no date, time or id of ours)."""
+    """Mask email addresses and international phone numbers (+ and 9 digits or more)."""
     line = _EMAIL.sub("<email>", line)
     return _PHONE.sub(lambda m: "<phone>" if len(_DIGITS.findall(m[0])) >= 9 else m[0], line)
 

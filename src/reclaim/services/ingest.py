@@ -25,7 +25,7 @@ from reclaim.domain.events import (
 )
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.shipments import Shipment
-from reclaim.domain.stores import Store
+from reclaim.domain.stores import Store, is_host_name
 from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound, SignatureError
 from reclaim.services import holds, logistics, resolution
 from reclaim.services.ports import PlatformConnector, UnitOfWork
@@ -128,6 +128,8 @@ def _check_shop(uow: UnitOfWork, store_id: str, shop: str) -> None:
     store = get_store(uow, store_id)
     known = store.settings.shop_domain
     if known is None:
+        if not is_host_name(shop):
+            return  # nothing to learn from; the signature was right
         store.settings_json = replace(store.settings, shop_domain=shop).to_json()
         log.info("store %s: webhooks come from shop %s (kept as its shop domain)", store_id, shop)
     elif shop != known.lower():

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from reclaim.domain.stores import (
+    ApiKey,
     Store,
     StoreSettings,
     key_digest,
+    key_prefix,
     new_api_key,
     new_store_id,
+    scopes_text,
     split_api_key,
     validate_settings,
     validate_store,
 )
-from reclaim.errors import AuthError, Conflict, InvalidInput, NotFound
+from reclaim.errors import AuthError, Conflict, Forbidden, InvalidInput, NotFound
 from reclaim.services.ports import UnitOfWork
 
 
@@ -99,8 +102,72 @@ def authenticate(*, uow: UnitOfWork, token: str, scope: str) -> str:
         if not hmac.compare_digest(key.digest, key_digest(token)):
             raise AuthError("unknown or revoked API key")
         if scope not in key.scopes.split():
-            raise AuthError(f"this API key lacks the {scope} scope")
+            raise Forbidden(f"this API key lacks the {scope} scope")
         return key.store_id
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A key just made: ``api_key`` is shown once and never kept."""
+
+    prefix: str
+    api_key: str
+    store_id: str
+    scopes: tuple[str, ...]
+
+
+def add_key(
+    *, uow: UnitOfWork, store_id: str, scopes: Iterable[str] | None = None, now: datetime
+) -> NewKey:
+    """Another API key for the store, with ``scopes`` (all of them when ``None`` or empty);
+    ``InvalidInput`` names an unknown scope, ``NotFound`` an unknown store."""
+    scopes_value = scopes_text(scopes)
+    with uow:
+        if uow.stores.get(store_id) is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        token, key = new_api_key(store_id, now, scopes_value)
+        uow.stores.add_key(key)
+        uow.commit()
+        return NewKey(key.prefix, token, store_id, tuple(scopes_value.split()))
+
+
+def list_keys(*, uow: UnitOfWork, store_id: str) -> Sequence[ApiKey]:
+    """The store's keys, revoked ones included, oldest first (their digests, never secrets)."""
+    with uow:
+        if uow.stores.get(store_id) is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        return list(uow.stores.keys_of(store_id))
+
+
+def revoke_key(*, uow: UnitOfWork, key: str, now: datetime) -> ApiKey:
+    """Revoke the key named by its prefix or given whole; it is refused from then on.
+    ``NotFound`` for no such key, ``InvalidInput`` for one revoked already."""
+    with uow:
+        found = _revoke(uow, key, now)
+        uow.commit()
+        return found
+
+
+def rotate_key(*, uow: UnitOfWork, key: str, now: datetime) -> NewKey:
+    """Replace a key: a new one for the same store with the same scopes, and the old one
+    revoked, in one transaction (both or neither). Errors as :func:`revoke_key`."""
+    with uow:
+        old = _revoke(uow, key, now)
+        token, new = new_api_key(old.store_id, now, old.scopes)
+        uow.stores.add_key(new)
+        uow.commit()
+        return NewKey(new.prefix, token, old.store_id, tuple(old.scopes.split()))
+
+
+def _revoke(uow: UnitOfWork, named: str, now: datetime) -> ApiKey:
+    prefix = key_prefix(named)
+    key = uow.stores.key_by_prefix(prefix)
+    whole = split_api_key(named.strip()) is not None
+    if key is None or (whole and not hmac.compare_digest(key.digest, key_digest(named.strip()))):
+        raise NotFound(f"no API key with prefix {prefix}")
+    if key.revoked_at is not None or not uow.stores.revoke_key(prefix, now=now):
+        raise InvalidInput(f"the API key {prefix} is revoked already")
+    return replace(key, revoked_at=now)
 
 
 def update_settings(

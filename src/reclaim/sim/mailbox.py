@@ -2,7 +2,9 @@
 customers' mailboxes, and the end-to-end tests' and benchmarks' receiving side.
 
 It can misbehave on purpose (:class:`Faults`): answer 421/451 at random, drop connections,
-or refuse recipients with 550, so the fault tests run against real protocol failures.
+or refuse recipients with 550, so the fault tests run against real protocol failures. It
+offers SMTPUTF8 (internationalised addresses, RFC 6531) unless made with ``smtputf8=False``,
+like a relay that cannot carry them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -29,7 +31,10 @@ class Received:
     data: bytes
 
     def parsed(self) -> EmailMessage:
-        msg = message_from_bytes(self.data, policy=policy.default)
+        if self.data.isascii():
+            msg = message_from_bytes(self.data, policy=policy.default)
+        else:  # RFC 6532 UTF-8 headers, which the stdlib's bytes parser leaves undecoded
+            msg = message_from_string(self.data.decode("utf-8", "replace"), policy=policy.SMTPUTF8)
         assert isinstance(msg, EmailMessage)
         return msg
 
@@ -96,10 +101,18 @@ class _Handler:
 class Mailbox:
     """Start with :meth:`start` (or as a context manager); ``url`` is its ``smtp://``."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        smtputf8: bool = True,
+    ):
         self.host = host
         self.port = port or _free_port(host)
         self.faults = faults
+        self.smtputf8 = smtputf8
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._counts: dict[str, int] = {}
@@ -129,6 +142,7 @@ class Mailbox:
             port=self.port,
             data_size_limit=10 * 1024 * 1024,
             decode_data=False,
+            enable_SMTPUTF8=self.smtputf8,
         )
         self._controller.start()
         return self

@@ -33,6 +33,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    mail_options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +85,12 @@ class SmtpRecorder:
             return self._scripted(server, self.data_replies.pop(0))
         assert isinstance(envelope.content, bytes)
         self.messages.append(
-            Received(str(envelope.mail_from), list(envelope.rcpt_tos), envelope.content)
+            Received(
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                envelope.content,
+                list(envelope.mail_options),
+            )
         )
         return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
 

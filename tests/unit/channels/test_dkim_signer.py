@@ -284,3 +284,14 @@ def test_canonical_body(body: bytes, canonical: bytes) -> None:
 )
 def test_canonical_header(field: bytes, canonical: bytes) -> None:
     assert canonical_header(field) == canonical
+
+
+def test_a_message_to_an_internationalised_address_verifies(signer: DkimSigner) -> None:
+    message = replace(NON_ASCII, to="李伟 <用户@例子.广告>")
+    signed = build_mime(message, dkim=signer, date=NOW, smtputf8=True)
+    assert "用户@例子.广告".encode() in signed
+    assert dkim.verify(signed, dnsfunc=dns_of(signer)) is True
+    assert (
+        dkim.verify(signed.replace("用户".encode(), "用戶".encode()), dnsfunc=dns_of(signer))
+        is False
+    )

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reclaim.adapters.channels.email import build_mime
+from reclaim.adapters.channels.mime import needs_smtputf8
 from reclaim.domain.messages import OutgoingEmail
 from reclaim.errors import InvalidInput
 
@@ -237,4 +238,53 @@ def test_bare_and_named_addresses_read_alike(value: str, expected: str) -> None:
 def test_addresses_a_quick_look_might_pass_are_refused(value: str) -> None:
     with pytest.raises(InvalidInput) as err:
         build_mime(replace(BASE, to=value), date=DATE)
+    assert err.value.field == "To"
+
+
+@pytest.mark.parametrize(
+    ("to", "reply_to"),
+    [
+        ("Jürgen Müller <jürgen@exämple.de>", None),
+        ("用户@例子.广告", None),
+        ('"Li, Wei" <li@例子.广告>', "帮助@例子.广告"),
+        ("customer@example.com", "hilfe@bücher.example"),  # only the Reply-To is not ASCII
+    ],
+)
+def test_with_smtputf8_an_internationalised_address_is_written_in_utf8(
+    to: str, reply_to: str | None
+) -> None:
+    message = replace(BASE, to=to, reply_to=reply_to)
+    assert needs_smtputf8(message)
+    with pytest.raises(InvalidInput, match="SMTPUTF8"):
+        build_mime(message, date=DATE)  # not without it: the header would not be ASCII
+    data = build_mime(message, date=DATE, smtputf8=True)
+    assert not data.isascii()
+    body = data.split(b"\r\n\r\n", 1)[1]
+    assert body.isascii()  # only an address may be 8-bit; the parts stay QP/base64/7bit
+    msg = email.message_from_string(data.decode("utf-8"), policy=email.policy.SMTPUTF8)
+    assert msg["To"] == to
+    if reply_to:
+        assert msg["Reply-To"].addresses[0].addr_spec == reply_to
+    assert msg["Subject"] == BASE.subject
+
+
+def test_ascii_addresses_need_no_smtputf8_and_give_the_same_bytes() -> None:
+    assert not needs_smtputf8(BASE)
+    assert build_mime(BASE, date=DATE, smtputf8=True) == build_mime(BASE, date=DATE)
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "jür gen@exämple.de",
+        "jür\u00a0gen@exämple.de",  # a no-break space
+        "jür\u2028gen@exämple.de",  # a line separator
+        "jür\u0085gen@exämple.de",  # NEL, a C1 control
+        "jürgen@exä_mple.de",
+        "jürgen@@exämple.de",
+    ],
+)
+def test_an_internationalised_address_is_still_checked(to: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        build_mime(replace(BASE, to=to), date=DATE, smtputf8=True)
     assert err.value.field == "To"

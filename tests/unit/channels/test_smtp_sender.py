@@ -342,3 +342,49 @@ def test_close_is_idempotent_and_the_sender_reopens(smtp_server: Factory) -> Non
     smtp.close()
     assert server.handler.connections == 2
     assert len(server.handler.messages) == 2
+
+
+@pytest.mark.parametrize(
+    ("to", "spec"),
+    [
+        ("Jürgen Müller <jürgen@exämple.de>", "jürgen@exämple.de"),
+        ("用户@例子.广告", "用户@例子.广告"),
+        ("Kunde <kunde@bücher.example>", "kunde@bücher.example"),
+    ],
+)
+def test_a_non_ascii_address_goes_with_smtputf8(smtp_server: Factory, to: str, spec: str) -> None:
+    server = smtp_server(enable_SMTPUTF8=True)  # aiosmtpd's Controller's default, made plain
+    with sender(server.url(query="starttls=never")) as smtp:
+        smtp.send(make_email(1, to=to, reply_to="hilfe@bücher.example"), now=NOW)
+        smtp.send(make_email(2), now=NOW)  # an ASCII one after it, on the same connection
+
+    first, second = server.handler.messages
+    assert first.rcpt_tos == [spec] and "SMTPUTF8" in first.mail_options
+    assert first.mail_from == "shop@boutique.example"
+    # RFC 6532: the header is UTF-8 (the stdlib's bytes parser would leave it undecoded).
+    msg = email.message_from_string(first.content.decode("utf-8"), policy=email.policy.SMTPUTF8)
+    assert msg["To"] == to
+    assert msg["To"].addresses[0].addr_spec == spec
+    assert msg["Reply-To"].addresses[0].addr_spec == "hilfe@bücher.example"
+    assert msg["Subject"] == "您的购物车还在等您"
+    assert msg["From"] == "Boutique <shop@boutique.example>"
+    plain, _ = msg.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n") == make_email().text
+    assert second.rcpt_tos == ["customer2@example.cn"] and "SMTPUTF8" not in second.mail_options
+    assert second.content.isascii()
+    assert server.handler.connections == 1
+
+
+def test_without_smtputf8_a_non_ascii_address_fails_for_good_but_is_not_suppressed(
+    smtp_server: Factory,
+) -> None:
+    server = smtp_server(enable_SMTPUTF8=False)  # a relay that cannot carry UTF-8 addresses
+    with sender(server.url(query="starttls=never")) as smtp:
+        with pytest.raises(DeliveryError) as err:
+            smtp.send(make_email(1, to="jürgen@exämple.de"), now=NOW)
+        assert (err.value.permanent, err.value.suppress) == (True, False)
+        assert "SMTPUTF8" in str(err.value)
+        assert "jürgen" not in str(err.value)  # the reason names no customer
+        smtp.send(make_email(2), now=NOW)  # the connection is still good for the next one
+    assert [m.rcpt_tos for m in server.handler.messages] == [["customer2@example.cn"]]
+    assert server.handler.connections == 1

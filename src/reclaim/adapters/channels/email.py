@@ -25,6 +25,12 @@ Error mapping (:func:`smtp_error`; ``code`` is the SMTP reply code):
   not the address), 5xx at ``MAIL FROM`` (about the sender), 535 (bad SMTP credentials),
   and a server that does not offer STARTTLS when ``starttls=require``.
 
+An address that is not ASCII (``jürgen@exämple.de``, RFC 6531/6532) goes with the
+``SMTPUTF8`` option of ``MAIL FROM`` (and ``BODY=8BITMIME`` where offered) and its header
+written in UTF-8; a relay that does not offer SMTPUTF8 cannot take it: ``permanent=True,
+suppress=False`` (the address may be good; the relay cannot carry it), before ``MAIL FROM``,
+so the connection stays usable.
+
 A reused connection that turns out dead (drop or 421 at ``MAIL FROM``, the first command
 of a transaction, so nothing of the message was sent yet) is reopened once and the
 transaction retried. A drop after ``DATA`` started is reported as transient: the server may
@@ -47,7 +53,7 @@ from typing import Literal, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from reclaim.adapters.channels.dkim import DkimSigner
-from reclaim.adapters.channels.mime import build_mime, mailbox
+from reclaim.adapters.channels.mime import build_mime, mailbox, needs_smtputf8
 from reclaim.domain.messages import OutgoingEmail, SendResult
 from reclaim.errors import DeliveryError, InvalidInput
 
@@ -233,10 +239,11 @@ class SmtpEmailSender:
         ``provider_id`` is the relay's queue id when its reply names one (Postfix's
         "queued as …"); ``detail["smtp_reply"]`` is the final reply.
         """
-        data = build_mime(email, dkim=self._dkim, date=now)
-        _, sender = mailbox(email.from_address, "From")
-        _, recipient = mailbox(email.to, "To")
-        conn = self._begin(sender)
+        international = needs_smtputf8(email)
+        data = build_mime(email, dkim=self._dkim, date=now, smtputf8=international)
+        _, sender = mailbox(email.from_address, "From", utf8=international)
+        _, recipient = mailbox(email.to, "To", utf8=international)
+        conn = self._begin(sender, smtputf8=international)
         try:
             code, reply = conn.rcpt(recipient)
         except (smtplib.SMTPException, OSError) as exc:
@@ -274,13 +281,23 @@ class SmtpEmailSender:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _begin(self, sender: str) -> smtplib.SMTP:
-        """An open connection on which ``MAIL FROM`` was accepted."""
+    def _begin(self, sender: str, *, smtputf8: bool = False) -> smtplib.SMTP:
+        """An open connection on which ``MAIL FROM`` was accepted (with ``SMTPUTF8`` when
+        ``smtputf8``: a relay that does not offer it is a permanent failure of the message)."""
         for attempt in (1, 2):
             reused = self._conn is not None
             conn = self._conn if self._conn is not None else self._open()
+            options: list[str] = []
+            if smtputf8:
+                if not conn.has_extn("smtputf8"):
+                    raise DeliveryError(
+                        f"SMTP mail: {self.target.host} does not offer SMTPUTF8, which a "
+                        "non-ASCII address needs",
+                        permanent=True,
+                    )
+                options = ["SMTPUTF8", *(["BODY=8BITMIME"] if conn.has_extn("8bitmime") else [])]
             try:
-                code, reply = conn.mail(sender)
+                code, reply = conn.mail(sender, options)
             except (smtplib.SMTPException, OSError) as exc:
                 self._discard()
                 if reused and attempt == 1:

@@ -17,10 +17,13 @@ whose header registry and generator cost about 1.7 ms per message (``bench/send.
 stdlib's C encoders (:func:`binascii.b2a_qp`, base64) and :class:`email.header.Header` do
 the encoding, and the tests parse every form back with the stdlib's modern parser.
 
-Addresses must be ASCII (``user@example.com``; a display name may be anything): an
-internationalised mailbox needs SMTPUTF8, which this channel does not speak. A value with a
-line break or another control character is refused (:class:`~reclaim.errors.InvalidInput`
-naming the header): header injection is impossible by construction.
+Addresses are ASCII (``user@example.com``; a display name may be anything) unless
+``smtputf8`` is given: then an address may be internationalised (``jürgen@exämple.de``,
+RFC 6532), written as raw UTF-8 in its header, and the message must go with SMTP's
+``SMTPUTF8`` option (:func:`needs_smtputf8` tells; the sender checks the relay offers it).
+Display names and the Subject stay RFC 2047 encoded either way. A value with a line break
+or another control character is refused (:class:`~reclaim.errors.InvalidInput` naming the
+header): header injection is impossible by construction.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import functools
 import hashlib
 import re
 from datetime import UTC, datetime
+from email.errors import NonASCIILocalPartDefect
 from email.header import Header
 from email.headerregistry import AddressHeader
 from email.utils import format_datetime, formataddr
@@ -46,6 +50,9 @@ _FIELD_NAME = re.compile(r"[!-9;-~]+")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
 _URL = re.compile(r"https?://[!-;=?-~]+", re.IGNORECASE)
 _ADDR_SPEC = re.compile(r"[!-;=?-~]+@[A-Za-z0-9.-]+")
+# RFC 6532: the same, with any printable non-ASCII character too (checked apart: no
+# Unicode space, line separator or C1 control passes ``str.isprintable``).
+_UTF8_ADDR_SPEC = re.compile(r"[!-;=?-~\u0080-\U0010ffff]+@[A-Za-z0-9.\u0080-\U0010ffff-]+")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 _MAILTO = re.compile(r"mailto:[!-;=?-~]+", re.IGNORECASE)
@@ -72,21 +79,38 @@ _RESERVED = frozenset(
 CRLF = "\r\n"
 
 
-def build_mime(email: OutgoingEmail, *, dkim: DkimSigner | None = None, date: datetime) -> bytes:
+def needs_smtputf8(email: OutgoingEmail) -> bool:
+    """Whether one of the email's addresses (From, To, Reply-To) is not ASCII, so that the
+    message can only go with ``SMTPUTF8``. Raises :class:`~reclaim.errors.InvalidInput` for
+    an address that is not one even so."""
+    return not all(spec.isascii() for spec in _addr_specs(email))
+
+
+def _addr_specs(email: OutgoingEmail) -> list[str]:
+    fields = [("From", email.from_address), ("To", email.to)]
+    if email.reply_to:
+        fields.append(("Reply-To", email.reply_to))
+    return [mailbox(value, name, utf8=True)[1] for name, value in fields]
+
+
+def build_mime(
+    email: OutgoingEmail, *, dkim: DkimSigner | None = None, date: datetime, smtputf8: bool = False
+) -> bytes:
     """The message as SMTP ``DATA`` bytes, DKIM-signed (``t=`` is ``date``) when ``dkim``.
 
     ``date`` (aware) is the Date header, written in UTC. The MIME boundary is derived from
-    the content, so the same email and date always give the same bytes. Raises
-    :class:`~reclaim.errors.InvalidInput` naming the first bad field.
+    the content, so the same email and date always give the same bytes. ``smtputf8``:
+    addresses may be non-ASCII (raw UTF-8 in the header; the message then needs SMTPUTF8).
+    Raises :class:`~reclaim.errors.InvalidInput` naming the first bad field.
     """
     if date.tzinfo is None:
         raise InvalidInput("the Date must be timezone-aware", field="date")
     head = [
-        "From: " + mailbox(email.from_address, "From")[0],
-        "To: " + mailbox(email.to, "To")[0],
+        "From: " + mailbox(email.from_address, "From", utf8=smtputf8)[0],
+        "To: " + mailbox(email.to, "To", utf8=smtputf8)[0],
     ]
     if email.reply_to:
-        head.append("Reply-To: " + mailbox(email.reply_to, "Reply-To")[0])
+        head.append("Reply-To: " + mailbox(email.reply_to, "Reply-To", utf8=smtputf8)[0])
     head.append(_text_header("Subject", _checked("Subject", email.subject)))
     head.append("Date: " + format_datetime(date.astimezone(UTC)))
     head.append("Message-ID: " + _message_id(email.message_id))
@@ -123,7 +147,8 @@ def build_mime(email: OutgoingEmail, *, dkim: DkimSigner | None = None, date: da
     else:
         head.append(text_head)
         body = CRLF + text_body
-    wire = (CRLF.join(head) + CRLF + body).encode("ascii")
+    # Only an internationalised address can make the header non-ASCII (RFC 6532).
+    wire = (CRLF.join(head) + CRLF + body).encode("utf-8" if smtputf8 else "ascii")
     if dkim is not None:
         wire = dkim.sign(wire, now=date)
     return wire
@@ -161,13 +186,25 @@ def _text_header(name: str, value: str) -> str:
     return f"{name}: {encoded}"
 
 
-@functools.lru_cache(maxsize=4096)
-def mailbox(value: str, field: str) -> tuple[str, str]:
+def mailbox(value: str, field: str, *, utf8: bool = False) -> tuple[str, str]:
     """``(header value, addr-spec)`` of one mailbox such as ``"Shop <shop@example.com>"``.
 
     Raises :class:`~reclaim.errors.InvalidInput` (``field`` as given) for anything but
-    exactly one syntactically valid ASCII address.
+    exactly one syntactically valid address, ASCII unless ``utf8`` (RFC 6532: an
+    internationalised address, written as it is).
     """
+    shown, spec = _mailbox(value, field)
+    if not utf8 and not spec.isascii():
+        raise InvalidInput(
+            f"{field} address {spec!r} must be ASCII user@domain unless sent with SMTPUTF8",
+            field=field,
+        )
+    return shown, spec
+
+
+@functools.lru_cache(maxsize=4096)
+def _mailbox(value: str, field: str) -> tuple[str, str]:
+    """:func:`mailbox`, internationalised addresses allowed (one cache for both uses)."""
     _checked(field, value)
     if _PLAIN_ADDRESS.fullmatch(value):
         return value, value  # a bare dot-atom address (a recipient, usually): nothing to parse
@@ -178,20 +215,29 @@ def mailbox(value: str, field: str) -> tuple[str, str]:
         raise InvalidInput(f"{field} {value!r} is not an email address", field=field) from None
     groups = kwds.get("groups", ())
     addresses = [address for group in groups for address in group.addresses]  # type: ignore[attr-defined]
-    if len(addresses) != 1 or kwds.get("defects"):
+    # A non-ASCII local part is judged below, with the rest of the address.
+    defects = [
+        d
+        for d in kwds.get("defects", ())  # type: ignore[attr-defined]
+        if not isinstance(d, NonASCIILocalPartDefect)
+    ]
+    if len(addresses) != 1 or defects:
         raise InvalidInput(f"{field} must be exactly one email address, not {value!r}", field=field)
     address = addresses[0]
     spec = address.addr_spec
-    if not spec.isascii() or not _ADDR_SPEC.fullmatch(spec):
-        raise InvalidInput(
-            f"{field} address {spec!r} must be ASCII user@domain (no SMTPUTF8 support)",
-            field=field,
-        )
+    if not (
+        _ADDR_SPEC.fullmatch(spec)
+        if spec.isascii()
+        else _UTF8_ADDR_SPEC.fullmatch(spec) and spec.isprintable()
+    ):
+        raise InvalidInput(f"{field} address {spec!r} is not user@domain", field=field)
     name = address.display_name
     if not name:
         return spec, spec
     if name.isascii():
-        return formataddr((name, spec)), spec
+        # formataddr quotes the name as needed but insists on an ASCII address: it is
+        # given a stand-in, replaced here by the (maybe internationalised) address.
+        return formataddr((name, "a@a"))[: -len("<a@a>")] + f"<{spec}>", spec
     encoded = Header(name, "utf-8", header_name=field).encode(linesep=CRLF, maxlinelen=FOLD_AT)
     return f"{encoded} <{spec}>", spec
 

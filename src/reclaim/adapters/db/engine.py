@@ -22,11 +22,16 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
     On PostgreSQL: ``pool_size`` connections kept open, and a quarter more opened for a
     burst (closed again when returned: each costs the server a backend fork).
+
+    Both hide bound parameters from SQLAlchemy's exception text (``hide_parameters``): a
+    failed statement's values are customers' emails, names and raw webhook bodies, and the
+    worker logs such exceptions.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             json_serializer=dumps,
+            hide_parameters=True,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
 
@@ -54,6 +59,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(
         url,
         json_serializer=dumps,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max(pool_size // 4, 1),
         pool_pre_ping=True,

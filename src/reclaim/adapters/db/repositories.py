@@ -40,15 +40,27 @@ from reclaim.errors import Conflict
 
 # Per-request lookups of the API (authentication, a reservation's settings), built once and
 # read with Core: no entity enters the session's identity map.
-_KEY = select(
+_KEY_COLUMNS = select(
     api_keys.c.prefix,
     api_keys.c.store_id,
     api_keys.c.digest,
     api_keys.c.created_at,
     api_keys.c.scopes,
     api_keys.c.revoked_at,
-).where(api_keys.c.prefix == bindparam("p_prefix"))
+)
+_KEY = _KEY_COLUMNS.where(api_keys.c.prefix == bindparam("p_prefix"))
 _SETTINGS = select(stores.c.settings_json).where(stores.c.id == bindparam("p_store"))
+
+
+def _api_key(row: Any) -> ApiKey:
+    return ApiKey(
+        prefix=row.prefix,
+        store_id=row.store_id,
+        digest=row.digest,
+        created_at=row.created_at,
+        scopes=row.scopes,
+        revoked_at=row.revoked_at,
+    )
 
 
 class SqlStores:
@@ -83,16 +95,26 @@ class SqlStores:
     def key_by_prefix(self, prefix: str) -> ApiKey | None:
         """The key as a detached record (authentication only reads it)."""
         row = self.s.execute(_KEY, {"p_prefix": prefix}).first()
-        if row is None:
-            return None
-        return ApiKey(
-            prefix=row.prefix,
-            store_id=row.store_id,
-            digest=row.digest,
-            created_at=row.created_at,
-            scopes=row.scopes,
-            revoked_at=row.revoked_at,
+        return None if row is None else _api_key(row)
+
+    def keys_of(self, store_id: str) -> Sequence[ApiKey]:
+        """The store's keys, revoked ones included, oldest first (detached records)."""
+        rows = self.s.execute(
+            _KEY_COLUMNS.where(api_keys.c.store_id == store_id).order_by(
+                api_keys.c.created_at, api_keys.c.prefix
+            )
         )
+        return [_api_key(row) for row in rows]
+
+    def revoke_key(self, prefix: str, *, now: datetime) -> bool:
+        """Revoke the key unless it is revoked already; ``False`` when it was (or is not
+        there). One conditional UPDATE: of two concurrent revocations, one wins."""
+        done: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(api_keys)
+            .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return done.rowcount == 1
 
     def settings_of(self, store_id: str) -> StoreSettings | None:
         """Just the store's settings (no entity loaded); ``None`` for no such store."""

@@ -3,10 +3,18 @@
 Jinja's sandbox stops templates from reaching Python internals but not from building huge
 values (``'a' * 10**8``) or looping for ever. Every operation that can make a value larger
 than its inputs is checked *before* it runs against :data:`MAX_VALUE`; every loop iteration and
-call costs a step; every piece of text a template produces (also into ``{% set %}`` blocks
-and macro bodies that are never printed) costs work. A render that goes over any limit raises
-:class:`~reclaim.errors.InvalidInput` with a message that starts "template builds a value
-larger than …", "template runs more than …" or "template produces more than …".
+call costs a step, and so does every item a filter or a comparison walks (counted before it
+runs, so one ``|sort`` of a huge list is refused instead of run); every piece of text a
+template produces (also into ``{% set %}`` blocks and macro bodies that are never printed)
+costs work. The same hooks read the clock: a render part may take :data:`MAX_SECONDS` of wall
+time at most. A render that goes over any limit raises :class:`RenderLimit` (an
+:class:`~reclaim.errors.InvalidInput`) with a message that starts "template builds a value
+larger than …", "template runs more than …", "template produces more than …" or "template
+took longer than …".
+
+A :class:`Budget` holds the step, work and time limits: :data:`RUN_BUDGET` when a message is
+sent, the much tighter :data:`SAVE_BUDGET` when a merchant saves a template and it is tried
+on a sample cart.
 
 The counters live in a :class:`RenderState` held in a context variable for the duration of
 one render, so concurrent renders in several threads never share them. Outside a render (at
@@ -20,8 +28,10 @@ import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import perf_counter
 from types import MappingProxyType
 from typing import Any
 
@@ -39,6 +49,14 @@ MAX_RANGE = 10_000  # items of range()
 MAX_INT_BITS = 256  # 77 decimal digits: far beyond any amount, far below a CPU bomb
 MAX_FORMAT_WIDTH = 1000  # width or precision in a %-format or str.format field
 MAX_BATCH = 10_000  # batch() / slice() sizes
+MAX_SECONDS = 1.0  # wall-clock time of one rendered part, when a message is sent
+
+# When a template is saved it is rendered once for a sample cart (several items) and must stay
+# well inside the limits of a send: a real cart can be larger than the sample, and a worker
+# renders several parts of many messages in a row.
+SAVE_SECONDS = 0.2
+SAVE_STEPS = MAX_STEPS // 10
+SAVE_WORK = MAX_WORK // 8
 
 _SEQUENCES = (str, bytes, list, tuple)
 _CONTAINERS = (list, tuple, set, frozenset, dict, MappingProxyType)
@@ -50,34 +68,97 @@ class NoRenderState(RuntimeError):
     """Raised when a guarded operation runs outside :func:`rendering` (e.g. at compile time)."""
 
 
-def too_large(limit: int, what: str, detail: str = "") -> InvalidInput:
+class RenderLimit(InvalidInput):
+    """A render went over one of its limits (size, steps, work, time): the template costs too
+    much. A message or step whose template raises it fails with this reason."""
+
+
+class RenderTimeout(RenderLimit):
+    """A render took longer than its budget's wall-clock seconds."""
+
+
+def too_large(limit: int, what: str, detail: str = "") -> RenderLimit:
     suffix = f" ({detail})" if detail else ""
-    return InvalidInput(f"template builds a value larger than {limit} {what}{suffix}")
+    return RenderLimit(f"template builds a value larger than {limit} {what}{suffix}")
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What one rendered part may cost: loop iterations and calls, characters produced in all,
+    and wall-clock seconds."""
+
+    steps: int = MAX_STEPS
+    work: int = MAX_WORK
+    seconds: float = MAX_SECONDS
+
+
+RUN_BUDGET = Budget()
+SAVE_BUDGET = Budget(steps=SAVE_STEPS, work=SAVE_WORK, seconds=SAVE_SECONDS)
+# The shipped default templates: cheap and trusted, so no machine's busy moment may fail them.
+UNTIMED = Budget(seconds=float("inf"))
+
+_clock = perf_counter  # a monotonic clock with the finest resolution on every platform
 
 
 class RenderState:
-    """Counters and the customer's formatting settings for one render of one part."""
+    """Counters and the customer's formatting settings for one render of one part.
 
-    __slots__ = ("currency", "depth", "locale", "now", "steps", "tz", "work")
+    The wall-clock deadline starts when the state is made (just before the render) and is
+    checked wherever work is counted, and at every loop iteration.
+    """
 
-    def __init__(self, *, locale: Any, tz: Any, currency: str, now: datetime | None) -> None:
+    __slots__ = (
+        "budget",
+        "currency",
+        "deadline",
+        "depth",
+        "locale",
+        "now",
+        "steps",
+        "tz",
+        "work",
+    )
+
+    def __init__(
+        self,
+        *,
+        locale: Any,
+        tz: Any,
+        currency: str,
+        now: datetime | None,
+        budget: Budget = RUN_BUDGET,
+    ) -> None:
         self.locale = locale  # babel.Locale
         self.tz = tz  # zoneinfo.ZoneInfo
         self.currency = currency
         self.now = now
+        self.budget = budget
         self.steps = 0
         self.work = 0
         self.depth = 0
+        self.deadline = _clock() + budget.seconds
 
     def step(self, count: int = 1) -> None:
         self.steps += count
-        if self.steps > MAX_STEPS:
-            raise InvalidInput(f"template runs more than {MAX_STEPS} loop iterations and calls")
+        if self.steps > self.budget.steps:
+            raise RenderLimit(
+                f"template runs more than {self.budget.steps} loop iterations and calls"
+            )
+        self.tick()
 
     def charge(self, size: int) -> None:
         self.work += size
-        if self.work > MAX_WORK:
-            raise InvalidInput(f"template produces more than {MAX_WORK} characters in all")
+        if self.work > self.budget.work:
+            raise RenderLimit(f"template produces more than {self.budget.work} characters in all")
+        self.tick()
+
+    def tick(self) -> None:
+        """Raise :class:`RenderTimeout` once the render has taken longer than its budget."""
+        if _clock() > self.deadline:
+            raise RenderTimeout(
+                f"template took longer than {self.budget.seconds:g} s to render; "
+                "simplify its loops and sorts"
+            )
 
 
 _STATE: ContextVar[RenderState | None] = ContextVar("reclaim_template_state", default=None)
@@ -288,20 +369,43 @@ def check_join(parts: list[object], separator: object) -> None:
 
 
 def guard_iter(iterable: Any) -> Any:
-    """What a ``{% for %}`` loop iterates: sized iterables are charged up front, others lazily."""
+    """What a ``{% for %}`` loop iterates: sized iterables are charged up front, others lazily;
+    the clock is read at every iteration either way."""
     state = current()
     if isinstance(iterable, Undefined):
         return iterable
     try:
         size = len(iterable)
     except TypeError:
-        return _charged(iterable, state)
+        return charged(iterable, state)
     state.step(size + 1)
-    return iterable
+    return _Timed(iterable, size, state)
 
 
-def _charged(iterable: Iterable[object], state: RenderState) -> Iterator[object]:
+def charged(iterable: Iterable[object], state: RenderState) -> Iterator[object]:
+    """``iterable`` with a step charged for each item as it is taken (and one up front)."""
     state.step()
     for item in iterable:
         state.step()
         yield item
+
+
+class _Timed:
+    """A sized iterable already charged for: its length stays known to the loop (``loop.length``,
+    ``loop.last``), and each item taken checks the render's deadline."""
+
+    __slots__ = ("_iterable", "_size", "_state")
+
+    def __init__(self, iterable: Iterable[object], size: int, state: RenderState) -> None:
+        self._iterable = iterable
+        self._size = size
+        self._state = state
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[object]:
+        tick = self._state.tick
+        for item in self._iterable:
+            tick()
+            yield item

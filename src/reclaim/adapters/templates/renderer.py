@@ -3,7 +3,11 @@
 Templates see the context as plain values only (dicts and tuples of strings, numbers,
 ``Decimal`` and aware ``datetime``), never the dataclasses, so the sandbox has nothing but data
 to look at. Per render a :class:`~.limits.RenderState` carries the customer's formatting locale,
-time zone, currency and send time to the formatting helpers and counts the work done.
+time zone, currency and send time to the formatting helpers and counts the work done, against
+the steps, work and wall-clock seconds of a :class:`~.limits.Budget` per part.
+
+:func:`check_cost` is the save-time check: a merchant's template is rendered once for a sample
+cart under the much tighter :data:`~.limits.SAVE_BUDGET`, and refused when it goes over.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 
 from reclaim.adapters.templates.compiled import CompiledTemplate
 from reclaim.adapters.templates.defaults import defaults
-from reclaim.adapters.templates.engines import engines
+from reclaim.adapters.templates.engines import HTML_LAYOUT, TEXT_LAYOUT, engines
 from reclaim.adapters.templates.formatting import (
     TEMPLATE_LOCALES,
     format_locale,
@@ -26,7 +30,17 @@ from reclaim.adapters.templates.formatting import (
     template_locale,
     zone,
 )
-from reclaim.adapters.templates.limits import MAX_OUTPUT, RenderState, rendering
+from reclaim.adapters.templates.limits import (
+    MAX_OUTPUT,
+    MAX_SECONDS,
+    SAVE_BUDGET,
+    UNTIMED,
+    Budget,
+    RenderLimit,
+    RenderState,
+    RenderTimeout,
+    rendering,
+)
 from reclaim.domain.messages import Channel, ItemView, MessageContext, Purpose, Rendered
 from reclaim.errors import InvalidInput
 
@@ -143,10 +157,17 @@ class TemplateRenderer:
     ``overrides(store_id, key, channel, locale)`` is asked for the locales of
     :func:`~.formatting.override_locales` in turn (de-AT, then de); when it answers ``None``
     for all, the default for the customer's language is used. Thread-safe.
+
+    Each part (subject, text, html) of a merchant's template may take ``time_limit`` seconds
+    of wall time (:data:`~.limits.MAX_SECONDS`); a slower one fails with
+    :class:`~.limits.RenderTimeout`. The shipped defaults keep every other limit but no clock.
     """
 
-    def __init__(self, *, overrides: Overrides | None = None) -> None:
+    def __init__(
+        self, *, overrides: Overrides | None = None, time_limit: float = MAX_SECONDS
+    ) -> None:
         self._overrides = overrides
+        self._budget = Budget(seconds=time_limit)
 
     def keys(self) -> list[str]:
         """Every default template key, e.g. ``abandoned_checkout/reminder``."""
@@ -190,28 +211,100 @@ class TemplateRenderer:
         except ValueError:
             raise InvalidInput(f"unknown channel {channel!r}", field="channel") from None
         compiled = self.template(key=key, channel=channel, locale=context.locale, store_id=store_id)
-        labels = defaults().labels[template_locale(context.locale)]
-        variables = template_vars(context, labels)
-        settings = {
-            "locale": format_locale(context.locale),
-            "tz": zone(context.timezone),
-            "currency": context.currency,
-            "now": context.now,
-        }
-        if channel is Channel.EMAIL:
-            html = compiled.html
-            if html is None:
-                raise InvalidInput(f"template {key} has no HTML part", field="html")
-            return Rendered(
-                subject=one_line(_render("subject", compiled.subject, False, variables, settings)),
-                text=tidy_text(_render("text", compiled.text, False, variables, settings)),
-                html=_render("html", html, True, variables, settings).strip(),
-            )
-        text = sms_text(_render("text", compiled.text, False, variables, settings))
-        if channel is Channel.SMS:
-            return Rendered(subject="", text=text)
-        subject = one_line(_render("subject", compiled.subject, False, variables, settings))
-        return Rendered(subject=subject, text=text)
+        budget = UNTIMED if _is_default(compiled) else self._budget
+        return _render_parts(compiled, channel, context, budget)
+
+
+def _is_default(compiled: CompiledTemplate) -> bool:
+    return defaults().templates.get((compiled.key, compiled.locale, compiled.channel)) is compiled
+
+
+def _warm_layouts() -> None:
+    """Compile the shared layouts (once per process) before a part's clock starts."""
+    env = engines()
+    env.html.get_template(HTML_LAYOUT)
+    env.text.get_template(TEXT_LAYOUT)
+
+
+def check_cost(
+    compiled: CompiledTemplate | Mapping[str, Any],
+    context: MessageContext,
+    *,
+    budget: Budget = SAVE_BUDGET,
+) -> None:
+    """Refuse a merchant's template that costs too much to render (the save-time check).
+
+    ``compiled`` (as :func:`~.compiled.compile_template` returned it, or its JSON, parsed) is
+    rendered for ``context``, a sample cart, under ``budget`` (:data:`~.limits.SAVE_BUDGET`: a
+    small fraction of the steps, work and time a send may take). Going over raises
+    :class:`InvalidInput` naming the part ("html: template is too expensive to save …").
+    Other errors are left to the send, where they fail that message as they always did; each
+    part is tried on its own, so one that fails on the sample does not hide the others' cost.
+
+    The clock only runs once the caches are warm (the layouts, the locale's data, through the
+    shipped template for the same key), and a part that is only over on time gets a second
+    try: one busy moment of the machine is not the template's cost.
+    """
+    if not isinstance(compiled, CompiledTemplate):
+        compiled = CompiledTemplate.from_json(compiled)
+    try:
+        TemplateRenderer().render(key=compiled.key, channel=compiled.channel, context=context)
+    except InvalidInput:
+        _warm_layouts()  # a key of the merchant's own, without a default
+    variables, settings = _inputs(context, budget)
+    parts = [("subject", compiled.subject, False), ("text", compiled.text, False)]
+    if compiled.html is not None:
+        parts.append(("html", compiled.html, True))
+    for field, source, html in parts:
+        try:
+            try:
+                _render(field, source, html, variables, settings)
+            except RenderTimeout:
+                _render(field, source, html, variables, settings)
+        except RenderLimit as exc:
+            reason = str(exc).removeprefix(f"{field}: ")
+            raise InvalidInput(
+                f"{field}: template is too expensive to save (rendered for a sample cart of "
+                f"{len(context.items)} items, it must stay well within what a send may cost): "
+                f"{reason}",
+                field=field,
+            ) from None
+        except InvalidInput:
+            continue  # not a matter of cost: fails on this sample's data, not for its size
+
+
+def _inputs(context: MessageContext, budget: Budget) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The template's variables, and the :class:`RenderState` settings of each part."""
+    labels = defaults().labels[template_locale(context.locale)]
+    settings = {
+        "locale": format_locale(context.locale),
+        "tz": zone(context.timezone),
+        "currency": context.currency,
+        "now": context.now,
+        "budget": budget,
+    }
+    return template_vars(context, labels), settings
+
+
+def _render_parts(
+    compiled: CompiledTemplate, channel: Channel, context: MessageContext, budget: Budget
+) -> Rendered:
+    variables, settings = _inputs(context, budget)
+    _warm_layouts()
+    if channel is Channel.EMAIL:
+        html = compiled.html
+        if html is None:
+            raise InvalidInput(f"template {compiled.key} has no HTML part", field="html")
+        return Rendered(
+            subject=one_line(_render("subject", compiled.subject, False, variables, settings)),
+            text=tidy_text(_render("text", compiled.text, False, variables, settings)),
+            html=_render("html", html, True, variables, settings).strip(),
+        )
+    text = sms_text(_render("text", compiled.text, False, variables, settings))
+    if channel is Channel.SMS:
+        return Rendered(subject="", text=text)
+    subject = one_line(_render("subject", compiled.subject, False, variables, settings))
+    return Rendered(subject=subject, text=text)
 
 
 def _render(
@@ -230,8 +323,10 @@ def _render(
             for chunk in template.generate(variables):
                 size += len(chunk)
                 if size > MAX_OUTPUT:
-                    raise InvalidInput(f"template output is larger than {MAX_OUTPUT} characters")
+                    raise RenderLimit(f"template output is larger than {MAX_OUTPUT} characters")
                 chunks.append(chunk)
+    except RenderLimit as exc:
+        raise type(exc)(f"{field}: {exc}", field=field) from None
     except InvalidInput as exc:
         raise InvalidInput(f"{field}: {exc}", field=field) from None
     except SecurityError as exc:

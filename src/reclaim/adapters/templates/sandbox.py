@@ -10,7 +10,11 @@ On top of :class:`jinja2.sandbox.ImmutableSandboxedEnvironment` (no internals, n
   ``namespace``, ``lipsum``, ``dict``, and filters that could leak or mark data safe
   (``attr``, ``pprint``, ``safe``, ``urlize``, ``random``) are left out;
 - size and work limits of :mod:`.limits` on operators, ``~``, filters, calls, loops and all
-  produced text; recursive ``for`` loops are refused at compile time.
+  produced text; recursive ``for`` loops are refused at compile time;
+- a wall-clock deadline per rendered part, read wherever work is counted and at every loop
+  iteration; what a filter, a list method, a comparison or an ``is in`` test is about to walk
+  (a list, a range, a dict) counts as one step per item before it runs, so no single
+  operation can run long between two looks at the clock.
 
 Undefined names render empty (:class:`~jinja2.ChainableUndefined`), as does ``None``.
 """
@@ -18,7 +22,7 @@ Undefined names render empty (:class:`~jinja2.ChainableUndefined`), as does ``No
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -26,7 +30,8 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, nodes, pass_context
 from jinja2 import filters as jinja_filters
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2 import tests as jinja_tests
+from jinja2.compiler import CodeGenerator, Frame, operators, optimizeconst
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import BaseLoader
 from jinja2.runtime import BlockReference, Context, LoopContext, Macro, Undefined
@@ -39,6 +44,8 @@ from reclaim.adapters.templates.limits import (
     MAX_INT_BITS,
     MAX_RANGE,
     MAX_VALUE,
+    RenderLimit,
+    RenderState,
     current,
     measure,
     too_large,
@@ -108,6 +115,38 @@ def template_callable(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+_CONTAINERS = (list, tuple, dict, MappingProxyType, set, frozenset)
+_VIEWS = (KeysView, ValuesView, ItemsView)
+_SIMPLE = (str, int, float, Decimal, date, type(None), Undefined)
+
+
+def _count_items(state: RenderState, value: object) -> None:
+    """``value`` is about to be walked item by item (sorted, searched, compared, listed): one
+    step per item, counted before the walk (so the clock is read too), and a container nested
+    beyond :data:`MAX_VALUE` is refused rather than walked."""
+    if isinstance(value, _CONTAINERS):
+        state.step(len(value))
+        measure(value)
+    elif isinstance(value, range):
+        state.step(len(value))
+    elif isinstance(value, _VIEWS):
+        state.step(len(value))
+        mapping = getattr(value, "mapping", None)
+        if mapping is not None:
+            measure(mapping)
+
+
+def _counted(state: RenderState, value: Any) -> Any:
+    """A filter's argument: containers counted now, a lazy iterator (another filter's
+    ``map``, ``select``, ``reverse``…) charged a step per item as it is taken."""
+    if isinstance(value, _SIMPLE):
+        return value
+    if isinstance(value, Iterator) and not isinstance(value, LoopContext):
+        return limits.charged(value, state)
+    _count_items(state, value)
+    return value
+
+
 def _check_method(obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """Refuse a method call that is not whitelisted or would build too large a value."""
     owner = getattr(obj, "__self__", None)
@@ -128,8 +167,14 @@ def _check_method(obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
             )
         elif name == "join" and args:
             parts = list(args[0])
+            current().step(len(parts))
             limits.check_join(parts, owner)
             args = (parts, *args[1:])
+    elif isinstance(owner, list | tuple):  # count() and index() compare every item
+        state = current()
+        _count_items(state, owner)
+        for arg in args:
+            _count_items(state, arg)
     return args
 
 
@@ -175,6 +220,25 @@ class _LimitedCodeGenerator(CodeGenerator):
             self.writeline(f"environment.charge_literal({literal})")
         super().visit_Output(node, frame)
 
+    @optimizeconst
+    def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
+        # ``x in xs``, ``xs == ys``: Python compares item by item (and list items deeply) in one
+        # step the sandbox cannot interrupt, so each operand is counted first.
+        self.write("(")
+        self._compare_operand(node.expr, frame)
+        for operand in node.ops:
+            self.write(f" {operators[operand.op]} ")
+            self._compare_operand(operand.expr, frame)
+        self.write(")")
+
+    def _compare_operand(self, expr: nodes.Expr, frame: Frame) -> None:
+        if isinstance(expr, nodes.Const):
+            self.visit(expr, frame)
+            return
+        self.write("environment.guard_operand(")
+        self.visit(expr, frame)
+        self.write(")")
+
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         if frame.eval_ctx.volatile:
             func_name = "(markup_join if context.eval_ctx.volatile else str_join)"
@@ -195,9 +259,10 @@ def _guarded_filter(func: Callable[..., Any], check: Callable[..., Any] | None =
     @functools.wraps(func)  # keeps jinja_pass_arg, so Jinja still passes context / env
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         state = current()  # outside a render (constant folding at compile time): not folded
-        for value in (*args, *kwargs.values()):
-            if isinstance(value, list | tuple | dict | MappingProxyType | set | frozenset):
-                measure(value)
+        # What the filter will walk is counted before it runs: one |sort of a 10,000-item list
+        # costs 10,000 steps, whatever its own (uninterruptible) time.
+        args = tuple(_counted(state, value) for value in args)
+        kwargs = {name: _counted(state, value) for name, value in kwargs.items()}
         if check is not None:
             check(*args, **kwargs)
         result = func(*args, **kwargs)
@@ -332,6 +397,48 @@ _PLAIN_FILTERS = [
 ]
 
 
+# Tests that compare their value with an argument (``x is in xs``, ``xs is eq(ys)``).
+_COMPARING_TESTS = [
+    "in",
+    "==",
+    "eq",
+    "equalto",
+    "!=",
+    "ne",
+    ">",
+    "gt",
+    "greaterthan",
+    ">=",
+    "ge",
+    "<",
+    "lt",
+    "lessthan",
+    "<=",
+    "le",
+]
+
+
+def _guarded_test(func: Callable[..., Any]) -> Any:
+    """Wrap a comparing test: a step per use, and its operands counted like a filter's."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        state = current()  # outside a render (constant folding at compile time): not folded
+        state.step()
+        for value in args:
+            _count_items(state, value)
+        return func(*args)
+
+    return wrapper
+
+
+def _tests() -> dict[str, Any]:
+    table: dict[str, Any] = dict(jinja_tests.TESTS)
+    for name in _COMPARING_TESTS:
+        table[name] = _guarded_test(table[name])
+    return table
+
+
 def _filters() -> dict[str, Any]:
     table: dict[str, Any] = {
         name: _guarded_filter(jinja_filters.FILTERS[name]) for name in _PLAIN_FILTERS
@@ -385,6 +492,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         )
         self.globals.clear()
         self.filters = _filters()
+        self.tests = _tests()
         for name, func in helpers.items():
             template_callable(func)
             self.filters[name] = func
@@ -467,7 +575,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         ):
             args = _check_method(__obj, args)
         if state.depth >= MAX_DEPTH:
-            raise InvalidInput(f"template nests calls deeper than {MAX_DEPTH}")
+            raise RenderLimit(f"template nests calls deeper than {MAX_DEPTH}")
         state.depth += 1
         try:
             result = __context.call(__obj, *args, **kwargs)
@@ -481,6 +589,11 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
     def guard_iter(self, iterable: Any) -> Any:
         return limits.guard_iter(iterable)
+
+    def guard_operand(self, value: Any) -> Any:
+        if not isinstance(value, _SIMPLE):
+            _count_items(current(), value)
+        return value
 
     def guard_concat(self, join: Callable[[Any], str], parts: tuple[Any, ...]) -> str:
         state = current()
