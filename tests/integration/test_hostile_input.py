@@ -374,3 +374,13 @@ def test_the_secret_is_not_needed_for_a_ping_and_nothing_signed_is_skipped(rt: R
         headers=woo_headers(body, "order.created", SECRET),
     )  # fmt: skip
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+
+
+def test_instants_utc_cannot_hold_are_422(rt: Runtime) -> None:
+    store = make_store(rt, platform="custom")
+    c = client(rt)
+    for edge in ("0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"):
+        for path in ("/api/v1/cases", "/api/v1/coupons"):
+            r = c.get(f"{path}?since={edge}", headers=auth(store.api_key))
+            assert r.status_code == 422, (path, edge, r.text)
+            assert "since is out of range" in r.json()["detail"]

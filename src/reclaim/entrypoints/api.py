@@ -5,9 +5,9 @@ after the raw delivery is stored; processing happens on the worker.
 """
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -195,6 +195,24 @@ async def _body(request: Request) -> bytes:
     if len(body) > body_limit(request.url.path):
         raise BodyTooLarge(body_limit(request.url.path))
     return body
+
+
+@overload
+def instant(value: datetime, field: str) -> datetime: ...
+@overload
+def instant(value: None, field: str) -> None: ...
+@overload
+def instant(value: datetime | None, field: str) -> datetime | None: ...
+def instant(value: datetime | None, field: str) -> datetime | None:
+    """An aware instant that UTC can hold (0001-01-01T00:00+14:00 cannot), or a 422."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{field} needs a time zone, e.g. 2026-05-01T00:00:00Z", field=field)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"{field} is out of range", field=field) from None
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -389,8 +407,7 @@ def create_app(rt: Runtime) -> FastAPI:
         cursor: Cursor = None,
         limit: Annotated[int, Query(ge=1, le=case_service.MAX_PAGE)] = 50,
     ) -> dict[str, Any]:
-        if since is not None and since.tzinfo is None:
-            raise InvalidInput("since needs a time zone, e.g. 2026-05-01T00:00:00Z", field="since")
+        since = instant(since, "since")
         page = await run_in_threadpool(
             case_service.list_cases,
             uow=rt.uow(),
@@ -416,6 +433,7 @@ def create_app(rt: Runtime) -> FastAPI:
         cursor: Cursor = None,
         limit: Annotated[int, Query(ge=1, le=coupon_service.MAX_PAGE)] = 100,
     ) -> dict[str, Any]:
+        since = instant(since, "since")
         page = await run_in_threadpool(
             coupon_service.list_coupons,
             uow=rt.uow(),
@@ -729,14 +747,13 @@ def create_app(rt: Runtime) -> FastAPI:
         store_id: Annotated[str, Depends(operator)],
     ) -> dict[str, Any]:
         body = await _model(request, ExtendIn)
-        if body.until.tzinfo is None:
-            raise InvalidInput("until needs a time zone, e.g. 2026-05-08T10:00:00Z", field="until")
+        until = instant(body.until, "until")
         hold = await run_in_threadpool(
             holds_service.extend_hold,
             uow=rt.uow(),
             store_id=store_id,
             order_external_id=order_id,
-            until=body.until,
+            until=until,
             now=rt.clock(),
         )
         return hold_json(hold)
