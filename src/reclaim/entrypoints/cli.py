@@ -68,6 +68,17 @@ def runtime(clock: Callable[[], datetime] | None = None) -> Runtime:
     return bootstrap(settings) if clock is None else bootstrap(settings, clock=clock)
 
 
+def run_service(action: Callable[..., Any], *, timed: bool = False, **kwargs: Any) -> Any:
+    """Run a service ``action`` on a runtime of its own (``timed``: at the runtime's clock)."""
+    rt = runtime()
+    try:
+        if timed:
+            kwargs["now"] = rt.clock()
+        return action(uow=rt.uow(), **kwargs)
+    finally:
+        rt.close()
+
+
 @click.group()
 @click.version_option(__version__, prog_name="reclaim")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")

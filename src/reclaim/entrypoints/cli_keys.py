@@ -4,27 +4,16 @@ printed once, when it is made; Reclaim keeps only its SHA-256."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 from rich.table import Table
 
 from reclaim.domain.stores import SCOPES, key_prefix
-from reclaim.entrypoints.cli import console, handled, runtime, store
+from reclaim.entrypoints.cli import console, handled, run_service, store
 from reclaim.services import stores as service
 
-
-def _on_keys(action: Callable[..., Any], *, timed: bool = False, **kwargs: Any) -> Any:
-    """Run ``action`` on a runtime of its own (``timed``: at the runtime's clock)."""
-    rt = runtime()
-    try:
-        if timed:
-            kwargs["now"] = rt.clock()
-        return action(uow=rt.uow(), **kwargs)
-    finally:
-        rt.close()
+_on_keys = run_service
 
 
 def _at(at: datetime | None) -> str | None:

@@ -3,14 +3,12 @@ lists (SPEC S5). Entries are hashed: an address can be looked up, never listed."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.progress import Progress
 
-from reclaim.entrypoints.cli import console, handled, main, runtime
+from reclaim.entrypoints.cli import console, handled, main, run_service, runtime
 from reclaim.services import suppressions as service
 
 CHANNEL = click.option(
@@ -18,15 +16,7 @@ CHANNEL = click.option(
 )
 
 
-def _on_list(action: Callable[..., Any], *, timed: bool = False, **kwargs: Any) -> Any:
-    """Run a list ``action`` on a runtime of its own (``timed``: at the runtime's clock)."""
-    rt = runtime()
-    try:
-        if timed:
-            kwargs["now"] = rt.clock()
-        return action(uow=rt.uow(), **kwargs)
-    finally:
-        rt.close()
+_on_list = run_service
 
 
 @main.group()
