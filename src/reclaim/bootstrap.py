@@ -18,7 +18,7 @@ from reclaim.adapters.channels.dkim import DkimSigner
 from reclaim.adapters.channels.email import SmtpEmailSender
 from reclaim.adapters.channels.sms import TwilioSmsSender, normalize_e164
 from reclaim.adapters.channels.webhook import WebhookSender
-from reclaim.adapters.db import migrate
+from reclaim.adapters.db import migrate, problems
 from reclaim.adapters.db.engine import make_engine, make_session_factory
 from reclaim.adapters.db.flow_repositories import read_template
 from reclaim.adapters.db.tables import meta, start_mappers
@@ -31,7 +31,7 @@ from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer
 from reclaim.config import Settings
 from reclaim.domain.flows import Flow
 from reclaim.domain.messages import Channel, OutgoingEmail, OutgoingSms, OutgoingWebhook, SendResult
-from reclaim.errors import ConfigError, DeliveryError
+from reclaim.errors import ConfigError, DeliveryError, ReclaimError
 from reclaim.services.ports import PlatformClient, PlatformConnector, Renderer, Senders
 from reclaim.services.tracking import Links
 
@@ -97,11 +97,23 @@ def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_cloc
 
 def init_database(rt: Runtime) -> str | None:
     """Create or upgrade the schema; make sure a secret key exists. Returns the revision."""
-    migrate.upgrade(rt.engine)
+    return migrate_database(rt)[1]
+
+
+def migrate_database(rt: Runtime) -> tuple[str | None, str | None]:
+    """:func:`init_database`, returning the revisions before and after (None: empty)."""
+    before = migrate.upgrade(rt.engine)
     with rt.engine.begin() as conn:
         if conn.execute(select(meta.c.value).where(meta.c.key == "secret_key")).first() is None:
             conn.execute(meta.insert().values(key="secret_key", value=secrets.token_hex(32)))
-    return migrate.current_revision(rt.engine)
+    return before, migrate.current_revision(rt.engine)
+
+
+def explain_database_error(exc: BaseException, database_url: str) -> ReclaimError | None:
+    """A database failure an operator can fix (not reachable, not initialised, a SQLite
+    folder that does not exist …) as a Reclaim error naming the problem and the fix; None
+    for anything else."""
+    return problems.explain(exc, database_url)
 
 
 def secret_key(rt: Runtime) -> str:

@@ -15,6 +15,11 @@ class ConfigError(ReclaimError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+class DatabaseUnavailable(ReclaimError):
+    """The database cannot be used as it is: not reachable, missing, not initialised or at
+    an older schema revision. The message names the problem and the fix, never a password."""
+
+
 class NotFound(ReclaimError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +55,10 @@ KEYS = {
     "report",
     "expected_cases",
     "mismatches",
+    "comparison",
+    "expected_recovered_orders",
+    "expected_recovered_revenue",
+    "expected_recovered_revenue_eur",
     "checks",
     "outcome_disagreements",
     "database",
@@ -189,6 +194,40 @@ def test_every_case_the_simulator_knows_of_was_opened_and_ended_as_it_should(
         # the ground truth saw messages at work: cases recovered because a customer was
         # persuaded, and pending orders whose hold ran out
         assert sum(data["customers_did"]["bought_because_of_a_message"].values()) > 0
+
+
+def test_every_compared_figure_shows_reclaim_the_truth_and_their_difference(
+    runs: dict[str, Any],
+) -> None:
+    """Issue 14: the table said 0 mismatches with 81 recovered orders against the truth's 82.
+    Every figure compared with the truth has its difference, and the mismatch count counts
+    every figure that differs as well as every case."""
+    for data in both(runs):
+        rows = data["comparison"]
+        names = [r["figure"] for r in rows]
+        assert len(names) == len(set(names))
+        assert {
+            "deliveries refused",
+            *(f"cases: {k.replace('_', ' ')}" for k in KINDS),
+            "cases recovered",
+            "recovered orders",
+            "recovered revenue (EUR, demo rates)",
+            *(f"recovered revenue in {c}" for c in data["recovered_revenue"]),
+            "emails that should not have gone",
+            "outcomes off their potential",
+        } <= set(names)
+        for r in rows:
+            assert r.keys() == {"figure", "reclaim", "truth", "difference"}, r
+            mine, truth = Decimal(str(r["reclaim"])), Decimal(str(r["truth"]))
+            assert Decimal(str(r["difference"])) == mine - truth, r
+        m = data["mismatches"]
+        assert m["figures"] == sum(Decimal(str(r["difference"])) != 0 for r in rows)
+        assert m["total"] == m["cases"] + m["figures"]
+        assert m["total"] == 0, [r for r in rows if Decimal(str(r["difference"])) != 0]
+        assert data["recovered_orders"] == data["expected_recovered_orders"]
+        assert data["recovered_revenue_eur"] == data["expected_recovered_revenue_eur"]
+    page = Path(summary(runs["a"])["report"]).read_text(encoding="utf-8")
+    assert "<th class=n>difference</th>" in page and "<td>recovered orders</td>" in page
 
 
 def test_no_case_for_a_bot_or_a_test_order(runs: dict[str, Any]) -> None:

@@ -96,6 +96,7 @@ def test_abandoned_checkout_flow_sends_three_localised_emails(
         postal_address="Boutique GmbH, Hauptstraße 1, 10115 Berlin",
         sender_email="hallo@shop.example",
         support_email="hilfe@shop.example",
+        coupons_imported=True,  # no connector: the store imports Reclaim's codes itself
     )
     c = client(mrt)
     german_checkout(c, store.api_key, T0)

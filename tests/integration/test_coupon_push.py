@@ -206,10 +206,12 @@ def test_woocommerce_finds_a_code_it_already_has(
     assert (the_coupon(rt).push_state, the_coupon(rt).platform_ref) == ("pushed", "4711")
 
 
-def test_without_a_connector_the_coupon_is_mailed_and_left_to_export(
+def test_without_a_connector_an_importing_store_gets_its_coupon_mailed_and_left_to_export(
     rt: Runtime, box: Mailbox, api: HttpServer
 ) -> None:
-    store, c = at_the_incentive(rt, box, "shopify")  # no API access set
+    # No API access set; the operator imports Reclaim's codes (without that, no code goes:
+    # tests/integration/test_truthful_messages.py).
+    store, c = at_the_incentive(rt, box, "shopify", coupons_imported=True)
     assert run_once(rt, AT_72H).steps.sent == 1
     [email] = box.take()
     row = the_coupon(rt)
@@ -396,3 +398,23 @@ def test_refused_credentials_alert_the_stores_operators(
     assert alert["type"] == "platform_access"
     assert alert["data"] == {"platform": "shopify", "code": 401, "what": "create a coupon"}
     assert "shopify answered 401 to create a coupon" in alert["message"]
+
+
+def test_a_coupon_whose_store_lost_its_connector_before_the_retry_is_never_mailed(
+    rt: Runtime, box: Mailbox, api: HttpServer
+) -> None:
+    store, c = at_the_incentive(
+        rt, box, "shopify", platform_api_url=api.url, platform_api_token="shpat_x"
+    )
+    api.replies.append(Reply(status=503))
+    assert run_once(rt, AT_72H).steps.deferred == 1
+    # Meanwhile the operator takes Reclaim's API access away: the code would not work.
+    changes = {"platform_api_url": None, "platform_api_token": None}
+    update_settings(uow=rt.uow(), store_id=store.id, changes=changes)
+    stats = run_once(rt, incentive_step(rt).due_at).steps
+    assert (stats.sent, stats.failed) == (0, 1) and box.take() == []
+    assert incentive_step(rt).outcome == "coupon_rejected"
+    row = the_coupon(rt)
+    assert row.push_state is None and "no platform API access" in row.push_error
+    [alert] = c.get("/api/v1/alerts", headers=auth(store)).json()["alerts"]
+    assert alert["type"] == "coupons_unavailable" and alert["data"] == {"platform": "shopify"}

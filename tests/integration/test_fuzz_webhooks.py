@@ -6,7 +6,8 @@ replaced by wrong types, huge numbers, malformed text or nested junk, each corre
 with a real topic. Whatever comes in:
 
 * no answer is a 5xx, every answer is a 2xx or a 4xx;
-* every distinct delivery is kept exactly once (a repeat of the same bytes is a duplicate);
+* every distinct delivery is kept exactly once (a repeat of the same bytes under the same
+  topic is a duplicate);
 * the worker turns exactly the accepted ones into facts, and every rejected one stays a dead
   letter: the facts stored are exactly those the accepted deliveries describe.
 
@@ -294,21 +295,27 @@ class Tally:
     codes: Counter[int] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     kept: dict[int, str] = field(default_factory=dict)  # delivery id -> accepted | rejected
-    seen: dict[str, int] = field(default_factory=dict)  # body digest -> delivery id
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (topic, digest) -> id
     facts: set[tuple[str, str]] = field(default_factory=set)  # (table, external id)
 
-    def answer(self, status: str, delivery_id: int | None, body: bytes) -> None:
+    def answer(self, status: str, delivery_id: int | None, body: bytes, topic: str) -> None:
+        """``topic``: the one sent (``""`` where the body names it: the same bytes, the same
+        topic); duplicates are per topic."""
         self.statuses[status] += 1
         assert isinstance(delivery_id, int), (status, delivery_id)
-        key = digest(body)
+        key = (topic, digest(body))
+        if status == "rejected" and self.kept.get(self.seen.get(key, -1)) == "rejected":
+            # a malformed body sent again gets its 422 again, naming the delivery kept first
+            assert delivery_id == self.seen[key], (delivery_id, self.seen[key])
+            return
         if status == "duplicate":
             assert delivery_id in self.kept, "a duplicate must point at a kept delivery"
         else:
             assert status in ("accepted", "rejected"), status
-            assert key not in self.seen, "the same bytes were kept twice"
+            assert key not in self.seen, "the same bytes were kept twice under one topic"
             assert delivery_id not in self.kept, "two deliveries got one id"
             self.kept[delivery_id] = status
-        if key in self.seen:  # the same bytes again: a duplicate of the first
+        if key in self.seen:  # the same bytes under the same topic: a duplicate of the first
             assert status == "duplicate" and delivery_id == self.seen[key], (status, body[:80])
         self.seen.setdefault(key, delivery_id)
 
@@ -336,7 +343,7 @@ async def run_endpoint(
         payload = r.json()
         if not split:
             assert r.status_code in (200, 422), (r.status_code, r.text[:300])
-            tally.answer(payload["status"], payload["delivery_id"], body)
+            tally.answer(payload["status"], payload["delivery_id"], body, topic)
             if payload["status"] == "accepted":
                 headers = {"X-Shopify-Topic": topic, "X-WC-Webhook-Topic": topic}
                 parsed = connector.parse(topic=connector.topic(headers), headers=headers,
@@ -352,7 +359,7 @@ async def run_endpoint(
             events = [body]
         assert len(events) == len(results)
         for result, event in zip(results, events, strict=True):
-            tally.answer(result["status"], result["delivery_id"], event)
+            tally.answer(result["status"], result["delivery_id"], event, "")
             if result["status"] == "accepted":
                 parsed = connector.parse(topic="", headers={}, body=event)
                 tally.facts |= facts_of(parsed.facts)

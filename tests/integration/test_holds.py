@@ -382,3 +382,30 @@ def test_a_platform_refusing_the_access_alerts_the_operators(db_url: str) -> Non
         rt.close()
     finally:
         shopify.close()
+
+
+def test_an_order_paid_after_its_hold_ended_is_never_cancelled(db_url: str) -> None:
+    from unit.channels.channel_servers import HttpServer
+
+    shopify = HttpServer()
+    try:
+        rt = bootstrap(Settings(database_url=db_url), clock=lambda: T0)
+        init_database(rt)
+        shop = make_store(
+            rt, platform="shopify", platform_api_url=shopify.url, platform_api_token="shpat_t"
+        )
+        c = client(rt)
+        hold_an_order(c, shop.api_key)
+        run_once(rt, T0 + timedelta(minutes=1))
+        end = T0 + timedelta(days=5)
+        assert holds.sweep_holds(uow=rt.uow(), now=end).expired == 1  # the cancel is queued
+        paid = order_event("order.paid", end + timedelta(seconds=30), order_id="o-1")
+        assert post_events(c, shop.api_key, paid).status_code == 202  # the customer paid
+        stats = run_once(rt, end + timedelta(minutes=1)).platform
+        assert (stats.done, stats.skipped) == (0, 1) and shopify.requests == []
+        with rt.uow() as uow:
+            [state] = uow.platform_actions.for_order(shop.id, "o-1")
+        assert (state.status, state.error) == ("skipped", "the order was paid meanwhile")
+        rt.close()
+    finally:
+        shopify.close()

@@ -69,6 +69,78 @@ def test_shopify_checkout_becomes_case_and_redeliveries_are_ignored(rt: Runtime,
     assert inbox_counts(rt) == {"processed": 1}
 
 
+def test_the_same_bytes_under_another_topic_are_another_delivery(rt: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    """Duplicates are per topic (issue 14): Shopify sends one order's bytes as
+    ``orders/create`` and ``orders/updated``, WooCommerce its current state as
+    ``order.created`` and ``order.updated``; neither is a repeat of the other."""
+    clock.now = MARCH
+    shop, woo = make_store(rt), make_store(rt, "Woo", platform="woocommerce")
+    c = client(rt)
+    body = raw("shopify", "order_create_pending_br.json")
+    url = f"/webhooks/shopify/{shop.id}"
+    first = c.post(url, content=body, headers=shopify_headers(body, "orders/create", "w-1"))
+    other = c.post(url, content=body, headers=shopify_headers(body, "orders/updated", "w-2"))
+    again = c.post(url, content=body, headers=shopify_headers(body, "orders/updated", "w-3"))
+    assert [first.json()["status"], other.json()["status"]] == ["accepted", "accepted"]
+    assert first.json()["delivery_id"] != other.json()["delivery_id"]
+    assert again.json() == {"status": "duplicate", "delivery_id": other.json()["delivery_id"]}
+
+    held = raw("woocommerce", "order_on_hold_de.json")
+    url = f"/webhooks/woocommerce/{woo.id}"
+    answers = [
+        c.post(url, content=held, headers=woo_headers(held, topic)).json()
+        for topic in ("order.created", "order.updated", "order.created", "order.updated")
+    ]
+    assert [a["status"] for a in answers] == ["accepted", "accepted", "duplicate", "duplicate"]
+    assert answers[0]["delivery_id"] != answers[1]["delivery_id"]
+    assert [a["delivery_id"] for a in answers[2:]] == [a["delivery_id"] for a in answers[:2]]
+
+    with rt.uow() as uow:
+        kept = uow.inbox.list(store_id=None, statuses=["received"], limit=10)
+    assert sorted((d.source, d.topic, d.duplicates) for d in kept) == [
+        ("shopify", "orders/create", 0),
+        ("shopify", "orders/updated", 1),
+        ("woocommerce", "order.created", 1),
+        ("woocommerce", "order.updated", 1),
+    ]
+    run_once(rt, datetime(2026, 3, 20, tzinfo=UTC))  # each one is applied; the facts merge
+    assert inbox_counts(rt) == {"processed": 4}
+    assert [c["kind"] for c in cases_of(rt, shop.api_key)] == ["pending_order"]
+
+
+def test_an_event_id_is_a_duplicate_only_under_its_own_topic(rt: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    """The inbox's event-id key includes the topic, as its body-digest key does."""
+    clock.now = MARCH
+    store = make_store(rt)
+    kept = []
+    with rt.uow() as uow:
+        for topic, body in (("a/b", b"1"), ("c/d", b"2"), ("a/b", b"3")):
+            kept.append(
+                uow.inbox.add(
+                    store_id=store.id,
+                    source="shopify",
+                    topic=topic,
+                    event_id="evt-1",
+                    digest=topic + body.decode(),
+                    headers={},
+                    body=body,
+                    received_at=MARCH,
+                    status="received",
+                    error=None,
+                )
+            )
+        assert kept[0] is not None and kept[1] is not None and kept[2] is None
+        assert kept[0] != kept[1]
+        found = [
+            uow.inbox.find_duplicate(
+                store_id=store.id, source="shopify", topic=t, event_id="evt-1", digest="x"
+            )
+            for t in ("a/b", "c/d", "e/f")
+        ]
+        assert found == [kept[0], kept[1], None]
+        uow.commit()
+
+
 def test_shopify_pending_order_then_paid_recovers(rt: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
     clock.now = MARCH
     store = make_store(rt)
@@ -105,6 +177,75 @@ def test_shopify_pending_order_then_paid_recovers(rt: Runtime, clock) -> None:  
     run_once(rt, t_created + timedelta(days=1))
     [case] = cases_of(rt, store.api_key)
     assert (case["status"], case["recovered_order_id"]) == ("recovered", "5987654321098")
+
+
+def test_shopify_pending_order_paid_next_day_is_recovered_when_and_because_it_was_paid(
+    rt: Runtime, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The order carries its checkout's token: placing it completed that checkout, but only
+    its payment settles the pending-order case (issue 14: it was recovered at its creation,
+    ``checkout_completed``, by any later delivery of the order, before its reminders)."""
+    clock.now = MARCH
+    store = make_store(rt)
+    c = client(rt)
+    url = f"/webhooks/shopify/{store.id}"
+    created = raw("shopify", "order_create_pending_br.json")
+    r = c.post(url, content=created, headers=shopify_headers(created, "orders/create", "o-1"))
+    assert r.json()["status"] == "accepted"
+    t_created = datetime.fromisoformat("2026-03-16T14:05:33-03:00")
+    for hours in (1, 2, 25, 26):  # the case opens, both reminders fall due
+        run_once(rt, t_created + timedelta(hours=hours))
+
+    # Still unpaid: an update (a note, a tag) changes nothing of the case.
+    still = edit("shopify", "order_create_pending_br.json", updated_at="2026-03-17T15:30:00-03:00")
+    r = c.post(url, content=still, headers=shopify_headers(still, "orders/updated", "o-2"))
+    assert r.json()["status"] == "accepted"
+    run_once(rt, t_created + timedelta(hours=26, minutes=30))
+    [case] = cases_of(rt, store.api_key)
+    assert (case["kind"], case["status"], case["closed_at"]) == ("pending_order", "open", None)
+
+    paid_at = "2026-03-17T17:00:00-03:00"  # the next day, after both reminders
+    paid = edit(
+        "shopify",
+        "order_create_pending_br.json",
+        financial_status="paid",
+        updated_at=paid_at,
+        processed_at=paid_at,
+    )
+    r = c.post(url, content=paid, headers=shopify_headers(paid, "orders/paid", "o-3"))
+    assert r.json()["status"] == "accepted"
+    run_once(rt, t_created + timedelta(hours=27, minutes=15))
+    [case] = cases_of(rt, store.api_key)
+    assert (case["status"], case["close_reason"], case["closed_at"]) == (
+        "recovered",
+        "order_paid",
+        "2026-03-17T20:00:00Z",
+    )
+    assert (case["recovered_order_id"], case["recovered_value"], case["currency"]) == (
+        "5987654321098",
+        "349.90",
+        "BRL",
+    )
+    detail = client(rt).get(
+        f"/api/v1/cases/{case['id']}", headers={"Authorization": f"Bearer {store.api_key}"}
+    )
+    timeline = [(e["at"], e["type"]) for e in detail.json()["timeline"]]
+    assert timeline == sorted(timeline, key=lambda e: e[0])  # in time order, as recorded
+    assert [t for _, t in timeline].count("recovered") == 1
+    assert timeline[-2:] == [
+        ("2026-03-17T20:00:00Z", "flow_stopped"),
+        ("2026-03-17T20:00:00Z", "recovered"),
+    ]
+    assert [e["data"] for e in detail.json()["timeline"] if e["type"] == "recovered"] == [
+        {
+            "how": "order_paid",
+            "order": "5987654321098",
+            "attribution": "organic",
+            "message": None,
+        }
+    ]
+    steps = {s["step"]: s["due_at"] for s in detail.json()["steps"]}
+    assert steps["reminder"] < steps["reminder_2"] < case["closed_at"]
 
 
 def test_shopify_paid_before_created_never_opens(rt: Runtime, clock) -> None:  # type: ignore[no-untyped-def]

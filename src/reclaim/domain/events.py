@@ -38,6 +38,11 @@ class ShipmentStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LineItem:
+    """One line of a cart or order. ``unit_price`` and ``line_total`` are what the shop shows
+    the customer: with tax where the order's :class:`Charges` say ``tax_included``.
+    ``line_total`` is the platform's own figure for the line (quantity × price, before
+    order-level discounts) where it states one; ``None``: quantity × unit price."""
+
     name: str
     quantity: int
     unit_price: Decimal
@@ -46,11 +51,29 @@ class LineItem:
     variant_id: str | None = None
     image_url: str | None = None
     url: str | None = None
+    line_total: Decimal | None = None
 
     @property
     def match_key(self) -> str:
         """What identifies "the same item" across a checkout and a later order."""
         return self.sku or self.variant_id or self.product_id or self.name.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Charges:
+    """What an order's total holds besides its lines, as the platform states it.
+
+    Amounts are in the order's currency, never negative, and in the lines' convention: with
+    tax where ``tax_included`` (the shop shows prices with VAT; ``tax`` is then the part of
+    the total that is tax), without it otherwise (``tax`` is added on top). ``None``: the
+    platform did not say.
+    """
+
+    shipping: Decimal | None = None
+    discount: Decimal | None = None  # taken off the lines
+    fees: Decimal | None = None  # fees and surcharges (WooCommerce's fee lines)
+    tax: Decimal | None = None
+    tax_included: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +147,11 @@ class OrderObserved:
     order_number: str | None = None
     payment_url: str | None = None  # where the customer can pay this order
     discount_codes: tuple[str, ...] = ()  # coupons the customer used (ours among them)
+    charges: Charges | None = None  # shipping, discount, fees and tax, where stated
+    payment_title: str | None = None  # the payment method's name as the shop shows it
+    # What the customer needs to pay an offline method (bank details, a reference), where
+    # the platform's order carries it (the events API's ``payment_instructions``).
+    payment_instructions: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     FinancialStatus,
@@ -219,6 +220,9 @@ class Order:
     watch: str = WatchState.WATCHING
     pending_due_at: datetime | None = None
     discount_codes: list[str] = field(default_factory=list)
+    charges: Charges | None = None
+    payment_title: str | None = None
+    payment_instructions: str | None = None
     id: int | None = None
 
     @classmethod
@@ -308,6 +312,9 @@ class Order:
         self.user_agent = obs.user_agent
         self.order_number = obs.order_number or self.order_number
         self.payment_url = obs.payment_url or self.payment_url
+        self.charges = obs.charges
+        self.payment_title = obs.payment_title
+        self.payment_instructions = obs.payment_instructions
 
     def _merge_monotone(self, obs: OrderObserved) -> None:
         self.created_at = min(self.created_at, obs.created_at)

@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from reclaim.domain.totals import CartTotals
+
 
 class Channel(StrEnum):
     EMAIL = "email"
@@ -39,10 +41,11 @@ class ItemView:
     url: str | None = None  # the product page, already wrapped as a tracked click link
     sku: str | None = None
     sold_out: bool = False  # out of stock everywhere: shown, never as something to buy
+    total: Decimal | None = None  # the line's amount as shown, where it is not price × quantity
 
     @property
     def line_total(self) -> Decimal:
-        return self.unit_price * self.quantity
+        return self.total if self.total is not None else self.unit_price * self.quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,16 @@ class DeliveryPromise:
     days_max: int
     saving: Decimal | None = None  # how much less shipping costs, in the case's currency
     days_faster: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    """How a pending order is to be paid, where the customer has to act: an offline method
+    (``method``, see :class:`reclaim.domain.reasons.OfflineMethod`) and what they need to pay
+    it (``instructions``: the order's own, else the store's text for offline methods)."""
+
+    method: str | None = None
+    instructions: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +108,23 @@ class MessageContext:
     order_number: str | None = None
     coupon: CouponView | None = None
     promise: DeliveryPromise | None = None
-    hold_expires_at: datetime | None = None  # pending orders: when the order is cancelled
+    # Pending orders: the end of the hold (the order's own hold, else the store's hold period
+    # after the order), and what is true of the order, so that a message says only what
+    # Reclaim did or will do: ``items_held``, Reclaim holds stock for it until then;
+    # ``will_cancel``, Reclaim will cancel it on the platform then unless it is paid; at the
+    # end of the hold, ``order_cancelled``, the platform cancelled it, and ``items_released``,
+    # the items Reclaim held for it were released.
+    hold_expires_at: datetime | None = None
+    items_held: bool = False
+    will_cancel: bool = False
+    order_cancelled: bool = False
+    items_released: bool = False
     now: datetime | None = None  # the send time, for "expires in 48 h" wording
     # In-stock products offered instead of the items marked sold_out (quantity 1 each).
     alternatives: tuple[ItemView, ...] = ()
+    # The rows between the items and the total (shipping, discount, tax …), adding up to it.
+    totals: CartTotals | None = None
+    payment: PaymentView | None = None  # pending orders paid offline: how to pay
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,3 +67,51 @@ def classify_failure(decline_code: str | None, failure_code: str | None) -> Fail
             if reason is not None:
                 return reason
     return FailureReason.GENERIC_DECLINE
+
+
+class OfflineMethod(StrEnum):
+    """A way of paying that waits on the customer doing something outside the checkout, so a
+    reminder must say what (SPEC S2: a pending order's reason)."""
+
+    BANK_TRANSFER = "bank_transfer"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+    CHEQUE = "cheque"
+
+
+# The platforms' ids and usual names of offline methods, lower-case, "_" and "-" as spaces:
+# WooCommerce's core gateways (bacs, cheque, cod) and their titles, Shopify's manual payment
+# methods ("Bank Deposit", "Cash on Delivery (COD)", "Money Order"), Stripe's bank transfers
+# (customer_balance), and the same words in the languages Reclaim writes in.
+_OFFLINE_NAMES: dict[str, OfflineMethod] = {}
+for _method, _names in {
+    OfflineMethod.BANK_TRANSFER: (
+        "bacs|bank transfer|direct bank transfer|bank deposit|wire transfer|wire|"
+        "banktransfer|bank wire|sepa credit transfer|customer balance|prepayment|vorkasse|"
+        "überweisung|banküberweisung|direkte banküberweisung|virement|virement bancaire|"
+        "transferencia|transferencia bancaria|bonifico|bonifico bancario|銀行振込|银行转账"
+    ),
+    OfflineMethod.CASH_ON_DELIVERY: (
+        "cod|cash on delivery|cash on delivery cod|nachnahme|contre remboursement|"
+        "paiement à la livraison|contra reembolso|pago contra reembolso|代金引換|代引き|货到付款"
+    ),
+    OfflineMethod.CHEQUE: "cheque|check|check payments|cheque payments|money order|scheck|chèque",
+}.items():
+    for _name in _names.split("|"):
+        _OFFLINE_NAMES[_name] = _method
+
+
+def _plain_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else " " for ch in name.lower())
+    return " ".join(cleaned.split())
+
+
+def offline_method(*names: str | None) -> OfflineMethod | None:
+    """The offline method named by any of ``names`` (a platform's method id, its title, or a
+    comma-separated list of gateway names as Shopify gives them); ``None`` for a card, a
+    wallet, or a name that says nothing Reclaim knows."""
+    for name in names:
+        for part in (name or "").split(","):
+            found = _OFFLINE_NAMES.get(_plain_name(part))
+            if found is not None:
+                return found
+    return None

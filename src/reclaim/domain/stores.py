@@ -37,6 +37,7 @@ _OPTIONAL_TEXT = (
     "platform_api_url",
     "platform_api_token",
     "shop_domain",
+    "payment_instructions",
 )
 
 
@@ -54,6 +55,9 @@ class StoreSettings:
     test_domains: tuple[str, ...] = ()
     # Messages (SPEC S4-S6).
     postal_address: str = ""  # shown in every email's footer
+    # What a customer needs to pay an order by bank transfer, cash on delivery or cheque
+    # (account, reference …): shown in the order's pending-order reminders.
+    payment_instructions: str | None = None
     sender_email: str | None = None  # default: shop@<domain>
     sender_name: str | None = None  # default: the store's name
     reply_to: str | None = None
@@ -80,6 +84,10 @@ class StoreSettings:
     shop_domain: str | None = None
     # Operators told by email of the store's alerts (complaint rate, sending paused).
     alert_emails: tuple[str, ...] = ()
+    # The operator imports Reclaim's coupon codes into the store themselves (`reclaim coupons
+    # export`): codes are mailed without a connector to create them. Otherwise a code goes
+    # out only once it exists on the store.
+    coupons_imported: bool = False
 
     def to_json(self) -> dict[str, object]:
         optional = {
@@ -90,6 +98,8 @@ class StoreSettings:
                 optional[name] = str(getattr(self, name))
         if self.requires_consent is not None:
             optional["requires_consent"] = self.requires_consent
+        if self.coupons_imported:
+            optional["coupons_imported"] = True
         return optional | {
             "abandonment_delay_s": int(self.abandonment_delay.total_seconds()),
             "pending_delay_s": int(self.pending_delay.total_seconds()),
@@ -143,6 +153,7 @@ class StoreSettings:
             requires_consent=consent if isinstance(consent, bool) else None,
             gross_margin=dec("gross_margin"),
             margin_floor=dec("margin_floor"),
+            coupons_imported=data.get("coupons_imported") is True,
             **{name: text(name) for name in _OPTIONAL_TEXT},
         )
 
@@ -299,6 +310,14 @@ def validate_settings(s: StoreSettings) -> None:
             raise InvalidInput(f"{value!r} is not an http(s) URL", field=name.replace("_", "-"))
     if len(s.postal_address) > 300 or "\r" in s.postal_address:
         raise InvalidInput("postal address must be at most 300 characters", field="postal-address")
+    if s.payment_instructions is not None and (
+        len(s.payment_instructions) > 2000
+        or any(ord(ch) < 32 and ch not in "\n\t" for ch in s.payment_instructions)
+    ):
+        raise InvalidInput(
+            "payment instructions are at most 2000 characters of text (lines are fine)",
+            field="payment-instructions",
+        )
     for name in ("gross_margin", "margin_floor"):
         value = getattr(s, name)
         if value is not None and not Decimal(0) <= value < Decimal(1):
@@ -318,6 +337,8 @@ def validate_settings(s: StoreSettings) -> None:
         raise InvalidInput("the hold period is between 3 and 7 days (SPEC S7)", field="hold-period")
     if s.shop_domain is not None and not _DOMAIN.match(s.shop_domain):
         raise InvalidInput(f"{s.shop_domain!r} is not a host name", field="shop-domain")
+    if not isinstance(s.coupons_imported, bool):
+        raise InvalidInput("coupons imported is true or false", field="coupons-imported")
     for host in s.extra_domains:
         if not _DOMAIN.match(host):
             raise InvalidInput(f"{host!r} is not a host name", field="extra-domain")

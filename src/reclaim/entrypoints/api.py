@@ -23,6 +23,7 @@ from reclaim.domain.alternatives import Product
 from reclaim.domain.cases import Case
 from reclaim.domain.holds import Hold
 from reclaim.domain.money import amount_text
+from reclaim.domain.outcomes import NotSent
 from reclaim.entrypoints.edge import (
     MAX_INT,
     BodyLimit,
@@ -101,6 +102,11 @@ def case_json(case: Case) -> dict[str, Any]:
             for i in case.items
         ],
     }
+
+
+def not_sent_json(why: NotSent | None) -> dict[str, object] | None:
+    """Why a case has had no message: {code, text, outcome, step, until}; null once sent."""
+    return None if why is None else why.to_json()
 
 
 def hold_json(hold: Hold) -> dict[str, Any]:
@@ -418,7 +424,11 @@ def create_app(rt: Runtime) -> FastAPI:
             cursor=cursor,
             limit=limit,
         )
-        return {"cases": [case_json(c) for c in page.cases], "next_cursor": page.next_cursor}
+        found = [
+            {**case_json(c), "why_not_sent": not_sent_json(page.why_not_sent(c))}
+            for c in page.cases
+        ]
+        return {"cases": found, "next_cursor": page.next_cursor}
 
     @app.get("/api/v1/coupons", tags=["coupons"], summary="Coupons issued, in issue order")
     async def list_coupons(
@@ -473,6 +483,7 @@ def create_app(rt: Runtime) -> FastAPI:
         )
         return {
             **case_json(detail.case),
+            "why_not_sent": not_sent_json(detail.why_not_sent),
             "messages": [
                 {
                     "id": m.id,

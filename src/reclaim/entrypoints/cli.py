@@ -9,18 +9,26 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
 from reclaim import __version__
-from reclaim.bootstrap import Runtime, bootstrap, init_database
+from reclaim.bootstrap import (
+    Runtime,
+    bootstrap,
+    explain_database_error,
+    init_database,
+    migrate_database,
+)
 from reclaim.config import load_settings
 from reclaim.domain.stores import StoreSettings
 from reclaim.entrypoints.logs import setup_logging
-from reclaim.errors import ReclaimError
+from reclaim.entrypoints.tables import print_table
+from reclaim.errors import NotFound, ReclaimError
 from reclaim.services import alerts, ingest
 from reclaim.services.stores import add_store, list_stores
 
@@ -31,6 +39,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class State:
     verbose = False
+    database_url: str | None = None  # the running command's, once it has a runtime
 
 
 def parse_now(value: str | None) -> datetime | None:
@@ -46,25 +55,47 @@ def parse_now(value: str | None) -> datetime | None:
 
 
 def handled(fn: F) -> F:
-    """Reclaim's own errors print their cause and exit 2; a traceback only under -v."""
+    """Reclaim's own errors print their cause and exit 2; a traceback only under -v.
+
+    So do the database's failures an operator can fix (not initialised, not reachable, a
+    SQLite folder that does not exist …): the bootstrap words them with the fix.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        State.database_url = None
         try:
             return fn(*args, **kwargs)
         except ReclaimError as exc:
             if State.verbose:
                 raise
-            field = getattr(exc, "field", None)
-            prefix = f"--{field}: " if field and not str(exc).startswith(field) else ""
-            err_console.print(f"[red]error:[/red] {prefix}{exc}", highlight=False)
-            sys.exit(2)
+            _refuse(exc)
+        except Exception as exc:
+            problem = explain_database_error(exc, State.database_url or "")
+            if problem is None:
+                raise
+            if State.verbose:
+                raise problem from exc
+            _refuse(problem)
 
     return wrapper  # type: ignore[return-value]
 
 
+def _refuse(exc: ReclaimError) -> NoReturn:
+    field = getattr(exc, "field", None)
+    prefix = f"--{field}: " if field and not str(exc).startswith(field) else ""
+    hint = ""
+    if isinstance(exc, NotFound) and str(exc).startswith("no store"):
+        hint = " (`reclaim store list` shows the stores)"
+    err_console.print(
+        f"[red]error:[/red] {escape(prefix + str(exc) + hint)}", highlight=False, soft_wrap=True
+    )
+    sys.exit(2)
+
+
 def runtime(clock: Callable[[], datetime] | None = None) -> Runtime:
     settings = load_settings()
+    State.database_url = settings.database_url  # to word its failures (``handled``)
     return bootstrap(settings) if clock is None else bootstrap(settings, clock=clock)
 
 
@@ -88,12 +119,25 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print {before, revision} as JSON")
 @handled
-def init() -> None:
+def init(as_json: bool) -> None:
     """Create or upgrade the database (RECLAIM_DATABASE_URL)."""
     rt = runtime()
-    revision = init_database(rt)
-    console.print(f"database ready at revision [bold]{revision}[/bold]")
+    try:
+        before, revision = migrate_database(rt)
+    finally:
+        rt.close()
+    if as_json:
+        click.echo(json.dumps({"before": before, "revision": revision}))
+        return
+    if before is None:
+        done = f"created at revision [bold]{revision}[/bold]"
+    elif before != revision:
+        done = f"upgraded from revision {before} to revision [bold]{revision}[/bold]"
+    else:
+        done = f"already at revision [bold]{revision}[/bold], nothing to do"
+    console.print(f"database {done}", highlight=False)
 
 
 @main.group()
@@ -195,6 +239,11 @@ def _share(text: str) -> Decimal:
 
 _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
     "postal_address": ("Postal address for email footers", str),
+    "payment_instructions": (
+        "What customers need to pay by bank transfer, cash on delivery or cheque (account, "
+        "reference; several lines are fine), shown in pending-order reminders",
+        lambda v: v.replace("\r\n", "\n").strip(),
+    ),
     "sender_email": ("From address", str),
     "sender_name": ("From name (default: the store's name)", str),
     "reply_to": ("Reply-To address", str),
@@ -229,6 +278,12 @@ _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
 @click.option("--consent", type=click.Choice(["law", "always", "never"]), help="Marketing consent")
 @click.option("--pause/--resume", default=None, help="Stop or restart all sending")
 @click.option(
+    "--coupons-imported/--no-coupons-imported",
+    default=None,
+    help="You import Reclaim's coupon codes into the store yourself (reclaim coupons export): "
+    "codes are mailed without API access to create them",
+)
+@click.option(
     "--alert-email",
     "alert_emails",
     multiple=True,
@@ -241,6 +296,7 @@ def store_set(
     hold_period: int | None,
     consent: str | None,
     pause: bool | None,
+    coupons_imported: bool | None,
     alert_emails: tuple[str, ...],
     **values: str | None,
 ) -> None:
@@ -262,6 +318,8 @@ def store_set(
         changes["requires_consent"] = {"law": None, "always": True, "never": False}[consent]
     if alert_emails:
         changes["alert_emails"] = tuple(e.strip().lower() for e in alert_emails if e.strip())
+    if coupons_imported is not None:
+        changes["coupons_imported"] = coupons_imported
     rt = runtime()
     try:
         update_settings(uow=rt.uow(), store_id=store_id, changes=changes, paused=pause)
@@ -303,17 +361,22 @@ def flows_list(store_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    table = Table("kind", "version", "active", "name", "steps", "holdout")
-    for r in rows:
-        table.add_row(
-            str(r["kind"]),
-            str(r["version"]),
-            "●" if r["active"] else "",
-            str(r["name"]),
-            " → ".join(r["steps"]),  # type: ignore[arg-type]
-            f"{r['holdout']:.0%}",
-        )
-    console.print(table)
+    print_table(
+        console,
+        ("kind", "version", "active", "name", "steps", "holdout"),
+        [
+            (
+                str(r["kind"]),
+                str(r["version"]),
+                "●" if r["active"] else "",
+                str(r["name"]),
+                " → ".join(r["steps"]),  # type: ignore[arg-type]
+                f"{r['holdout']:.0%}",
+            )
+            for r in rows
+        ],
+        keys=("kind",),
+    )
 
 
 @flows.command("default")
@@ -330,8 +393,9 @@ def flows_default(kind: str) -> None:
 @flows.command("set")
 @click.option("--store", "store_id", required=True)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print {kind, version, steps} as JSON")
 @handled
-def flows_set(store_id: str, path: str) -> None:
+def flows_set(store_id: str, path: str, as_json: bool) -> None:
     """Install a flow from a YAML file as the store's new version for its kind."""
     from pathlib import Path
 
@@ -342,6 +406,10 @@ def flows_set(store_id: str, path: str) -> None:
     flow = load_flow(source)
     rt = runtime()
     version = set_flow(uow=rt.uow(), store_id=store_id, source=source, flow=flow, now=rt.clock())
+    if as_json:
+        steps = [s.key for s in flow.steps]
+        click.echo(json.dumps({"kind": flow.kind, "version": version, "steps": steps}))
+        return
     console.print(
         f"{flow.kind} flow [bold]v{version}[/bold] active: {' → '.join(s.key for s in flow.steps)}"
         " (running cases keep their version)"
@@ -374,11 +442,23 @@ def store_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    table = Table("id", "name", "platform", "currency", "timezone", "domain", "sending")
-    for s in stores:
-        sending = "[red]paused[/red]" if s.paused else "on"
-        table.add_row(s.id, s.name, s.platform, s.currency, s.timezone, s.domain, sending)
-    console.print(table)
+    print_table(
+        console,
+        ("id", "name", "platform", "currency", "timezone", "domain", "sending"),
+        [
+            (
+                s.id,
+                s.name,
+                s.platform,
+                s.currency,
+                s.timezone,
+                s.domain,
+                Text("paused", style="red") if s.paused else "on",
+            )
+            for s in stores
+        ],
+        keys=("id",),
+    )
 
 
 @store.command("alerts")
@@ -400,10 +480,8 @@ def store_alerts(store_id: str, limit: int, as_json: bool) -> None:
     if not found:
         console.print(f"no alerts for {store_id}")
         return
-    table = Table("at", "alert", title=f"alerts of {store_id}")
-    for a in found:
-        table.add_row(a.at.isoformat()[:19], a.message)
-    console.print(table)
+    shown = [(a.at.isoformat()[:19], a.message) for a in found]
+    print_table(console, ("at", "alert"), shown, keys=("at",), title=f"alerts of {store_id}")
 
 
 @main.command()
@@ -457,7 +535,7 @@ def serve(host: str, port: int, no_worker: bool) -> None:
 @handled
 def worker(once: bool, now_text: str | None, as_json: bool) -> None:
     """Process the inbox, open due cases and send due flow steps, continuously or --once."""
-    from reclaim.entrypoints.worker import run_forever, run_once
+    from reclaim.entrypoints.worker import run_forever, run_once, summary_json, summary_lines
 
     now = parse_now(now_text)
     rt = runtime(clock=(lambda: now) if now else None)
@@ -465,28 +543,11 @@ def worker(once: bool, now_text: str | None, as_json: bool) -> None:
     init_database(rt)
     if once or now is not None:
         stats = run_once(rt, rt.clock())
-        summary = {
-            "processed": stats.inbox.processed,
-            "ignored": stats.inbox.ignored,
-            "failed": stats.inbox.failed,
-            "cases_opened": stats.detected.opened,
-            "skipped": stats.detected.skipped,
-            "expired": stats.detected.expired,
-            "leases_released": stats.released,
-            "messages_sent": stats.steps.sent,
-            "steps_skipped": stats.steps.skipped,
-            "steps_waiting": stats.steps.waiting,
-            "steps_deferred": stats.steps.deferred,
-            "steps_failed": stats.steps.failed,
-            "steps_cancelled": stats.steps.cancelled,
-            "steps_possibly_sent": stats.steps.possibly_sent,
-            "holds_expired": stats.holds.expired,
-            "platform_calls": stats.platform.done,
-        }
         if as_json:
-            click.echo(json.dumps(summary))
+            click.echo(json.dumps(summary_json(stats)))
         else:
-            console.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
+            for line in summary_lines(stats):
+                console.print(line, highlight=False, markup=False)
         return
     stop = threading.Event()
     try:
@@ -510,6 +571,7 @@ def inbox_failed(store_id: str | None, limit: int, as_json: bool) -> None:
     rt = runtime()
     with rt.uow() as uow:
         rows = uow.inbox.list(store_id=store_id, statuses=["failed"], limit=limit)
+        tests = uow.inbox.count_noted(ingest.TEST_MODE, store_id=store_id)
         items = [
             {
                 "id": r.id,
@@ -525,12 +587,29 @@ def inbox_failed(store_id: str | None, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(items))
         return
-    table = Table("id", "store", "source", "topic", "received", "error", title="dead letters")
-    for r in rows:
-        table.add_row(
-            str(r.id), r.store_id, r.source, r.topic, r.received_at.isoformat()[:19], r.error
+    print_table(
+        console,
+        ("id", "store", "source", "topic", "received", "error"),
+        [
+            (
+                str(r.id),
+                r.store_id,
+                r.source,
+                r.topic,
+                r.received_at.isoformat()[:19].replace("T", " "),
+                r.error or "",
+            )
+            for r in rows
+        ],
+        keys=("id", "store"),
+        title="dead letters",
+    )
+    if tests:
+        console.print(
+            f"not failures: {tests} deliveries in test mode (Stripe's livemode false, a "
+            "platform's test order) were kept and processed, but tests open no case",
+            highlight=False,
         )
-    console.print(table)
 
 
 @inbox.command("replay")
@@ -544,13 +623,19 @@ def inbox_failed(store_id: str | None, limit: int, as_json: bool) -> None:
     type=click.Choice(["failed", "processed", "ignored"]),
 )
 @click.option("--id", "ids", multiple=True, type=int, help="Only these deliveries")
+@click.option("--json", "as_json", is_flag=True, help="Print {queued} as JSON")
 @handled
-def inbox_replay(store_id: str | None, statuses: tuple[str, ...], ids: tuple[int, ...]) -> None:
+def inbox_replay(
+    store_id: str | None, statuses: tuple[str, ...], ids: tuple[int, ...], as_json: bool
+) -> None:
     """Queue kept deliveries again; the worker processes them (idempotently)."""
     rt = runtime()
     n = ingest.replay(
         uow=rt.uow(), store_id=store_id, statuses=list(statuses), ids=list(ids) or None
     )
+    if as_json:
+        click.echo(json.dumps({"queued": n}))
+        return
     console.print(f"{n} deliveries queued for processing")
 
 
@@ -562,13 +647,17 @@ def inbox_stats(as_json: bool) -> None:
     rt = runtime()
     with rt.uow() as uow:
         counts = uow.inbox.counts()
+        tests = uow.inbox.count_noted(ingest.TEST_MODE)
     if as_json:
-        click.echo(json.dumps(counts))
+        # test_mode (only when there are some): of the processed, the tests (no case)
+        click.echo(json.dumps(counts | ({"test_mode": tests} if tests else {})))
         return
-    table = Table("status", "deliveries")
+    rows: list[tuple[str, str]] = []
     for status, n in sorted(counts.items()):
-        table.add_row(status, str(n))
-    console.print(table)
+        rows.append((status, str(n)))
+        if status == "processed" and tests:
+            rows.append(("  of which test mode (kept, no case)", str(tests)))
+    print_table(console, ("status", "deliveries"), rows, keys=("status", "deliveries"))
 
 
 def _simulation_options(command: F) -> F:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 from rich.progress import Progress
-from rich.table import Table
 
 from reclaim.entrypoints.cli import console, err_console, handled, main, parse_now, runtime
+from reclaim.entrypoints.tables import print_table
 from reclaim.services import coupons as coupon_service
 
 COLUMNS = (
@@ -52,11 +52,18 @@ def coupons() -> None:
     show_default=True,
 )
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="write here")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json")
 @handled
 def coupons_export(
-    store_id: str, push_state: str | None, since: str | None, fmt: str, output: Path | None
+    store_id: str,
+    push_state: str | None,
+    since: str | None,
+    fmt: str,
+    output: Path | None,
+    as_json: bool,
 ) -> None:
     """A store's coupons in issue order, with where each stands on the platform."""
+    fmt = "json" if as_json else fmt
     rt = runtime()
     rows: list[dict[str, object]] = []
     cursor: int | None = None
@@ -77,10 +84,24 @@ def coupons_export(
     finally:
         rt.close()
     if fmt == "table" and output is None:
-        table = Table(*COLUMNS[:8], "redeemed", title=f"{len(rows)} coupons of {store_id}")
-        for r in rows:
-            table.add_row(*(str(r[k] or "") for k in COLUMNS[:8]), str(r["redeemed_at"] or ""))
-        console.print(table)
+        print_table(
+            console,
+            ("code", "offer", "min order", "expires", "case", "on store", "redeemed"),
+            [
+                (
+                    str(r["code"]),
+                    _offer(r),
+                    str(r["min_order"] or ""),
+                    str(r["expires_at"] or "")[:16].replace("T", " "),
+                    str(r["case_id"]),
+                    str(r["push_state"] or "not yet"),
+                    str(r["redeemed_at"] or "")[:16].replace("T", " "),
+                )
+                for r in rows
+            ],
+            keys=("code", "case"),
+            title=f"{len(rows)} coupons of {store_id} (times in UTC)",
+        )
         return
     if fmt == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
@@ -97,16 +118,27 @@ def coupons_export(
         console.print(f"{len(rows)} coupons written to {output}")
 
 
+def _offer(row: dict[str, object]) -> str:
+    if row["kind"] == "percent":
+        return f"{row['value']} % off"
+    if row["kind"] == "fixed":
+        return f"{row['value']} {row['currency']} off"
+    return str(row["kind"]).replace("_", " ")
+
+
 @coupons.command("push")
 @click.option("--store", "store_id", required=True)
 @click.option("--now", help="the instant to push at (ISO 8601 with a zone; default: now)")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {pushed, failed, errors, no_connector}"
+)
 @handled
-def coupons_push(store_id: str, now: str | None) -> None:
+def coupons_push(store_id: str, now: str | None, as_json: bool) -> None:
     """Create on the store's platform the coupons that were left to import (the store had no
     connector when they were mailed) and are still valid: run it once API access is set."""
     at = parse_now(now)
     rt = runtime()
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("pushing coupons", total=None)
 
         def moved(done: int, total: int) -> None:
@@ -122,6 +154,17 @@ def coupons_push(store_id: str, now: str | None) -> None:
             )
         finally:
             rt.close()
+    if as_json:
+        summary = {
+            "pushed": stats.pushed,
+            "failed": stats.failed,
+            "errors": list(stats.errors),
+            "no_connector": stats.no_connector,
+        }
+        click.echo(json.dumps(summary))
+        if stats.no_connector is not None or stats.failed:
+            raise SystemExit(2 if stats.no_connector is not None else 1)
+        return
     if stats.no_connector is not None:
         err_console.print(
             f"[red]error:[/red] nothing pushed: {stats.no_connector}", highlight=False

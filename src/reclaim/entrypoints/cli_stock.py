@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 from rich.progress import track
-from rich.table import Table
 
 from reclaim.adapters.logistics_files import read_lanes, read_stock, read_warehouses
 from reclaim.bootstrap import init_database
 from reclaim.domain.alternatives import Product
 from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
+from reclaim.entrypoints.tables import print_table
 from reclaim.errors import InvalidInput
 from reclaim.services import alternatives, fulfilment, holds
 from reclaim.services.ports import WarehouseRow
@@ -97,16 +97,21 @@ def stock_show(store_id: str, sku: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    table = Table("sku", "warehouse", "on hand", "reserved", "available")
-    for r in rows:
-        table.add_row(
-            str(r["sku"]),
-            str(r["warehouse"]),
-            str(r["on_hand"]),
-            str(r["reserved"]),
-            str(r["available"]),
-        )
-    console.print(table)
+    print_table(
+        console,
+        ("sku", "warehouse", "on hand", "reserved", "available"),
+        [
+            (
+                str(r["sku"]),
+                str(r["warehouse"]),
+                str(r["on_hand"]),
+                str(r["reserved"]),
+                str(r["available"]),
+            )
+            for r in rows
+        ],
+        keys=("sku", "warehouse"),
+    )
 
 
 @main.group("holds")
@@ -116,13 +121,17 @@ def holds_group() -> None:
 
 @holds_group.command("sweep")
 @click.option("--now", "now_text", help="ISO 8601 instant to act at (default: now)")
+@click.option("--json", "as_json", is_flag=True, help="Print {holds_expired, cases_closed}")
 @handled
-def holds_sweep(now_text: str | None) -> None:
+def holds_sweep(now_text: str | None, as_json: bool) -> None:
     """Release the holds that are due at --now and close their orders' cases."""
     now = parse_now(now_text)
     rt = runtime(clock=(lambda: now) if now else None)
     init_database(rt)
     stats = holds.sweep_holds(uow=rt.uow(), now=rt.clock())
+    if as_json:
+        click.echo(json.dumps({"holds_expired": stats.expired, "cases_closed": stats.cases_closed}))
+        return
     console.print(f"holds expired: {stats.expired}, cases closed: {stats.cases_closed}")
 
 

@@ -3,6 +3,7 @@ lists (SPEC S5). Entries are hashed: an address can be looked up, never listed."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -17,6 +18,14 @@ CHANNEL = click.option(
 
 
 _on_list = run_service
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON")
+
+
+def _entry(found: service.Entry | None) -> dict[str, object]:
+    """Why and since when an address is (or was) suppressed, for ``--json``."""
+    if found is None:
+        return {"reason": None, "since": None}
+    return {"reason": found.reason, "since": found.since.isoformat()}
 
 
 @main.group()
@@ -28,10 +37,14 @@ def suppressions() -> None:
 @click.option("--store", "store_id", required=True)
 @CHANNEL
 @click.argument("address")
+@JSON
 @handled
-def suppressions_check(store_id: str, channel: str, address: str) -> None:
+def suppressions_check(store_id: str, channel: str, address: str, as_json: bool) -> None:
     """Is ADDRESS (an email, or an E.164 phone for sms) on the list, and why?"""
     found = _on_list(service.check, store_id=store_id, channel=channel, address=address)
+    if as_json:
+        click.echo(json.dumps({"suppressed": found is not None, **_entry(found)}))
+        return
     if found is None:
         console.print("not suppressed")
     else:
@@ -42,10 +55,14 @@ def suppressions_check(store_id: str, channel: str, address: str) -> None:
 @click.option("--store", "store_id", required=True)
 @CHANNEL
 @click.argument("address")
+@JSON
 @handled
-def suppressions_add(store_id: str, channel: str, address: str) -> None:
+def suppressions_add(store_id: str, channel: str, address: str, as_json: bool) -> None:
     """Never message ADDRESS again from this store; its running flows stop."""
     added = _on_list(service.add, timed=True, store_id=store_id, channel=channel, address=address)
+    if as_json:
+        click.echo(json.dumps({"added": added.new, "flows_stopped": added.flows_stopped}))
+        return
     state = "added" if added.new else "already suppressed"
     console.print(f"{state}; {added.flows_stopped} running flows stopped")
 
@@ -54,11 +71,15 @@ def suppressions_add(store_id: str, channel: str, address: str) -> None:
 @click.option("--store", "store_id", required=True)
 @CHANNEL
 @click.argument("address")
+@JSON
 @handled
-def suppressions_remove(store_id: str, channel: str, address: str) -> None:
+def suppressions_remove(store_id: str, channel: str, address: str, as_json: bool) -> None:
     """Take ADDRESS off the list (when the customer asks to hear from the store again);
     flows it stopped stay stopped."""
     found = _on_list(service.remove, store_id=store_id, channel=channel, address=address)
+    if as_json:
+        click.echo(json.dumps({"removed": found is not None, **_entry(found)}))
+        return
     if found is None:
         console.print("was not suppressed")
     else:
@@ -69,14 +90,15 @@ def suppressions_remove(store_id: str, channel: str, address: str) -> None:
 @click.option("--store", "store_id", required=True)
 @CHANNEL
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@JSON
 @handled
-def suppressions_import(store_id: str, channel: str, path: Path) -> None:
+def suppressions_import(store_id: str, channel: str, path: Path, as_json: bool) -> None:
     """Import a list from another tool: one address, or its SHA-256 hash, per line (a CSV's
     first column); all or nothing."""
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     rt = runtime()
     try:
-        with Progress(console=console, transient=True) as bar:
+        with Progress(console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task("importing", total=len(lines))
             read, added = service.import_list(
                 uow=rt.uow(),
@@ -88,4 +110,7 @@ def suppressions_import(store_id: str, channel: str, path: Path) -> None:
             )
     finally:
         rt.close()
+    if as_json:
+        click.echo(json.dumps({"read": read, "added": added}))
+        return
     console.print(f"{read} entries read, {added} new")

@@ -35,9 +35,14 @@ def templates() -> None:
 
 
 @templates.command("list")
-def templates_list() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print {keys, locales} as JSON")
+def templates_list(as_json: bool) -> None:
     """The default template keys and locales."""
     renderer = TemplateRenderer()
+    if as_json:
+        keys = list(renderer.keys())
+        click.echo(json.dumps({"keys": keys, "locales": list(renderer.locales())}))
+        return
     for key in renderer.keys():  # noqa: SIM118 - a method, not a dict
         console.print(key)
     console.print(f"locales: {', '.join(renderer.locales())}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.bootstrap import Runtime
+from reclaim.domain.outcomes import counted, skip_label, step_words
 from reclaim.services import alerts, delivery, detection, ingest, logistics, platform_actions
 from reclaim.services import holds as stock_holds
 from reclaim.services.ports import Senders
@@ -55,6 +56,7 @@ def run_once(
         stats.inbox.processed += done.processed
         stats.inbox.ignored += done.ignored
         stats.inbox.failed += done.failed
+        stats.inbox.test_mode += done.test_mode
         if done.total < batch:
             break
     stats.detected = detection.detect_due(uow=rt.uow(), now=now, flows=rt.flow_defaults)
@@ -99,12 +101,16 @@ def _loop(rt: Runtime, stop: threading.Event, poll_seconds: float, senders: Send
             stats = WorkerStats()
         if stats.busy:
             log.info(
-                "worker: %d processed, %d ignored, %d failed, %d cases opened, %d expired; "
+                "worker: %d processed (%d test mode), %d ignored, %d failed, %d cases opened, "
+                "%d not opened (%s), %d expired; "
                 "steps: %d sent, %d skipped, %d waiting, %d deferred, %d failed",
                 stats.inbox.processed,
+                stats.inbox.test_mode,
                 stats.inbox.ignored,
                 stats.inbox.failed,
                 stats.detected.opened,
+                stats.detected.skipped,
+                counted(stats.detected.reasons, skip_label) or "-",
                 stats.detected.expired,
                 stats.steps.sent,
                 stats.steps.skipped,
@@ -114,3 +120,58 @@ def _loop(rt: Runtime, stop: threading.Event, poll_seconds: float, senders: Send
             )
         else:
             stop.wait(poll_seconds)
+
+
+def summary_json(stats: WorkerStats) -> dict[str, object]:
+    """What one ``reclaim worker --once`` did, for scripts: counts, and the reasons as codes
+    (``skipped_reasons``: why due facts opened no case; ``step_reasons``: why steps sent
+    nothing, by step outcome)."""
+    return {
+        "processed": stats.inbox.processed,
+        "processed_test_mode": stats.inbox.test_mode,
+        "ignored": stats.inbox.ignored,
+        "failed": stats.inbox.failed,
+        "cases_opened": stats.detected.opened,
+        "skipped": stats.detected.skipped,
+        "skipped_reasons": dict(sorted(stats.detected.reasons.items())),
+        "expired": stats.detected.expired,
+        "leases_released": stats.released,
+        "messages_sent": stats.steps.sent,
+        "steps_skipped": stats.steps.skipped,
+        "steps_waiting": stats.steps.waiting,
+        "steps_deferred": stats.steps.deferred,
+        "steps_failed": stats.steps.failed,
+        "steps_cancelled": stats.steps.cancelled,
+        "steps_possibly_sent": stats.steps.possibly_sent,
+        "step_reasons": dict(sorted(stats.steps.outcomes.items())),
+        "holds_expired": stats.holds.expired,
+        "platform_calls": stats.platform.done,
+    }
+
+
+def summary_lines(stats: WorkerStats) -> list[str]:
+    """The same, for a person: counts with their reasons in plain words."""
+    inbox, cases, steps = stats.inbox, stats.detected, stats.steps
+    test_mode = (
+        f" ({inbox.test_mode} of them in test mode: kept, but tests open no case)"
+        if inbox.test_mode
+        else ""
+    )
+    skipped = f" ({counted(cases.reasons, skip_label)})" if cases.reasons else ""
+    lines = [
+        f"inbox: {inbox.processed} processed{test_mode}, {inbox.ignored} ignored, "
+        f"{inbox.failed} failed",
+        f"cases: {cases.opened} opened, {cases.skipped} not opened{skipped}, "
+        f"{cases.expired} expired",
+        f"messages: {steps.sent} sent; steps: {steps.skipped} skipped, {steps.waiting} waiting, "
+        f"{steps.deferred} to retry, {steps.failed} failed, {steps.cancelled} cancelled, "
+        f"{steps.possibly_sent} possibly sent",
+    ]
+    if steps.outcomes:
+        why = counted(steps.outcomes, lambda outcome: step_words(outcome).label)
+        lines.append(f"why steps sent nothing: {why}")
+    lines.append(
+        f"also: {stats.released} leases released, {stats.holds.expired} holds expired, "
+        f"{stats.platform.done} platform calls"
+    )
+    return lines

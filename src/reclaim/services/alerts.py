@@ -49,7 +49,9 @@ def _loggable(data: dict[str, object]) -> str:
 @dataclass(frozen=True, slots=True)
 class Alert:
     at: datetime
-    type: str  # complaint_rate | sending_paused
+    # complaint_rate | sending_paused | platform_access | cancellation_unavailable |
+    # coupons_unavailable
+    type: str
     data: dict[str, object]
 
     @property
@@ -58,6 +60,8 @@ class Alert:
             "sending_paused": "sending paused",
             "complaint_rate": "complaint rate alert",
             "platform_access": "the platform refuses Reclaim's access",
+            "cancellation_unavailable": "unpaid orders cannot be cancelled on the platform",
+            "coupons_unavailable": "coupon codes cannot be created on the store",
         }.get(self.type, self.type)
 
     @property
@@ -79,7 +83,60 @@ class Alert:
                 "or lacks a scope, so incentive emails fail meanwhile. Set it with `reclaim store "
                 "set ID --platform-api-token …`."
             )
+        if self.type == "cancellation_unavailable":
+            return _cancellation_unavailable(str(self.data.get("platform", "")))
+        if self.type == "coupons_unavailable":
+            return _coupons_unavailable(str(self.data.get("platform", "")))
         return self.type
+
+
+_CANCEL_ACCESS = {
+    "shopify": "an Admin API access token with write_orders",
+    "woocommerce": "a read/write REST API key, ck_…:cs_…",
+}
+_COUPON_ACCESS = {
+    "shopify": "an Admin API access token with write_discounts",
+    "woocommerce": "a read/write REST API key, ck_…:cs_…",
+    "stripe": "a secret or restricted key that may write coupons and promotion codes",
+}
+
+
+def _cancellation_unavailable(platform: str) -> str:
+    if platform in _CANCEL_ACCESS:
+        fix = (
+            "Give Reclaim API access: `reclaim store set ID --platform-api-url … "
+            f"--platform-api-token …` ({_CANCEL_ACCESS[platform]})."
+        )
+    else:
+        fix = (
+            "Give Reclaim an endpoint on your site that cancels an order on a signed "
+            '`{"type": "order.cancel", "order_id": …}` webhook: `reclaim store set ID '
+            "--webhook-url … --webhook-signing-secret …`."
+        )
+    return (
+        f"Reclaim cannot cancel unpaid orders on {platform or 'the platform'} when their hold "
+        "ends: it has no way to reach the store for that. Their customers are told the order "
+        "is still unpaid, not that it was cancelled, and the orders stay open on the store. " + fix
+    )
+
+
+def _coupons_unavailable(platform: str) -> str:
+    if platform == "stripe":  # Stripe's API has one address: the key is all it takes
+        access = f"`reclaim store set ID --platform-api-token …` ({_COUPON_ACCESS[platform]})"
+    elif platform in _COUPON_ACCESS:
+        access = (
+            "`reclaim store set ID --platform-api-url … --platform-api-token …` "
+            f"({_COUPON_ACCESS[platform]})"
+        )
+    else:
+        access = "`reclaim store set ID --webhook-url …` (a signed coupon.create webhook)"
+    return (
+        f"Reclaim cannot create its coupon codes on {platform or 'the store'}, so incentive "
+        "emails go without a code (a code the checkout refuses does more harm than none). "
+        f"Let Reclaim create them: {access}; or, if you import Reclaim's codes into the store "
+        "yourself, say so with `reclaim store set ID --coupons-imported` and import them from "
+        "`reclaim coupons export --store ID --push-state exported`."
+    )
 
 
 def list_alerts(*, uow: UnitOfWork, store_id: str, limit: int = 50) -> list[Alert]:

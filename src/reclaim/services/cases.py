@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
+from reclaim.domain.outcomes import NotSent, why_not_sent
 from reclaim.domain.steps import MessageRecord, ScheduledStep
 from reclaim.errors import Conflict, InvalidInput, NotFound
 from reclaim.services.flows import stop_flow
@@ -19,6 +20,11 @@ MAX_PAGE = 500
 class CasePage:
     cases: Sequence[Case]
     next_cursor: int | None
+    not_sent: Mapping[int, NotSent] = field(default_factory=dict)  # by case id, when so
+
+    def why_not_sent(self, case: Case) -> NotSent | None:
+        """Why ``case`` has had no message yet (None: it has had one)."""
+        return self.not_sent.get(case.id or 0)
 
 
 def list_cases(
@@ -53,9 +59,17 @@ def list_cases(
                 limit=limit + 1,
             )
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return CasePage(rows, rows[-1].id if more and rows else None)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        by_case: dict[int, list[ScheduledStep]] = {}
+        for step in uow.steps.for_cases([c.id for c in rows if c.id is not None]):
+            by_case.setdefault(step.case_id, []).append(step)
+    not_sent = {
+        c.id: why
+        for c in rows
+        if c.id is not None and (why := why_not_sent(c, by_case.get(c.id, []))) is not None
+    }
+    return CasePage(rows, rows[-1].id if more and rows else None, not_sent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +78,11 @@ class CaseDetail:
     events: Sequence[tuple[datetime, str, dict[str, object]]]
     messages: Sequence[tuple[MessageRecord, str]]  # each with its step's key
     steps: Sequence[ScheduledStep]
+
+    @property
+    def why_not_sent(self) -> NotSent | None:
+        """Why the case has had no message yet, in plain words (None: it has had one)."""
+        return why_not_sent(self.case, self.steps)
 
 
 def get_case(*, uow: UnitOfWork, store_id: str, case_id: int) -> CaseDetail:

@@ -42,6 +42,7 @@ from time import monotonic
 
 from reclaim.domain.alternatives import SoldOutPolicy
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
+from reclaim.domain.connectors import codes_work
 from reclaim.domain.events import LineItem
 from reclaim.domain.flows import Step
 from reclaim.domain.incentives import Offer, new_coupon_code, plan_offer
@@ -84,6 +85,8 @@ from reclaim.services.alternatives import (
 from reclaim.services.coupons import note_push
 from reclaim.services.flows import schedule_after, stop_customer_flows
 from reclaim.services.fulfilment import better_promise
+from reclaim.services.order_notices import OrderFacts, at_hold_end, while_unpaid
+from reclaim.services.order_view import OrderView, order_view, with_totals
 from reclaim.services.ports import PlatformClient, Renderer, Senders, SentMark, UnitOfWork
 from reclaim.services.resolution import close
 from reclaim.services.tracking import Links, allowed_hosts, item_view
@@ -140,6 +143,7 @@ class _Push:
     ref: str | None
     error: str | None
     refused_access: tuple[str, int] | None = None  # (platform, 401|403): credentials refused
+    unavailable: bool = False  # no connector, and the operator does not import codes
 
 
 # What became of a prepared message: the channel's answer, its refusal, a template that
@@ -254,9 +258,12 @@ def _push(
         ref = platforms.create_coupon(store, coupon, now=now)
     except DeliveryError as exc:
         error = str(exc)[:500]
-        if exc.permanent and exc.code is None:  # no connector: the merchant imports the codes
-            pushes[coupon.id] = _Push("exported", None, error)
+        if exc.permanent and exc.code is None and store.settings.coupons_imported:
+            pushes[coupon.id] = _Push("exported", None, error)  # the merchant imports the codes
             return None
+        if exc.permanent and exc.code is None:  # API access taken away since it was issued
+            pushes[coupon.id] = _Push(None, None, error, unavailable=True)
+            return CouponPushError(f"coupon not created on the store: {error}", permanent=True)
         denied = (store.platform, exc.code) if exc.permanent and exc.code in (401, 403) else None
         pushes[coupon.id] = _Push(None, None, error, denied)
         return CouponPushError(
@@ -319,6 +326,7 @@ class _Work:
     spec: Step
     message: MessageRecord | None  # set on a retry after a transient failure
     sold_out: SoldOutPolicy  # what the flow says to do about an item sold out everywhere
+    closes_later: bool = False  # a later step of the flow closes the case at the hold's end
 
 
 @dataclass(slots=True)
@@ -331,6 +339,8 @@ class _Draft:
     coupon: Coupon | None
     sold_out: SoldOut | None
     promise: DeliveryPromise | None = None
+    order: OrderFacts | None = None  # a pending order: what its message may say of it
+    shown: OrderView | None = None  # the order's name, charges and how to pay it
 
 
 @dataclass(slots=True)
@@ -376,6 +386,7 @@ def _prepare(
             draft.promise = better_promise(
                 uow, case.store_id, case, now=now, checkouts=seen.get(case.store_id, {})
             )
+        _view_orders(uow, drafts)
         uow.messages.add_many([d.message for d in drafts if d.message.id is None])
         for draft in drafts:
             _queue(draft, now, lease_until)
@@ -412,7 +423,9 @@ def _load(
             _wait(step, case, now + PAUSED_RETRY, "store_paused", stats)
             continue
         policy = version.flow.sold_out_policy(spec)
-        work.append(_Work(step, case, store, spec, messages.get(step_id), policy))
+        later = version.flow.steps[step.position + 1 :]
+        closes_later = any(s.closes_case == "lost" for s in later)
+        work.append(_Work(step, case, store, spec, messages.get(step_id), policy, closes_later))
     return work
 
 
@@ -469,6 +482,16 @@ def _check(
     """May this step's message go out now? A draft when it may; else the step is settled
     (skipped) or put back (waiting) and ``None``."""
     step, case, store, spec, message = item.step, item.case, item.store, item.spec, item.message
+    order: OrderFacts | None = None
+    if case.kind == CaseKind.PENDING_ORDER:  # a message says only what Reclaim did or will do
+        if spec.closes_case == "lost":  # the end of the hold: the platform is asked to cancel
+            found = at_hold_end(uow, store, case, now=now)
+            if isinstance(found, datetime):  # its answer is awaited
+                _wait(step, case, found, "order_cancel", stats)
+                return None
+            order = found
+        else:
+            order = while_unpaid(uow, store, case, closes_later=item.closes_later)
     if message is None:
         unmet = spec.conditions.unmet(case, returning=_returning(case), score_band=None)
         if unmet is not None:
@@ -493,7 +516,7 @@ def _check(
     if message is not None:
         if message.coupon_code:
             coupon = uow.coupons.by_code(store.id, message.coupon_code)
-        return _Draft(item, channel, message, coupon, sold_out)
+        return _Draft(item, channel, message, coupon, sold_out, order=order)
     last = facts.last_sent.get((store.id, case.customer_key or ""))
     release = earliest_send(
         now,
@@ -506,7 +529,17 @@ def _check(
         capped = last is not None and last + store.settings.frequency_cap > now
         _wait(step, case, release, "frequency_cap" if capped else "quiet_hours", stats)
         return None
-    if spec.incentive is not None:
+    if spec.incentive is not None and not codes_work(store):
+        # A code the checkout refuses does more harm than none: the message goes without one.
+        _coupons_unavailable(uow, store.id, now)
+        assert case.id is not None
+        uow.cases.add_event(
+            case.id,
+            at=now,
+            type="coupon_withheld",
+            data={"step": step.key, "why": "no_connector"},
+        )
+    elif spec.incentive is not None:
         planned = plan_offer(
             spec.incentive,
             order_value=case.value,
@@ -540,7 +573,15 @@ def _check(
             else None
         ),
     )
-    return _Draft(item, channel, message, coupon, sold_out)
+    return _Draft(item, channel, message, coupon, sold_out, order=order)
+
+
+def _coupons_unavailable(uow: UnitOfWork, store_id: str, now: datetime) -> None:
+    """Tell the store's operators (at most once a day) that its codes cannot be mailed."""
+    store = uow.stores.get(store_id)
+    platform = store.platform if store is not None else ""
+    data: dict[str, object] = {"platform": platform}
+    raise_alert(uow, store_id, "coupons_unavailable", data, now=now, every=ACCESS_ALERT_EVERY)
 
 
 def _queue(draft: _Draft, now: datetime, lease_until: datetime) -> None:
@@ -575,6 +616,8 @@ def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _P
             draft.promise,
             now,
             draft.sold_out,
+            draft.order,
+            draft.shown,
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
         return _Prepared(step.id, message.id, channel, exc)
@@ -683,11 +726,20 @@ def _compose(
     promise: DeliveryPromise | None,
     now: datetime,
     sold_out: SoldOut | None = None,
+    order: OrderFacts | None = None,
+    shown: OrderView | None = None,
 ) -> tuple[OutgoingEmail | OutgoingSms | OutgoingWebhook, str | None]:
     """The message for its channel, and the subject to record."""
     assert message.id is not None
     s = store.settings
     hosts = allowed_hosts(store)
+    shown = shown or OrderView(order_number=case.order_external_id)
+    items, totals = with_totals(
+        mark_sold_out(tuple(_item(links, message.id, i, hosts) for i in case.items), sold_out),
+        case.value,
+        case.currency,
+        shown.charges,
+    )
     context = MessageContext(
         kind=case.kind,
         step=spec.key,
@@ -703,20 +755,22 @@ def _compose(
             logo_url=s.logo_url,
         ),
         first_name=case.contact.first_name,
-        items=mark_sold_out(
-            tuple(_item(links, message.id, i, hosts) for i in case.items), sold_out
-        ),
+        items=items,
+        totals=totals,
+        payment=shown.payment,
         alternatives=alternative_views(links, message.id, sold_out, hosts),
         total=case.value,
         restore_url=links.restore(message.id),
         unsubscribe_url=links.unsubscribe(message.id),
         reason=case.reason if case.kind in ("failed_payment", "shipment_exception") else None,
-        order_number=case.order_external_id,
+        order_number=shown.order_number,
         coupon=None if coupon is None else _coupon_view(coupon),
         promise=promise,
-        hold_expires_at=(
-            case.occurred_at + s.hold_period if case.kind == "pending_order" else None
-        ),
+        hold_expires_at=None if order is None else order.hold_expires_at,
+        items_held=order is not None and order.items_held,
+        will_cancel=order is not None and order.will_cancel,
+        order_cancelled=order is not None and order.order_cancelled,
+        items_released=order is not None and order.items_released,
         now=now,
     )
     rendered = renderer.render(
@@ -795,7 +849,23 @@ def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> Ite
         url=item.url,
         image_url=item.image_url,
         sku=item.sku,
+        total=item.line_total,
     )
+
+
+def _view_orders(uow: UnitOfWork, drafts: Sequence[_Draft]) -> None:
+    """Each draft's view of its order (its name, charges, how to pay), the group's orders
+    read in one query per store."""
+    wanted: dict[str, set[str]] = {}
+    for draft in drafts:
+        case = draft.work.case
+        if case.order_external_id:
+            wanted.setdefault(case.store_id, set()).add(case.order_external_id)
+    orders = {sid: uow.facts.orders_many(sid, sorted(ext)) for sid, ext in wanted.items()}
+    for draft in drafts:
+        w = draft.work
+        found = orders.get(w.case.store_id, {}).get(w.case.order_external_id or "")
+        draft.shown = order_view(w.store, w.case, w.spec, found)
 
 
 def _coupon_view(coupon: Coupon) -> CouponView:
@@ -855,6 +925,8 @@ def _record(
                     now=now,
                     every=ACCESS_ALERT_EVERY,
                 )
+            if push.unavailable:
+                _coupons_unavailable(uow, coupon.store_id, now)
         steps, cases = _lock_group(uow, [p.step_id for p, _ in outcomes])
         messages = uow.messages.get_many([p.message_id for p, _ in outcomes])
         for prepared, outcome in outcomes:

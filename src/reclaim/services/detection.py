@@ -8,7 +8,7 @@ and the broader ones defer to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, items_overlap
@@ -27,12 +27,26 @@ class DetectStats:
     opened: int = 0
     skipped: int = 0
     expired: int = 0
+    # Why the skipped opened no case: test_mode (the platform's test flag: Stripe's livemode
+    # false), test_contact (the store's test addresses), bot, no_contact, backlog, resolved,
+    # known, completed, superseded, payment_case, purchased, store_deleted.
+    reasons: dict[str, int] = field(default_factory=dict)
 
     def __iadd__(self, other: DetectStats) -> DetectStats:
         self.opened += other.opened
         self.skipped += other.skipped
         self.expired += other.expired
+        for why, n in other.reasons.items():
+            self.reasons[why] = self.reasons.get(why, 0) + n
         return self
+
+    def skip(self, why: str | None, *, test_flag: bool) -> None:
+        """Count one due fact that opens no case, by its reason (``_skip_reason``'s)."""
+        reason = why or "store_deleted"
+        if reason == "test":  # kept as "test" on the checkout; told apart for the operator
+            reason = "test_mode" if test_flag else "test_contact"
+        self.skipped += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 def detect_due(
@@ -137,7 +151,7 @@ def _payments(
             skip = "known"
         if skip is not None or store is None:
             attempt.watch = WatchState.IGNORED if skip != "known" else WatchState.DETECTED
-            stats.skipped += 1
+            stats.skip(skip, test_flag=attempt.is_test)
             continue
         attempt.watch = WatchState.DETECTED
         case = _open(uow, store, _payment_case(attempt, order, now), now, flows)
@@ -222,7 +236,7 @@ def _orders(
             skip = "known"
         if skip is not None or store is None:
             order.watch = WatchState.IGNORED if skip != "known" else WatchState.DETECTED
-            stats.skipped += 1
+            stats.skip(skip, test_flag=order.is_test)
             continue
         order.watch = WatchState.DETECTED
         case = Case(
@@ -274,7 +288,7 @@ def _checkouts(
         if skip is not None or store is None:
             if skip not in ("completed", "superseded"):
                 checkout.state, checkout.ignore_reason = CheckoutState.IGNORED, skip
-            stats.skipped += 1
+            stats.skip(skip, test_flag=checkout.is_test)
             continue
         checkout.state = CheckoutState.ABANDONED
         assert checkout.customer_key is not None

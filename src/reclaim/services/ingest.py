@@ -193,18 +193,20 @@ def _keep(
     *,
     ignored: bool = False,
 ) -> Accepted:
-    """Insert the delivery unless it is a duplicate (same event id or same bytes), commit.
+    """Insert the delivery unless it is a duplicate (same event id or same bytes, under the
+    same topic: one body sent under two topics is two deliveries), commit.
 
-    The insert comes first: the inbox's unique indexes (event id, body digest) say whether it
-    is a duplicate, so the common path is one statement and duplicates, which are rare, pay
-    for the lookup of the row they repeat.
+    The insert comes first: the inbox's unique indexes (topic and event id, topic and body
+    digest) say whether it is a duplicate, so the common path is one statement and
+    duplicates, which are rare, pay for the lookup of the row they repeat.
     """
     body_digest = digest(body)
     event_id = event_id[:128] if event_id else None
+    topic = (topic or "unknown")[:64]  # as kept: the duplicate's look-up compares with it
     delivery_id = uow.inbox.add(
         store_id=store_id,
         source=source,
-        topic=topic or "unknown",
+        topic=topic,
         event_id=event_id,
         digest=body_digest,
         headers=_kept(headers),
@@ -216,7 +218,7 @@ def _keep(
     existing = None
     if delivery_id is None:
         existing = uow.inbox.find_duplicate(
-            store_id=store_id, source=source, event_id=event_id, digest=body_digest
+            store_id=store_id, source=source, topic=topic, event_id=event_id, digest=body_digest
         )
     if existing is not None:
         uow.inbox.count_duplicate(existing)
@@ -243,11 +245,27 @@ def _stored(error: MalformedPayload) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# A processed delivery that is only a test keeps this note (``error``) in the inbox, so
+# ``reclaim inbox stats``, ``inbox failed`` and the worker say why it opened no case.
+TEST_MODE = "test mode"
+_STRIPE_TEST = "test mode: Stripe sent it with livemode false; kept, but tests open no case"
+_PLATFORM_TEST = "test mode: the platform marked it as a test; kept, but tests open no case"
+
+
+def test_mode_note(source: str, parsed: ParsedDelivery) -> str | None:
+    """The inbox note of a delivery whose every fact is a test (Stripe's ``livemode:
+    false``, a platform's test order), else None."""
+    if not parsed.facts or not all(getattr(f, "is_test", False) for f in parsed.facts):
+        return None
+    return _STRIPE_TEST if source == "stripe" else _PLATFORM_TEST
+
+
 @dataclass(slots=True)
 class ProcessStats:
     processed: int = 0
     ignored: int = 0
     failed: int = 0
+    test_mode: int = 0  # of the processed: tests (kept, no case), see TEST_MODE
 
     @property
     def total(self) -> int:
@@ -279,6 +297,8 @@ def process_inbox(
             outcome, error = _process_one(uow, connectors, stores, delivery_id, now)
             uow.inbox.finish(delivery_id, status=outcome, error=error, now=now)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
+            if outcome == "processed" and error is not None:
+                stats.test_mode += 1
         uow.commit()
     return stats
 
@@ -319,7 +339,7 @@ def _process_one(
     except Exception as exc:  # keep the worker alive; the delivery waits for a replay
         log.exception("delivery %s could not be processed", delivery_id)
         return "failed", f"internal error: {type(exc).__name__}"
-    return "processed", None
+    return "processed", test_mode_note(delivery.source, parsed)
 
 
 def apply_delivery(*, uow: UnitOfWork, store: Store, parsed: ParsedDelivery, now: datetime) -> None:

@@ -85,7 +85,7 @@ def after_checkout(
     open_cases = uow.cases.open_for_checkout(store.id, checkout.external_id)
     if checkout.is_completed:
         at = checkout.completed_at or checkout.updated_at
-        for case in open_cases:
+        for case in settled_by_completion(open_cases):
             recover(
                 uow,
                 case,
@@ -149,13 +149,22 @@ def after_order(*, uow: UnitOfWork, store: Store, order: Order, now: datetime) -
                 record(uow, case, at=now, type="updated", value=str(order.total))
 
 
+def settled_by_completion(cases: Sequence[Case]) -> list[Case]:
+    """The cases a checkout's completion (or an order placed from it) recovers: not those of
+    an order (its pending-order case, a failed payment for it), which wait for the order's
+    payment, however many times the order is delivered meanwhile."""
+    return [case for case in cases if case.order_external_id is None]
+
+
 def _complete_checkout(uow: UnitOfWork, store: Store, order: Order) -> None:
     """An order placed from a checkout completes it, whatever the platform said of the cart."""
     assert order.checkout_external_id is not None
     checkout = uow.facts.checkout(store.id, order.checkout_external_id, lock=True)
     if checkout is not None and not checkout.is_completed:
         _mark_completed(checkout, order)
-    for case in uow.cases.open_for_checkout(store.id, order.checkout_external_id):
+    for case in settled_by_completion(
+        uow.cases.open_for_checkout(store.id, order.checkout_external_id)
+    ):
         recover(
             uow,
             case,

@@ -77,6 +77,11 @@ def sample_context(
             expires_at=now + timedelta(hours=48),
         ),
         hold_expires_at=now + timedelta(days=5) if kind == "pending_order" else None,
+        # A pending order's facts as they are where Reclaim holds its stock and can cancel it.
+        items_held=kind == "pending_order",
+        will_cancel=kind == "pending_order",
+        order_cancelled=kind == "pending_order",
+        items_released=kind == "pending_order",
         now=now,
     )
 
@@ -131,6 +136,10 @@ def cost_sample(
             origin_country="DE", days_min=2, days_max=4, saving=Decimal("3.50"), days_faster=3
         ),
         hold_expires_at=now + timedelta(days=5),
+        items_held=True,
+        will_cancel=True,
+        order_cancelled=True,
+        items_released=True,
     )
 
 

@@ -76,9 +76,11 @@ def item_view(
     url: str | None,
     image_url: str | None,
     sku: str | None,
+    total: Decimal | None = None,
 ) -> ItemView:
     """A product as a message shows it: its link a tracked click link, and only to the
-    store's own domains (``hosts``); its image only over https."""
+    store's own domains (``hosts``); its image only over https. ``total``: the line's amount
+    where the platform states one (else price × quantity)."""
     safe = _safe_product_url(url, frozenset(hosts)) if url else None
     tracked = None
     if safe:
@@ -88,7 +90,13 @@ def item_view(
             tracked = None
     image = image_url if image_url and image_url.startswith("https://") else None
     return ItemView(
-        name=name, quantity=quantity, unit_price=unit_price, image_url=image, url=tracked, sku=sku
+        name=name,
+        quantity=quantity,
+        unit_price=unit_price,
+        image_url=image,
+        url=tracked,
+        sku=sku,
+        total=total,
     )
 
 

@@ -117,7 +117,7 @@ def connect_stores(
     flows at the simulation's holdout share. ``platform_api``: the URL of the simulated
     platform APIs (:mod:`reclaim.sim.platform_api`) the Shopify, WooCommerce and Stripe stores
     create their coupons on and cancel expired orders through (the custom site has none: its
-    coupons are exported)."""
+    coupons are exported, and it imports them, ``coupons_imported``)."""
     out = {}
     for spec in STORES:
         secret = webhook_secret(config.seed, spec.key) if spec.key != "custom" else ""
@@ -137,6 +137,9 @@ def connect_stores(
                 support_email=spec.support_email,
                 platform_api_url=platform_api if connected else None,
                 platform_api_token=PLATFORM_API_KEYS.get(spec.platform) if connected else None,
+                # The custom site imports Reclaim's codes itself (its simulated checkout takes
+                # every exported code): without that, its emails would carry none.
+                coupons_imported=not connected,
             ),
             now=config.start,
             # Fixed by the seed: the holdout is a hash of the store and the case, so the same

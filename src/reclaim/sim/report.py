@@ -68,6 +68,11 @@ def render(summary: dict[str, Any], *, elapsed_s: float | None = None) -> str:
         "outcome without).</p>",
         "<h2>Figures</h2>",
         _tables(s),
+        "<h2>Checked against the ground truth</h2>",
+        _comparison(s),
+        "<p class='note'>Difference: Reclaim's figure minus the ground truth's. The mismatches "
+        "count every figure that differs and every case missing, extra or ending otherwise "
+        "than the truth says.</p>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -276,3 +281,28 @@ def _tables(s: dict[str, Any]) -> str:
         f"<table>{''.join(kinds)}</table><table>{''.join(figures)}</table>"
         f"<table>{''.join(revenue)}</table>"
     )
+
+
+def _signed(d: object) -> str:
+    text = str(d)
+    return text if text.startswith("-") or not text.strip("0.") else f"+{text}"
+
+
+def _comparison(s: dict[str, Any]) -> str:
+    """Every compared figure: Reclaim's, the truth's, their difference; then the mismatches."""
+    m = s["mismatches"]
+    rows = [
+        "<tr><th>figure</th><th class=n>Reclaim</th><th class=n>truth</th>"
+        "<th class=n>difference</th></tr>"
+    ]
+    cells = [
+        *((r["figure"], r["reclaim"], r["truth"], r["difference"]) for r in s["comparison"]),
+        ("cases missing / extra / differing", m["cases"], 0, m["cases"]),
+    ]
+    for figure, mine, truth, diff in cells:
+        rows.append(
+            f"<tr><td>{_e(figure)}</td><td class=n>{_e(mine)}</td><td class=n>{_e(truth)}</td>"
+            f"<td class=n>{_e(_signed(diff))}</td></tr>"
+        )
+    rows.append(f"<tr><th>mismatches</th><td></td><td></td><th class=n>{_e(m['total'])}</th></tr>")
+    return f"<table>{''.join(rows)}</table>"

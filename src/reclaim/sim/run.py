@@ -28,7 +28,7 @@ from reclaim.sim.effect import Potential, potential_outcomes
 from reclaim.sim.mailbox import Mailbox
 from reclaim.sim.platform_api import PlatformApi
 from reclaim.sim.stripe import Stripe
-from reclaim.sim.summary import ActualCase, fetch_cases, summarise
+from reclaim.sim.summary import ActualCase, compare_figures, fetch_cases, summarise
 from reclaim.sim.traffic import Plan, SimConfig, build_plan
 from reclaim.sim.truth import ExpectedCase, GroundTruth, expected_cases
 
@@ -128,6 +128,7 @@ def simulate(
             summary["holdout_share"] = config.holdout
             summary["response_scale"] = config.response_scale
             summary["dropped_planned_deliveries"] = stats.dropped
+            compare_figures(summary)
         finally:
             rt.close()
     return SimulationResult(

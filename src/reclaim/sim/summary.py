@@ -146,7 +146,10 @@ def compare(
             )
     total = sum(missing.values()) + sum(unexpected.values()) + sum(status.values()) + duplicates
     return {
+        # ``total`` becomes ``cases`` + ``figures`` once :func:`compare_figures` has run.
         "total": total,
+        "cases": total,
+        "figures": 0,
         "opened": sum(missing.values()) + sum(unexpected.values()) + duplicates,
         "missing": {k: missing[k] for k in KINDS},
         "unexpected": {k: unexpected[k] for k in KINDS},
@@ -169,6 +172,25 @@ def _revenue(rows: list[tuple[str, str, str, Decimal]]) -> tuple[dict[str, str],
         {c: str(v) for c, v in sorted(per.items())},
         str(eur.quantize(Decimal("0.01"))),
         len(distinct),
+    )
+
+
+def truth_recovered(expected: Iterable[ExpectedCase]) -> tuple[dict[str, str], str, int]:
+    """The ground truth's recovered revenue (per currency, in EUR) and orders, counted as
+    Reclaim's are: one order that recovers several cases (a customer's abandoned checkout and
+    the failed payment of the order they then paid) is one order, its revenue counted once; a
+    recovery by no order (a payment on a payments-only store) counts per case."""
+    return _revenue(
+        [
+            (
+                c.store,
+                c.recovered_order or f"{c.how}:{c.subject}",
+                c.currency,
+                c.recovered_value or Decimal(0),
+            )
+            for c in expected
+            if c.status == "recovered"
+        ]
     )
 
 
@@ -275,13 +297,7 @@ def summarise(
             for a in recovered
         ]
     )
-    want_recovered = [c for c in expected if c.status == "recovered"]
-    _, want_revenue_eur, want_orders = _revenue(
-        [
-            (c.store, f"{c.how}:{c.subject}", c.currency, c.recovered_value or Decimal(0))
-            for c in want_recovered
-        ]
-    )
+    want_revenue, want_revenue_eur, want_orders = truth_recovered(expected)
     non_customers = {a.key for a in plan.actors if a.kind != "customer"}
     behaviour = {
         "sessions": st["sessions"],
@@ -315,6 +331,7 @@ def summarise(
         "recovered_revenue": revenue,
         "recovered_revenue_eur": revenue_eur,
         "expected_recovered_orders": want_orders,
+        "expected_recovered_revenue": want_revenue,
         "expected_recovered_revenue_eur": want_revenue_eur,
         "filtered": {
             "bots": st["actors:bots"],
@@ -351,3 +368,94 @@ def summarise(
 
 def _prefixed(counter: Counter[str], prefix: str) -> dict[str, int]:
     return {k.removeprefix(prefix): v for k, v in sorted(counter.items()) if k.startswith(prefix)}
+
+
+# -- Reclaim's figures against the ground truth's ------------------------------------------------
+
+FIGURE_KINDS = {
+    "abandoned_checkout": "abandoned checkout",
+    "pending_order": "pending order",
+    "failed_payment": "failed payment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure the demo compares: Reclaim's value, the ground truth's, and ``reclaim -
+    truth`` (counts are integers; money is a :class:`~decimal.Decimal`, written as a string)."""
+
+    figure: str
+    reclaim: int | Decimal
+    truth: int | Decimal
+
+    @property
+    def difference(self) -> int | Decimal:
+        return self.reclaim - self.truth
+
+    def to_json(self) -> dict[str, Any]:
+        def out(v: int | Decimal) -> int | str:
+            return str(v) if isinstance(v, Decimal) else v
+
+        return {
+            "figure": self.figure,
+            "reclaim": out(self.reclaim),
+            "truth": out(self.truth),
+            "difference": out(self.difference),
+        }
+
+
+def figures(s: dict[str, Any]) -> list[Figure]:
+    """Every figure of summary ``s`` that has a counterpart in the ground truth, in the order
+    the demo shows them. Checks that count what should never happen (emails after a payment,
+    outcomes off their potential) are figures whose truth is 0."""
+    deliveries = s["deliveries"].values()
+    rows = [
+        Figure(
+            "deliveries refused",
+            sum(d["rejected"] for d in deliveries),
+            sum(d["bad_sent"] for d in deliveries),
+        )
+    ]
+    got, want = s["cases"], s["expected_cases"]
+    rows += [
+        Figure(f"cases: {label}", got[kind]["total"], want[kind]["total"])
+        for kind, label in FIGURE_KINDS.items()
+    ]
+    for status in STATUSES:
+        mine = sum(got[k].get(status, 0) for k in FIGURE_KINDS)
+        theirs = sum(want[k].get(status, 0) for k in FIGURE_KINDS)
+        if mine or theirs:
+            rows.append(Figure(f"cases {status}", mine, theirs))
+    rows.append(Figure("recovered orders", s["recovered_orders"], s["expected_recovered_orders"]))
+    rows.append(
+        Figure(
+            "recovered revenue (EUR, demo rates)",
+            Decimal(s["recovered_revenue_eur"]),
+            Decimal(s["expected_recovered_revenue_eur"]),
+        )
+    )
+    mine_by, theirs_by = s["recovered_revenue"], s["expected_recovered_revenue"]
+    for currency in sorted(mine_by.keys() | theirs_by.keys()):
+        rows.append(
+            Figure(
+                f"recovered revenue in {currency}",
+                Decimal(mine_by.get(currency, "0")),
+                Decimal(theirs_by.get(currency, "0")),
+            )
+        )
+    if "checks" in s:
+        rows.append(Figure("emails that should not have gone", s["checks"]["total"], 0))
+    if "outcome_disagreements" in s:
+        rows.append(Figure("outcomes off their potential", s["outcome_disagreements"]["total"], 0))
+    return rows
+
+
+def compare_figures(s: dict[str, Any]) -> None:
+    """Put every compared figure in ``s["comparison"]`` and count each one that differs in
+    ``s["mismatches"]``: ``total`` = ``cases`` (missing, extra or ending otherwise, one by
+    one) + ``figures`` (figures with a difference)."""
+    rows = figures(s)
+    s["comparison"] = [f.to_json() for f in rows]
+    m = s["mismatches"]
+    m["figures"] = sum(1 for f in rows if f.difference != 0)
+    m["total"] = m["cases"] + m["figures"]

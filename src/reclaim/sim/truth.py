@@ -16,9 +16,12 @@ everything delivered up to ``T``, then opens what is due):
   opportunity": the payment case is the more specific one).
 * never for bots, the merchant's test traffic, contactless carts, or activity from before the
   store was connected to Reclaim.
-* **recovered** when the same checkout completes, the same order is paid, a payment on the
-  same intent / order / checkout succeeds, or the same customer pays for overlapping items
-  within the recovery window after the case's moment; on a payments-only store (Stripe) a
+* **recovered** when the same checkout completes (a case of an order — pending, or a failed
+  payment for it — waits for the order's payment, not for the order to be placed), the same
+  order is paid, a payment on the same intent / order / checkout succeeds, or the same
+  customer pays for overlapping items within the recovery window after the case's moment;
+  the order that paid is kept, to count recovered orders as Reclaim does (one purchase may
+  recover several cases of its customer); on a payments-only store (Stripe) a
   successful payment *is* the customer paying. **Cancelled** when its order is cancelled.
   **Lost** when a messaged pending order's hold ends (the flow's cancellation notice), which
   the simulation reports with :meth:`GroundTruth.hold_ended` when the notice arrives.
@@ -58,6 +61,7 @@ class ExpectedCase:
     closed_at: datetime | None = None
     how: str | None = None
     recovered_value: Decimal | None = None
+    recovered_order: str | None = None  # the order whose purchase recovered it, if one did
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -203,17 +207,27 @@ class GroundTruth:
             known.expired_at = min(known.expired_at or snap.expired_at, snap.expired_at)
         if (snap.completed_at or snap.order_id) and not known.completed:
             self._complete(
-                st, snap.checkout_id, at=snap.completed_at or snap.updated_at, value=snap.cart.total
+                st,
+                snap.checkout_id,
+                at=snap.completed_at or snap.updated_at,
+                value=snap.cart.total,
+                order=snap.order_id,
             )
 
-    def _complete(self, st: _Store, checkout_id: str, *, at: datetime, value: Decimal) -> None:
+    def _complete(
+        self, st: _Store, checkout_id: str, *, at: datetime, value: Decimal, order: str | None
+    ) -> None:
+        """The checkout completed (an order was placed from it): its own case is recovered;
+        an order's case on it (pending, or a failed payment for the order) waits for the
+        order's payment."""
         known = st.checkouts.get(checkout_id)
         if known is not None:
             known.completed = True
             if known.state in ("active", "superseded"):
                 known.state = "completed"
         for case in self._open(st, checkout_id=checkout_id):
-            self._recover(case, at, value, "checkout_completed")
+            if case.order_id is None:
+                self._recover(case, at, value, "checkout_completed", order)
 
     def _order(self, st: _Store, snap: OrderSnap) -> None:
         known = st.orders.get(snap.order_id)
@@ -224,7 +238,9 @@ class GroundTruth:
         known.created_at = min(known.created_at, snap.created_at)
         if snap.checkout_id:
             st.ordered_checkouts.add(snap.checkout_id)
-            self._complete(st, snap.checkout_id, at=known.created_at, value=snap.total)
+            self._complete(
+                st, snap.checkout_id, at=known.created_at, value=snap.total, order=snap.order_id
+            )
         newly_paid = snap.status == "paid" and known.paid_at is None
         if snap.status == "paid":
             paid = snap.paid_at or snap.updated_at
@@ -236,8 +252,10 @@ class GroundTruth:
             known.watch = "done"
         if newly_paid and known.paid_at is not None:
             for case in self._open(st, order_id=snap.order_id):
-                self._recover(case, known.paid_at, snap.total, "order_paid")
-            self._purchase(st, snap.customer, known.paid_at, snap.cart.skus, snap.total)
+                self._recover(case, known.paid_at, snap.total, "order_paid", snap.order_id)
+            self._purchase(
+                st, snap.customer, known.paid_at, snap.cart.skus, snap.total, snap.order_id
+            )
         elif newly_cancelled and known.paid_at is None and known.cancelled_at is not None:
             for case in self._open(st, order_id=snap.order_id):
                 self._close(case, "cancelled", known.cancelled_at, "order_cancelled")
@@ -259,19 +277,25 @@ class GroundTruth:
             *(self._open(st, checkout_id=snap.checkout_id) if snap.checkout_id else ()),
         ]
         for case in linked:
-            self._recover(case, snap.occurred_at, snap.amount, "payment_succeeded")
+            self._recover(case, snap.occurred_at, snap.amount, "payment_succeeded", snap.order_id)
         if snap.store in PAYMENTS_ONLY:
-            self._purchase(st, snap.customer, snap.occurred_at, frozenset(), snap.amount)
+            self._purchase(st, snap.customer, snap.occurred_at, frozenset(), snap.amount, None)
 
     def _purchase(
-        self, st: _Store, customer: str, at: datetime, items: frozenset[str], value: Decimal
+        self,
+        st: _Store,
+        customer: str,
+        at: datetime,
+        items: frozenset[str],
+        value: Decimal,
+        order: str | None,
     ) -> None:
         st.purchases.append((customer, at, items))
         st.customer_purchases.setdefault(customer, []).append((customer, at, items))
         window = self.s.recovery_window
         for case in self._open(st, customer=customer):
             if case.occurred_at <= at <= case.occurred_at + window and overlap(case.items, items):
-                self._recover(case, at, value, "customer_purchase")
+                self._recover(case, at, value, "customer_purchase", order)
 
     # -- cases --------------------------------------------------------------------------------
 
@@ -306,14 +330,12 @@ class GroundTruth:
         ]
 
     @staticmethod
-    def _recover(case: ExpectedCase, at: datetime, value: Decimal, how: str) -> None:
+    def _recover(
+        case: ExpectedCase, at: datetime, value: Decimal, how: str, order: str | None
+    ) -> None:
         if case.status == "open":
-            case.status, case.closed_at, case.how, case.recovered_value = (
-                "recovered",
-                at,
-                how,
-                value,
-            )
+            case.status, case.closed_at, case.how = "recovered", at, how
+            case.recovered_value, case.recovered_order = value, order
 
     @staticmethod
     def _close(case: ExpectedCase, status: str, at: datetime, how: str) -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from reclaim.adapters.platforms.generic import GenericConnector, split_batch
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     FinancialStatus,
@@ -195,6 +196,35 @@ def test_order_paid_defaults_status_and_paid_at() -> None:
             paid_at=utc(2026, 3, 17, 11, 40, 27),
         ),
     )
+
+
+def test_order_charges_and_payment_instructions() -> None:
+    event = load("order_paid_gb.json")
+    event["data"].update(
+        shipping="8.50",
+        discount=2,
+        tax="12.75",
+        taxes_included=True,
+        payment_method="bank_transfer",
+        payment_instructions="  IBAN GB33 BUKB 2020 1555 5555 55\r\nReference: o-2232 ",
+    )
+    (order,) = parse(body_of(event)).facts
+    assert order.charges == Charges(
+        shipping=Decimal("8.50"), discount=Decimal("2"), tax=Decimal("12.75"), tax_included=True
+    )
+    assert order.payment_instructions == "IBAN GB33 BUKB 2020 1555 5555 55\nReference: o-2232"
+    del event["data"]["shipping"], event["data"]["discount"], event["data"]["tax"]
+    (order,) = parse(body_of(event)).facts
+    assert order.charges is None  # taxes_included alone states no amount
+    for bad, reason in (
+        ({"shipping": "-1"}, "data.shipping must be a non-negative amount"),
+        ({"payment_instructions": "IBAN\x07"}, "data.payment_instructions must be text"),
+        ({"payment_instructions": 7}, "data.payment_instructions must be a string"),
+    ):
+        event = load("order_paid_gb.json")
+        event["data"].update(bad)
+        with pytest.raises(MalformedPayload, match=reason):
+            parse(body_of(event))
 
 
 def test_payment_failed_exact() -> None:

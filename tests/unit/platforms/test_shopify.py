@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.shopify import FINANCIAL_STATUS, SHIPMENT_STATUS, ShopifyConnector
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     FinancialStatus,
@@ -369,6 +370,34 @@ def test_order_paid_gb_exact() -> None:
         order_number="#1043",
         payment_url="https://nordwolle.myshopify.com/71234567/orders/"
         "5a5b5c5d5e5f50515253545556575859/authenticate?key=dd44ee55",
+        # Its one shipping line, in the shop's currency, which is the customer's too.
+        charges=Charges(shipping=Decimal("8.50")),
+    )
+
+
+def test_order_charges_are_taken_in_the_customers_currency() -> None:
+    data = load("order_create_pending_br.json")
+    # Shipping is in the shop's USD only: in the customer's BRL it is not known.
+    assert only(parse("orders/create", body_of(data))).charges is None
+    data["taxes_included"] = True
+    data["total_tax"] = "11.42"  # USD: not the total's currency
+    data["total_tax_set"] = {
+        "shop_money": {"amount": "11.42", "currency_code": "USD"},
+        "presentment_money": {"amount": "58.51", "currency_code": "BRL"},
+    }
+    data["shipping_lines"][0]["price_set"] = {
+        "shop_money": {"amount": "5.90", "currency_code": "USD"},
+        "presentment_money": {"amount": "30.00", "currency_code": "BRL"},
+    }
+    data["total_discounts"] = "0.00"  # USD, with no presentment amount: not known
+    assert only(parse("orders/create", body_of(data))).charges == Charges(
+        shipping=Decimal("30.00"), tax=Decimal("58.51"), tax_included=True
+    )
+    data["total_shipping_price_set"] = {
+        "presentment_money": {"amount": "29.00", "currency_code": "BRL"}
+    }
+    assert only(parse("orders/create", body_of(data))).charges == Charges(
+        shipping=Decimal("29.00"), tax=Decimal("58.51"), tax_included=True
     )
 
 

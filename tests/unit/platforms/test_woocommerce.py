@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from reclaim.adapters.platforms.woocommerce import WooCommerceConnector
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     FinancialStatus,
@@ -120,11 +121,13 @@ DE_CONTACT = Contact(
     region="BE",
     timezone="Europe/Berlin",
 )
+# prices_include_tax: each line is its subtotal plus subtotal_tax, as the shop shows it.
 DE_ITEMS = (
     LineItem(
         name="Kaffeebohnen Espresso 1 kg",
         quantity=2,
-        unit_price=Decimal("17.757"),
+        unit_price=Decimal("19.00"),  # (35.51 + 2.49) / 2
+        line_total=Decimal("38.00"),
         sku="ESP-1KG",
         product_id="93",
         image_url="https://roesterei.example.de/wp-content/uploads/2024/05/espresso-1kg.jpg",
@@ -132,7 +135,8 @@ DE_ITEMS = (
     LineItem(
         name="Milchkännchen - Edelstahl, 350 ml",
         quantity=1,
-        unit_price=Decimal("30.84"),
+        unit_price=Decimal("36.70"),  # 30.84 + 5.86
+        line_total=Decimal("36.70"),
         product_id="120",
         variant_id="122",
     ),
@@ -148,7 +152,7 @@ def test_on_hold_order_de_exact() -> None:
                 external_id="4711",
                 contact=DE_CONTACT,
                 currency="EUR",
-                total=Decimal("79.80"),
+                total=Decimal("79.60"),
                 created_at=utc(2026, 3, 14, 10, 20, 5),
                 updated_at=utc(2026, 3, 14, 10, 20, 7),
                 financial_status=FinancialStatus.PENDING,
@@ -158,6 +162,13 @@ def test_on_hold_order_de_exact() -> None:
                 order_number="4711",
                 payment_url="https://roesterei.example.de/kasse/order-pay/4711/"
                 "?pay_for_order=true&key=wc_order_Qm3xZp8LkV2aT",
+                charges=Charges(
+                    shipping=Decimal("4.90"),  # 4.12 + 0.78 tax
+                    discount=Decimal("0"),
+                    tax=Decimal("9.13"),
+                    tax_included=True,
+                ),
+                payment_title="Direkte Banküberweisung",
             ),
         ),
     )
@@ -189,6 +200,7 @@ def test_failed_order_br_gives_order_and_failed_payment() -> None:
                 name="Moedor manual de café",
                 quantity=1,
                 unit_price=Decimal("249.90"),
+                line_total=Decimal("249.90"),
                 sku="MOE-MAN",
                 product_id="140",
                 image_url="https://roesterei.example.de/wp-content/uploads/2024/06/moedor.jpg",
@@ -201,6 +213,8 @@ def test_failed_order_br_gives_order_and_failed_payment() -> None:
         order_number="4712",
         payment_url="https://roesterei.example.de/kasse/order-pay/4712/"
         "?pay_for_order=true&key=wc_order_7hKd2Lq0PzXy",
+        charges=Charges(shipping=Decimal("25.00"), discount=Decimal("0"), tax=Decimal("0")),
+        payment_title="Cartão de crédito",
     )
     assert payment == PaymentObserved(
         external_id="wc-order-4712-failed-2026-03-16T12:42:31",
@@ -217,7 +231,7 @@ def test_failed_order_br_gives_order_and_failed_payment() -> None:
     )
 
 
-def test_processing_order_gb_is_paid_and_price_derives_from_total() -> None:
+def test_processing_order_gb_is_paid_and_price_derives_from_subtotal() -> None:
     (order,) = parse("order.updated", raw("order_processing_gb.json")).facts
     assert order == OrderObserved(
         external_id="4713",
@@ -240,7 +254,8 @@ def test_processing_order_gb_is_paid_and_price_derives_from_total() -> None:
             LineItem(
                 name="Filter Papers (100)",
                 quantity=3,
-                unit_price=Decimal("7.8333"),  # total 23.50 / 3, to 4 places
+                unit_price=Decimal("7.8333"),  # subtotal 23.50 / 3, to 4 places
+                line_total=Decimal("23.50"),
                 sku="FLT-100",
                 product_id="150",
             ),
@@ -250,6 +265,8 @@ def test_processing_order_gb_is_paid_and_price_derives_from_total() -> None:
         order_number="4713",
         payment_url="https://roesterei.example.de/checkout/order-pay/4713/"
         "?pay_for_order=true&key=wc_order_Ab12Cd34",
+        charges=Charges(shipping=Decimal("3.95")),  # no prices_include_tax: tax is added
+        payment_title="PayPal",
     )
 
 
@@ -275,6 +292,7 @@ def test_checkout_draft_fr_is_a_checkout_not_an_order() -> None:
                     name="Café de spécialité – Éthiopie 250 g",
                     quantity=2,
                     unit_price=Decimal("18.95"),
+                    line_total=Decimal("37.90"),
                     sku="ETH-250",
                     product_id="160",
                     image_url="https://roesterei.example.de/wp-content/uploads/2024/07/ethiopie.jpg",
@@ -294,6 +312,44 @@ def test_checkout_draft_without_payment_url_has_no_recovery_url() -> None:
     del data["payment_url"]
     (checkout,) = parse("order.created", body_of(data)).facts
     assert checkout.recovery_url is None
+
+
+def test_lines_and_charges_without_vat_where_prices_exclude_it() -> None:
+    data = load("order_on_hold_de.json")
+    data["prices_include_tax"] = False
+    (order,) = parse("order.created", body_of(data)).facts
+    assert [(i.unit_price, i.line_total) for i in order.items] == [
+        (Decimal("17.755"), Decimal("35.51")),  # subtotal / quantity, to 4 places
+        (Decimal("30.84"), Decimal("30.84")),
+    ]
+    assert order.charges == Charges(
+        shipping=Decimal("4.12"), discount=Decimal("0"), tax=Decimal("9.13"), tax_included=False
+    )
+
+
+def test_fee_lines_are_charges_and_a_negative_fee_is_a_discount() -> None:
+    data = load("order_on_hold_de.json")
+    data.update(discount_total="3.00", discount_tax="0.57")
+    data["fee_lines"] = [
+        {"id": 1, "name": "Nachnahmegebühr", "total": "2.00", "total_tax": "0.38"},
+        {"id": 2, "name": "Gift wrap", "total": "1.00", "total_tax": "0.19"},
+    ]
+    (order,) = parse("order.created", body_of(data)).facts
+    assert order.charges is not None
+    assert (order.charges.fees, order.charges.discount) == (Decimal("3.57"), Decimal("3.57"))
+    data["fee_lines"] = [{"id": 3, "name": "Treuerabatt", "total": "-5.00", "total_tax": "-0.95"}]
+    (order,) = parse("order.created", body_of(data)).facts
+    assert order.charges is not None
+    assert (order.charges.fees, order.charges.discount) == (None, Decimal("9.52"))
+
+
+def test_an_order_that_states_no_charges_has_none() -> None:
+    data = load("order_on_hold_de.json")
+    for key in ("shipping_total", "shipping_tax", "discount_total", "discount_tax", "total_tax"):
+        del data[key]
+    data["fee_lines"] = []
+    (order,) = parse("order.created", body_of(data)).facts
+    assert order.charges is None
 
 
 # -- status mapping -----------------------------------------------------------------------------

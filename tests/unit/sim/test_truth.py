@@ -215,3 +215,38 @@ def test_payments_only_stores_a_payment_is_the_customer_buying() -> None:
     assert (case.status, case.how) == ("recovered", "customer_purchase")
     paid_first = replace(paid, occurred_at=t - 60 * MIN)
     assert run((t - 60 * MIN, paid_first), (t, session)) == []
+
+
+def test_a_pending_order_from_a_checkout_is_recovered_by_its_payment_not_its_placing() -> None:
+    """Issue 14: the order names its checkout; later snapshots of the unpaid order completed
+    that checkout again and recovered the order's own case at its creation."""
+    t = T0 + 60 * MIN
+    pending = order(t, "o7", status="pending", method="boleto", checkout_id="c1")
+    noted = replace(pending, updated_at=t + 20 * 60 * MIN)  # a tag, a note: still unpaid
+    paid_at = t + 30 * 60 * MIN
+    paid = replace(pending, status="paid", paid_at=paid_at, updated_at=paid_at)
+    [case] = run((t, pending), (t + 20 * 60 * MIN, noted))
+    assert (case.kind, case.status, case.closed_at) == ("pending_order", "open", None)
+    [case] = run((t, pending), (t + 20 * 60 * MIN, noted), (paid_at, paid))
+    assert (case.status, case.how, case.closed_at, case.recovered_order) == (
+        "recovered",
+        "order_paid",
+        paid_at,
+        "o7",
+    )
+
+
+def test_the_order_that_recovered_a_case_is_kept() -> None:
+    """One purchase may recover several cases of its customer: the abandoned checkout by
+    overlapping items and the failed payment of the order paid; both name that order."""
+    t = T0 + 60 * MIN
+    placed = t + 20 * 60 * MIN
+    pending = order(placed, "o5", status="pending", store="shopify")
+    failed = payment(placed, "p1", False, intent="o5", store="shopify", order_id="o5")
+    paid_at = placed + 3 * 60 * MIN
+    paid = replace(pending, status="paid", paid_at=paid_at, updated_at=paid_at)
+    cases = run((t, checkout(t)), (placed, pending), (placed, failed), (paid_at, paid))
+    assert [(c.kind, c.status, c.how, c.recovered_order) for c in cases] == [
+        ("abandoned_checkout", "recovered", "customer_purchase", "o5"),
+        ("failed_payment", "recovered", "order_paid", "o5"),
+    ]

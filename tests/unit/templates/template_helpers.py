@@ -49,7 +49,8 @@ ITEMS = (
 
 
 def full_context(**changes: object) -> MessageContext:
-    """Everything set: name, items, coupon, delivery promise, hold, order number, send time."""
+    """Everything set: name, items, coupon, delivery promise, hold (items held, the order to be
+    cancelled, then cancelled and its items released), order number, send time."""
     context = MessageContext(
         kind="abandoned_checkout",
         step="reminder",
@@ -76,6 +77,10 @@ def full_context(**changes: object) -> MessageContext:
             origin_country="FR", days_min=3, days_max=5, saving=Decimal("2.00"), days_faster=2
         ),
         hold_expires_at=datetime(2026, 5, 6, 9, 0, tzinfo=UTC),
+        items_held=True,
+        will_cancel=True,
+        order_cancelled=True,
+        items_released=True,
         now=NOW,
     )
     return replace(context, **changes)  # type: ignore[arg-type]

@@ -290,6 +290,17 @@ class SqlSteps:
             select(ScheduledStep).where(steps.c.case_id == case_id).order_by(steps.c.position)
         ).all()
 
+    def for_cases(self, case_ids: Sequence[int]) -> Sequence[ScheduledStep]:
+        """The steps of all ``case_ids`` (a page of cases), in one query."""
+        self.write()
+        if not case_ids:
+            return []
+        return self.s.scalars(
+            select(ScheduledStep)
+            .where(steps.c.case_id.in_(list(case_ids)))
+            .order_by(steps.c.case_id, steps.c.position)
+        ).all()
+
     def cancel_pending(self, case_id: int, *, now: datetime, outcome: str) -> int:
         """Cancel what has not started; a step already sending cannot be called back."""
         self.write()

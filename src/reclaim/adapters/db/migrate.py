@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -19,15 +22,39 @@ def _config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Alembic logs "Context impl SQLiteImpl." and "Will assume non-transactional DDL." at
+    INFO each time it looks at a database: noise in every worker's start when nothing is
+    to be done, so it is only heard while it changes something."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Upgrade to ``revision``; returns the revision the database was at (None: empty).
+
+    A database already there is left alone, in one transaction with the check (two workers
+    starting at once: the second finds the first one's upgrade done).
+    """
     cfg = _config()
+    target = head_revision() if revision == "head" else revision
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        with _quiet():
+            before = MigrationContext.configure(conn).get_current_revision()
+        if before != target:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    return before
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    with engine.connect() as conn, _quiet():
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -162,11 +162,13 @@ class SqlInbox:
         self.s = session
 
     def find_duplicate(
-        self, *, store_id: str, source: str, event_id: str | None, digest: str
+        self, *, store_id: str, source: str, topic: str, event_id: str | None, digest: str
     ) -> int | None:
+        """The kept delivery this one repeats: the same event id or the same bytes, both
+        under the same topic (``topic`` as :meth:`add` stored it)."""
         # Two lookups, each on its own unique index: an ``OR`` of both is planned as a scan
         # of the store's whole inbox by PostgreSQL while its statistics are stale.
-        mine = (inbox.c.store_id == store_id, inbox.c.source == source)
+        mine = (inbox.c.store_id == store_id, inbox.c.source == source, inbox.c.topic == topic)
         if event_id is not None:
             found = self.s.execute(
                 select(inbox.c.id).where(*mine, inbox.c.event_id == event_id).limit(1)
@@ -279,6 +281,12 @@ class SqlInbox:
         rows = self.s.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))
         return {status: int(n) for status, n in rows}
 
+    def count_noted(self, prefix: str, *, store_id: str | None = None) -> int:
+        q = select(func.count()).where(inbox.c.error.startswith(prefix, autoescape=True))
+        if store_id is not None:
+            q = q.where(inbox.c.store_id == store_id)
+        return int(self.s.execute(q).scalar() or 0)
+
 
 class SqlFacts:
     def __init__(self, session: Session) -> None:
@@ -311,6 +319,18 @@ class SqlFacts:
         return self._one(  # type: ignore[no-any-return]
             Order, orders, store_id, external_id, lock
         )
+
+    def orders_many(self, store_id: str, external_ids: Sequence[str]) -> dict[str, Order]:
+        """The store's orders of ``external_ids`` that exist, by external id, one query."""
+        if not external_ids:
+            return {}
+        found = self.s.scalars(
+            select(Order).where(
+                orders.c.store_id == store_id,
+                orders.c.external_id.in_(sorted(set(external_ids))),
+            )
+        )
+        return {o.external_id: o for o in found}
 
     def payment(self, store_id: str, external_id: str, *, lock: bool) -> PaymentAttempt | None:
         return self._one(  # type: ignore[no-any-return]

@@ -25,7 +25,7 @@ from reclaim.adapters.db.types import Amount
 from reclaim.domain.alternatives import Product
 from reclaim.domain.fulfilment import CostBand, Lane
 from reclaim.domain.holds import Hold, HoldLine, HoldStatus
-from reclaim.services.ports import PlatformAction, StockLevel, WarehouseRow
+from reclaim.services.ports import ActionState, PlatformAction, StockLevel, WarehouseRow
 
 
 def lane_to_json(lane: Lane) -> dict[str, object]:
@@ -465,15 +465,16 @@ class SqlPlatformActions:
             update(platform_actions).where(platform_actions.c.id == action_id).values(**values)
         )
 
-    def for_order(
-        self, store_id: str, order_external_id: str
-    ) -> Sequence[tuple[str, str, str | None]]:
+    def for_order(self, store_id: str, order_external_id: str) -> Sequence[ActionState]:
         rows = self.s.execute(
             select(
-                platform_actions.c.action, platform_actions.c.status, platform_actions.c.error
+                platform_actions.c.action,
+                platform_actions.c.status,
+                platform_actions.c.error,
+                platform_actions.c.due_at,
             ).where(
                 platform_actions.c.store_id == store_id,
                 platform_actions.c.order_external_id == order_external_id,
             )
         )
-        return [(r.action, r.status, r.error) for r in rows]
+        return [ActionState(r.action, r.status, r.error, r.due_at) for r in rows]

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry
 
-from reclaim.adapters.db.types import Amount, ContactJSON, ItemsJSON, UTCDateTime
+from reclaim.adapters.db.types import Amount, ChargesJSON, ContactJSON, ItemsJSON, UTCDateTime
 from reclaim.domain.cases import Case
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.holds import Hold
@@ -99,12 +99,15 @@ inbox = Table(
     Column("duplicates", Integer, nullable=False, default=0),
     Column("lease_until", UTCDateTime),
     Column("processed_at", UTCDateTime),
-    UniqueConstraint("store_id", "source", "digest"),
+    # A duplicate is the same bytes, or the same event id, under the same topic (issue 14):
+    # one body sent under two topics is two deliveries.
+    UniqueConstraint("store_id", "source", "topic", "digest"),
     Index("ix_inbox_status_id", "status", "id"),
     Index(
         "uq_inbox_event",
         "store_id",
         "source",
+        "topic",
         "event_id",
         unique=True,
         sqlite_where=text("event_id IS NOT NULL"),
@@ -175,6 +178,10 @@ orders = Table(
     Column("watch", String(16), nullable=False),
     Column("pending_due_at", UTCDateTime),
     Column("discount_codes", JSON, nullable=False, server_default=text("'[]'")),
+    # Shipping, discount, fees and tax as the platform stated them; NULL: it did not say.
+    Column("charges", ChargesJSON),
+    Column("payment_title", String(200)),
+    Column("payment_instructions", Text),
     UniqueConstraint("store_id", "external_id"),
     Index("ix_orders_due", "pending_due_at"),
     Index("ix_orders_customer", "store_id", "customer_key", "paid_at"),

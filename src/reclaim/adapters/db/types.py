@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-from reclaim.domain.events import Contact, LineItem
+from reclaim.domain.events import Charges, Contact, LineItem
 
 _SCALE = Decimal(10) ** 4
 
@@ -52,11 +52,20 @@ class Amount(TypeDecorator[Decimal]):
 def _item_to_json(i: LineItem) -> dict[str, Any]:
     d = {k: v for k, v in asdict(i).items() if v is not None}
     d["unit_price"] = str(i.unit_price)
+    if i.line_total is not None:
+        d["line_total"] = str(i.line_total)
     return d
 
 
 def _item_from_json(d: dict[str, Any]) -> LineItem:
-    return LineItem(**{**d, "unit_price": Decimal(d["unit_price"])})
+    total = d.get("line_total")
+    return LineItem(
+        **{
+            **d,
+            "unit_price": Decimal(d["unit_price"]),
+            "line_total": None if total is None else Decimal(total),
+        }
+    )
 
 
 class ItemsJSON(TypeDecorator[tuple[LineItem, ...]]):
@@ -70,6 +79,32 @@ class ItemsJSON(TypeDecorator[tuple[LineItem, ...]]):
         if not value:
             return ()
         return tuple(_item_from_json(d) for d in value)
+
+
+class ChargesJSON(TypeDecorator[Charges]):
+    """An order's :class:`Charges`, amounts as exact strings; ``NULL`` when none were stated."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        d: dict[str, Any] = {k: str(v) for k, v in asdict(value).items() if isinstance(v, Decimal)}
+        d["tax_included"] = value.tax_included
+        return d
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Charges | None:
+        if not value:
+            return None
+        return Charges(
+            **{
+                k: Decimal(value[k])
+                for k in ("shipping", "discount", "fees", "tax")
+                if value.get(k) is not None
+            },
+            tax_included=bool(value.get("tax_included")),
+        )
 
 
 class ContactJSON(TypeDecorator[Contact]):

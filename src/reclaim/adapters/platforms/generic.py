@@ -18,6 +18,7 @@ import orjson
 from reclaim.adapters import geo
 from reclaim.adapters.platforms import common as c
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     Fact,
@@ -163,7 +164,33 @@ def _order(kind: str, d: dict[str, Any], at: datetime) -> Fact:
         order_number=c.ident(d.get("order_number"), "data.order_number"),
         payment_url=c.url(d.get("payment_url"), "data.payment_url", strict=True),
         discount_codes=c.codes(d.get("coupon_codes"), "data.coupon_codes"),
+        charges=_charges(d),
+        payment_instructions=_instructions(d.get("payment_instructions")),
     )
+
+
+def _charges(d: dict[str, Any]) -> Charges | None:
+    """``shipping``, ``discount``, ``fees`` and ``tax`` (amounts in the order's currency, in
+    the items' convention: with tax where ``taxes_included``); ``None`` when none is given."""
+    amounts = {
+        key: None if d.get(key) is None else c.amount(d[key], f"data.{key}")
+        for key in ("shipping", "discount", "fees", "tax")
+    }
+    if all(v is None for v in amounts.values()):
+        return None
+    included = bool(c.flag(d.get("taxes_included"), "data.taxes_included"))
+    return Charges(**amounts, tax_included=included)
+
+
+def _instructions(value: Any) -> str | None:
+    """What the customer needs to pay (bank details, a reference): text, lines allowed."""
+    text = c.text(value, "data.payment_instructions", max_len=2000)
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise c.malformed("data.payment_instructions", "must be text (line breaks are fine)")
+    return text
 
 
 def _payment(kind: str, d: dict[str, Any], at: datetime) -> Fact:

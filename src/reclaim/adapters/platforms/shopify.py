@@ -27,6 +27,7 @@ from typing import Any
 
 from reclaim.adapters.platforms import common as c
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     Fact,
@@ -202,6 +203,7 @@ def parse_order(p: dict[str, Any], *, topic: str) -> OrderObserved:
         order_number=number,
         payment_url=c.url(p.get("order_status_url"), "order_status_url"),
         discount_codes=c.codes(p.get("discount_codes"), "discount_codes", key="code"),
+        charges=_charges(p, currency),
     )
 
 
@@ -363,6 +365,38 @@ def _order_total(p: dict[str, Any]) -> tuple[str, Decimal]:
         c.currency(c.require(p, "currency"), "currency"),
         c.amount(c.require(p, "total_price"), "total_price"),
     )
+
+
+def _charges(p: dict[str, Any], currency: str) -> Charges | None:
+    """Shipping, discounts and tax in ``currency`` (the total's): each ``*_set`` amount in
+    that currency, else the plain field where the shop's currency is the same. Line prices,
+    shipping and discounts include tax where ``taxes_included``. ``None``: none stated."""
+    shop_currency = c.text(p.get("currency"), "currency", max_len=3)
+    same = shop_currency is None or shop_currency.upper() == currency
+
+    def money(key: str, base: dict[str, Any] = p, path: str = "") -> Decimal | None:
+        for side in ("presentment_money", "shop_money"):
+            amount = c.dig(base, f"{key}_set.{side}")
+            if isinstance(amount, dict) and amount.get("amount") is not None:
+                code = c.text(amount.get("currency_code"), f"{path}{key}_set.{side}.currency_code")
+                if (code or "").upper() == currency:
+                    return c.amount(amount["amount"], f"{path}{key}_set.{side}.amount")
+        plain = base.get(key)
+        return c.amount(plain, f"{path}{key}") if same and plain not in (None, "") else None
+
+    shipping = money("total_shipping_price")
+    if shipping is None:
+        for i, raw in enumerate(c.array(p.get("shipping_lines"), "shipping_lines")):
+            amount = money("price", c.obj(raw, f"shipping_lines[{i}]"), f"shipping_lines[{i}].")
+            if amount is None:  # a line in another currency: the sum is not known
+                shipping = None
+                break
+            shipping = (shipping or Decimal(0)) + amount
+    discount, tax = money("total_discounts"), money("total_tax")
+    if shipping is None and discount is None and tax is None:
+        return None
+    included = bool(c.flag(p.get("taxes_included"), "taxes_included"))
+    return Charges(shipping=shipping, discount=discount, tax=tax, tax_included=included)
 
 
 def _user_agent(p: dict[str, Any]) -> str | None:

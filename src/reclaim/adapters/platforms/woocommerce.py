@@ -3,7 +3,8 @@
 Signature: ``X-WC-Webhook-Signature`` = base64(HMAC-SHA256(secret, raw body)); topic in
 ``X-WC-Webhook-Topic``. ``X-WC-Webhook-Delivery-ID`` is a hash of webhook id and time, not an
 event id, so :meth:`WooCommerceConnector.event_id` is ``None`` and duplicates are caught by the
-body digest. WooCommerce sends the order's *current* state, not the state at the event.
+body digest, per topic. WooCommerce sends the order's *current* state, not the state at the
+event (the same bytes as ``order.created`` and ``order.updated`` are two deliveries).
 
 When a webhook is saved, WooCommerce POSTs an unsigned form body ``webhook_id=NN`` with no
 ``X-WC-*`` headers; it is accepted as topic ``ping`` with no facts (it carries no data).
@@ -25,6 +26,10 @@ says "deleted", so such a delivery yields no facts. A full order body on ``order
 filtered payload) is read as cancelled at its modification time.
 Orders placed through the block checkout (``created_via == "store-api"``) link back to their
 ``wc-draft-<id>`` checkout.
+
+Money as the shop shows it: a line is its ``subtotal`` (before order discounts), with its
+``subtotal_tax`` where ``prices_include_tax``; the order's shipping, discount and fee lines
+likewise, and ``total_tax`` as the tax (included or added), in :class:`Charges`.
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from reclaim.adapters.platforms import common as c
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     Fact,
@@ -120,7 +127,8 @@ def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
     contact = _contact(p)
     currency = c.currency(c.require(p, "currency"), "currency")
     total = c.amount(c.require(p, "total"), "total")
-    items = _items(p)
+    included = bool(c.flag(p.get("prices_include_tax"), "prices_include_tax"))
+    items = _items(p, included=included)
     user_agent = c.text(p.get("customer_user_agent"), "customer_user_agent", max_len=1000)
     payment_url = c.url(p.get("payment_url"), "payment_url")
 
@@ -177,6 +185,8 @@ def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
         order_number=c.ident(p.get("number"), "number"),
         payment_url=payment_url,
         discount_codes=c.codes(p.get("coupon_lines"), "coupon_lines", key="code"),
+        charges=_charges(p, included=included),
+        payment_title=c.text(p.get("payment_method_title"), "payment_method_title", max_len=200),
     )
     if status is not FinancialStatus.FAILED:
         return (order,)
@@ -231,13 +241,67 @@ def _language_meta(p: dict[str, Any]) -> str | None:
     return None
 
 
-def _items(p: dict[str, Any]) -> tuple[LineItem, ...]:
+def _charges(p: dict[str, Any], *, included: bool) -> Charges | None:
+    """Shipping, discount, fees and tax as the order states them, in the lines' convention
+    (with tax where the shop's prices include it); ``None`` when it states none of them."""
+
+    def money(key: str, base: dict[str, Any] = p, path: str = "") -> Decimal | None:
+        value = base.get(key)
+        return None if value in (None, "") else _signed(value, f"{path}{key}")
+
+    def gross(net: Decimal | None, tax: Decimal | None) -> Decimal | None:
+        if net is None or not included:
+            return net
+        return net + (tax or 0)
+
+    shipping = gross(money("shipping_total"), money("shipping_tax"))
+    discount = gross(money("discount_total"), money("discount_tax"))
+    tax = money("total_tax")
+    fees = None
+    for i, raw in enumerate(c.array(p.get("fee_lines"), "fee_lines")):
+        line = c.obj(raw, f"fee_lines[{i}]")
+        path = f"fee_lines[{i}]."
+        amount = gross(money("total", line, path), money("total_tax", line, path))
+        fees = (fees or Decimal(0)) + (amount or 0)
+    if fees is not None and fees < 0:  # a negative fee is a discount by another name
+        discount, fees = (discount or Decimal(0)) - fees, None
+    if all(x is None for x in (shipping, discount, tax, fees)):
+        return None
+    return Charges(
+        shipping=shipping,
+        discount=discount,
+        fees=fees,
+        tax=tax,
+        tax_included=included,
+    )
+
+
+def _signed(value: Any, path: str) -> Decimal:
+    """An amount that may be negative (a fee line used as a discount)."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -c.amount(value.strip()[1:], path)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        return -c.amount(-value, path)
+    return c.amount(value, path)
+
+
+def _items(p: dict[str, Any], *, included: bool) -> tuple[LineItem, ...]:
+    """The lines as the shop shows them: ``subtotal`` (before order discounts), with its
+    ``subtotal_tax`` where prices include tax. Without a subtotal, ``price`` (or ``total``)
+    per unit, as older payloads carry."""
     items = []
     for i, raw in enumerate(c.array(p.get("line_items"), "line_items")):
         path = f"line_items[{i}]"
         line = c.obj(raw, path)
         quantity = c.count(line.get("quantity"), f"{path}.quantity", minimum=1)
-        if line.get("price") is not None:
+        line_total = None
+        if line.get("subtotal") not in (None, ""):
+            line_total = c.amount(line["subtotal"], f"{path}.subtotal")
+            tax = line.get("subtotal_tax")
+            if included and tax not in (None, ""):
+                line_total += c.amount(tax, f"{path}.subtotal_tax")
+            price = c.amount(line_total / quantity, f"{path}.subtotal")
+        elif line.get("price") is not None:
             price = c.amount(line["price"], f"{path}.price")
         else:
             price = c.amount(
@@ -256,6 +320,7 @@ def _items(p: dict[str, Any]) -> tuple[LineItem, ...]:
                 product_id=None if product == "0" else product,
                 variant_id=None if variation == "0" else variation,
                 image_url=c.url(image.get("src"), f"{path}.image.src"),
+                line_total=line_total,
             )
         )
     return tuple(items)

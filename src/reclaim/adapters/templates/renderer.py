@@ -42,6 +42,7 @@ from reclaim.adapters.templates.limits import (
     rendering,
 )
 from reclaim.domain.messages import Channel, ItemView, MessageContext, Purpose, Rendered
+from reclaim.domain.totals import CartTotals
 from reclaim.errors import InvalidInput
 
 Overrides = Callable[[str, str, str, str], CompiledTemplate | None]
@@ -61,6 +62,7 @@ def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[st
     store = context.store
     coupon = context.coupon
     promise = context.promise
+    totals, payment = context.totals, context.payment
     purpose = Purpose.MARKETING if context.kind == "abandoned_checkout" else Purpose.TRANSACTIONAL
     return {
         "kind": context.kind,
@@ -107,8 +109,27 @@ def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[st
             "days_faster": promise.days_faster,
         },
         "hold_expires_at": context.hold_expires_at,
+        "items_held": context.items_held,
+        "will_cancel": context.will_cancel,
+        "order_cancelled": context.order_cancelled,
+        "items_released": context.items_released,
         "now": context.now,
+        "totals": None if totals is None else _totals(totals),
+        "payment": None
+        if payment is None
+        else {"method": payment.method, "instructions": payment.instructions},
         "labels": labels,
+    }
+
+
+def _totals(totals: CartTotals) -> dict[str, Any]:
+    """The rows between the items and the total; zero rows are ``None`` (not shown)."""
+    return {
+        "discount": totals.discount,
+        "shipping": totals.shipping,
+        "other": totals.other,
+        "tax": totals.tax,
+        "tax_included": totals.tax_included,
     }
 
 
