@@ -6,9 +6,13 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -165,3 +169,30 @@ def coupon_object(**changes: Any) -> Coupon:
         created_at=MONDAY,
     )
     return replace(made, **changes)
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], *, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``reclaim ARGS`` in a subprocess; with ``ok`` it must exit 0."""
+    p = subprocess.run(
+        [sys.executable, "-m", "reclaim", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if ok:
+        assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def cli_env(database: Path, **more: str) -> dict[str, str]:
+    """The environment of a CLI test: none of the caller's RECLAIM_* settings, a SQLite
+    database at ``database``, no reclaim.toml, and ``more``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
+    env["RECLAIM_DATABASE_URL"] = f"sqlite:///{database}"
+    env["RECLAIM_CONFIG"] = str(database.parent / "absent.toml")
+    env.update(more)
+    return env

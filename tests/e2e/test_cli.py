@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import checkout_event
+from helpers import checkout_event, cli_env, run_cli
 from reclaim.adapters.db import migrate
 
 RECLAIM = [sys.executable, "-m", "reclaim"]
@@ -23,20 +22,12 @@ DEAD_REASON = "occurred_at is required"
 def run(
     args: list[str], env: dict[str, str], check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    p = subprocess.run(
-        RECLAIM + args, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    if check:
-        assert p.returncode == 0, p.stderr
-    return p
+    return run_cli(args, env, ok=check)
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
-    e["RECLAIM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    e["RECLAIM_CONFIG"] = str(tmp_path / "absent.toml")
-    return e
+    return cli_env(tmp_path / "cli.sqlite3")
 
 
 def add_store(env: dict[str, str]) -> dict[str, str]:

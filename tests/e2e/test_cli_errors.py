@@ -6,26 +6,15 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import cli_env, run_cli
 from reclaim.adapters.db import migrate
 from reclaim.adapters.db.engine import make_engine
 
 PG = os.environ.get("RECLAIM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reclaim", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def said(p: subprocess.CompletedProcess[str]) -> str:
@@ -42,13 +31,13 @@ def refused(p: subprocess.CompletedProcess[str], *phrases: str) -> str:
     return text
 
 
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run_cli(args, env, ok=False)
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
-    e["RECLAIM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    e["RECLAIM_CONFIG"] = str(tmp_path / "absent.toml")
-    e["COLUMNS"] = "200"
-    return e
+    return cli_env(tmp_path / "fresh.sqlite3", COLUMNS="200")
 
 
 @pytest.mark.parametrize(

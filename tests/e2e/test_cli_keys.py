@@ -4,42 +4,21 @@ the embedded SQLite database; the keys they print are then tried for real."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import cli_env
+from helpers import run_cli as run
 from reclaim.bootstrap import bootstrap
 from reclaim.config import Settings
 from reclaim.errors import AuthError
 from reclaim.services.stores import authenticate
 
 
-def run(
-    args: list[str], env: dict[str, str], *, ok: bool = True
-) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "reclaim", *args],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if ok:
-        assert out.returncode == 0, out.stderr
-    return out
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
-    e["RECLAIM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
-    e["RECLAIM_CONFIG"] = str(tmp_path / "absent.toml")
-    e["COLUMNS"] = "44"  # a narrow terminal: the table must still show every prefix whole
-    return e
+    return cli_env(tmp_path / "keys.sqlite3")
 
 
 def flat(text: str) -> str:

@@ -5,7 +5,6 @@ JSON, and a worker on a current database prints no migration lines."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -16,11 +15,15 @@ import pytest
 
 from helpers import (
     checkout_event,
+    cli_env,
     client,
     coupon_object,
     make_store,
     post_events,
     stripe_headers,
+)
+from helpers import (
+    run_cli as run,
 )
 from reclaim.adapters.db import migrate
 from reclaim.bootstrap import bootstrap
@@ -34,30 +37,13 @@ LONG = {
 }
 
 
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    p = subprocess.run(
-        [sys.executable, "-m", "reclaim", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert p.returncode == 0, p.stdout + p.stderr
-    return p
-
-
 def as_json(args: list[str], env: dict[str, str]) -> Any:
     return json.loads(run([*args, "--json"], env).stdout)
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
-    e["RECLAIM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'out.sqlite3'}"
-    e["RECLAIM_CONFIG"] = str(tmp_path / "absent.toml")
-    e["COLUMNS"] = "80"
-    return e
+    return cli_env(tmp_path / "out.sqlite3", COLUMNS="80")
 
 
 def add_store(env: dict[str, str], name: str = LONG["name"]) -> str:

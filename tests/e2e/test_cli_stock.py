@@ -4,37 +4,17 @@ user runs them: real processes, real files, the embedded SQLite database."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def run(
-    args: list[str], env: dict[str, str], *, ok: bool = True
-) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "reclaim", *args],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if ok:
-        assert out.returncode == 0, out.stderr
-    return out
+from helpers import cli_env
+from helpers import run_cli as run
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RECLAIM_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
-        "COLUMNS": "160",
-    }
+    return cli_env(tmp_path / "r.sqlite3", COLUMNS="160")
 
 
 def test_import_warehouses_and_stock_then_show(env: dict[str, str], tmp_path: Path) -> None:
