@@ -167,8 +167,9 @@ def summary_lines(stats: WorkerStats) -> list[str]:
         f"{steps.deferred} to retry, {steps.failed} failed, {steps.cancelled} cancelled, "
         f"{steps.possibly_sent} possibly sent",
     ]
-    if steps.outcomes:
-        why = counted(steps.outcomes, lambda outcome: step_words(outcome).label)
+    unsent = {outcome: n for outcome, n in steps.outcomes.items() if outcome != "sent"}
+    if unsent:
+        why = counted(unsent, lambda outcome: step_words(outcome).label)
         lines.append(f"why steps sent nothing: {why}")
     lines.append(
         f"also: {stats.released} leases released, {stats.holds.expired} holds expired, "

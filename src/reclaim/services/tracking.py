@@ -55,7 +55,10 @@ class Links:
 
 
 def allowed_hosts(store: Store) -> set[str]:
-    return {store.domain.lower(), *store.settings.extra_domains}
+    """Where links may lead: the shop's domain, the platform's host for it (a Shopify cart's
+    recover URL is on name.myshopify.com) and the hosts the operator added."""
+    shop = store.settings.shop_domain
+    return {store.domain.lower(), *([shop.lower()] if shop else []), *store.settings.extra_domains}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -187,6 +190,7 @@ class UnsubscribePage:
     store_name: str
     masked_address: str
     already: bool
+    locale: str = "en"  # the message's: the page speaks the language the message spoke
 
 
 def _mask(address: str) -> str:
@@ -209,6 +213,7 @@ def unsubscribe_page(*, uow: UnitOfWork, links: Links, token: str) -> Unsubscrib
             store_name=store.name if store else "",
             masked_address=_mask(message.recipient),
             already=already,
+            locale=message.locale or "en",
         )
 
 
