@@ -13,6 +13,7 @@ tried at this size, 7 pass; seed 1 has an unlucky split whose interval misses, a
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import queue
@@ -32,6 +33,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from reclaim.domain.outcomes import consent_label, not_sent_label, step_words
 from reclaim.entrypoints.demo import fresh_database
 from reclaim.sim import SimConfig, build_plan
 
@@ -77,12 +79,18 @@ def clean_env(tmp: Path) -> dict[str, str]:
 
 
 def start(
-    tmp: Path, name: str, seed: int, customers: int = CUSTOMERS, days: int = DAYS
+    tmp: Path,
+    name: str,
+    seed: int,
+    customers: int = CUSTOMERS,
+    days: int = DAYS,
+    *,
+    as_json: bool = True,
 ) -> tuple[subprocess.Popen[str], Path]:
     folder = tmp / name
     args = [
         "demo",
-        "--json",
+        *(["--json"] if as_json else []),
         "--no-serve",
         "--dir",
         str(folder),
@@ -99,7 +107,7 @@ def start(
     ]
     proc = subprocess.Popen(
         RECLAIM + args,
-        env=clean_env(tmp),
+        env={**clean_env(tmp), "COLUMNS": "200"},  # the tables as wide as they like
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -114,6 +122,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "a": start(tmp, "a", 4),
         "b": start(tmp, "b", 4),
         "other": start(tmp, "other", 3, customers=OTHER_CUSTOMERS, days=2),
+        # what a person sees: the tables, not the JSON (its summary.json is next to them)
+        "console": start(tmp, "console", 3, customers=OTHER_CUSTOMERS, days=2, as_json=False),
     }
     out: dict[str, Any] = {}
     for name, (proc, folder) in procs.items():
@@ -171,7 +181,7 @@ def test_the_report_is_one_self_contained_html_file_with_three_charts(
     outside = set(re.findall(r"(?:https?:)?//[\w.-]+", page)) - {"http://www.w3.org"}
     assert outside == set()  # no fonts, scripts, images or styles from anywhere
     assert "<script" not in page and "<link" not in page and "@import" not in page
-    assert f"{data['true_effect'] * 100:+.1f} pp" in page
+    assert f"{data['true_effect'] * 100:+.1f} points" in page
 
 
 def test_same_seed_same_summary_other_seed_other_summary(runs: dict[str, Any]) -> None:
@@ -214,7 +224,7 @@ def test_every_compared_figure_shows_reclaim_the_truth_and_their_difference(
             "recovered revenue (EUR, demo rates)",
             *(f"recovered revenue in {c}" for c in data["recovered_revenue"]),
             "emails that should not have gone",
-            "outcomes off their potential",
+            "cases that ended otherwise than the simulator decided",
         } <= set(names)
         for r in rows:
             assert r.keys() == {"figure", "reclaim", "truth", "difference"}, r
@@ -303,6 +313,83 @@ def test_the_lift_is_within_its_interval_of_the_true_effect(runs: dict[str, Any]
         assert truth > 0.15 and high - low < 0.4 and low > 0
         held = data["holdout"]["cases"] / (data["holdout"]["cases"] + data["messaged"]["cases"])
         assert 0.35 < held < 0.65  # --holdout 0.5, by Reclaim's hash
+
+
+# -- in a store owner's words (issue 14) -----------------------------------------------------------
+
+JARGON = (r"\bpp\b", r"\bCI\b", r"SPEC", r"(?i)potential")
+
+
+def console(runs: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """What ``reclaim demo`` printed (tables), its summary.json, and its report's text."""
+    run = runs["console"]
+    assert run["code"] == 0, run["stderr"]
+    folder = run["folder"]
+    data: dict[str, Any] = json.loads((folder / "summary.json").read_text())
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    return run["stdout"], data, page
+
+
+def flat(text: str) -> str:
+    """The tables' cells in one line: rules, borders and runs of spaces as one space."""
+    return " ".join(re.sub(r"[│┃┏┓┗┛┡┩└┘┌┐├┤┼╇╈╋━─┳┻┬┴]", " ", text).split())
+
+
+def test_the_demo_says_it_in_a_store_owners_words(runs: dict[str, Any]) -> None:
+    """Issue 14: "'pp', 'CI', 'SPEC S2's rules, replayed', 'outcomes off their potential'
+    mean nothing to a store owner". None of them in the console, the report's text, or the
+    summary's human-facing strings; the lift says how many points higher, and the interval
+    how sure we are."""
+    stdout, data, page = console(runs)
+    words = html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S))
+    human = [r["figure"] for r in data["comparison"]]
+    none = data.get("no_message", {})
+    human += [f"{r['label']} {r['detail']}" for r in none.get("reasons", [])]
+    human += [f"{r['label']} {r['detail']}" for r in none.get("held_back", [])]
+    for where, text in (("console", stdout), ("report", words), ("summary", "\n".join(human))):
+        for jargon in JARGON:
+            found = re.search(jargon, text)
+            assert found is None, (where, jargon, text[max(found.start() - 80, 0) :][:160])
+    low, high = (round(x * 100, 1) for x in data["lift_ci"])
+    for text in (flat(stdout), " ".join(words.split())):
+        assert f"{data['lift'] * 100:+.1f} points" in text
+        assert f"we are 95 % sure the true lift is between {low:+.1f} and {high:+.1f} points" in (
+            text
+        )
+
+
+def test_the_demo_says_why_cases_got_no_message(runs: dict[str, Any]) -> None:
+    """Issue 14: why cases got no message was only in summary.json. The console and the report
+    show it, by reason in plain words, with the counts of summary.json and of the database."""
+    stdout, data, page = console(runs)
+    text, report = flat(stdout), " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "Why some cases got no message" in text and "Why some cases got no message" in report
+    none = data["no_message"]
+    with sqlite3.connect(data["database"]) as db:
+        silent = db.execute(
+            "SELECT count(*) FROM cases c WHERE NOT EXISTS"
+            " (SELECT 1 FROM messages m WHERE m.case_id = c.id)"
+        ).fetchone()[0]
+    assert none["cases"] == silent > 0
+    assert sum(none["by_reason"].values()) == silent
+    assert none["by_reason"]["holdout"] == data["holdout"]["cases"] > 0  # every one held out
+    for code, n in none["by_reason"].items():
+        label = not_sent_label(code)
+        assert f"{label} {n} " in text, (label, n)
+        assert f"{label} {n} " in report, (label, n)
+    # the messages held back along the way: consent by rule (EU shoppers without an opt-in
+    # …), quiet hours, the frequency cap, with the worker's own counts
+    outcomes = data["messages"]["step_outcomes"]
+    consent = {k: v for k, v in outcomes.items() if k.startswith("consent_")}
+    assert sum(consent.values()) > 0
+    assert f"{not_sent_label('consent')} {sum(consent.values())} " in text
+    for outcome, n in consent.items():
+        assert f"{consent_label(outcome)} {n}" in text, outcome
+        assert f"{consent_label(outcome)} {n}" in report, outcome
+    for outcome in ("waiting_quiet_hours", "waiting_frequency_cap"):
+        if outcomes.get(outcome):
+            label = not_sent_label(step_words(outcome).code)
+            assert f"{label} {outcomes[outcome]} " in text, outcome
 
 
 def test_an_earlier_demos_database_is_replaced_any_other_is_left_alone(tmp_path: Path) -> None:

@@ -130,8 +130,9 @@ def test_shopify_pending_order_email_names_the_order_not_its_internal_id(
     post_shopify(mail_rt, store.id, data)
     msg = first_email(mail_rt, box, placed, timedelta(hours=1))
     text, html = part(msg, "plain"), part(msg, "html")
-    assert msg["Subject"] == f"Your order {data['name']} is awaiting payment"
-    assert f"Thank you for your order {data['name']} at Boutique." in text
+    # A Brazilian customer reads Brazilian Portuguese, words and money alike (issue 14).
+    assert msg["Subject"] == f"Seu pedido {data['name']} está aguardando pagamento"
+    assert f"Obrigado pelo seu pedido {data['name']} na Boutique." in text
     for shown in (msg["Subject"], text, html):
         assert str(data["id"]) not in shown
 
@@ -262,10 +263,10 @@ def test_shopify_bank_deposit_reminder_says_what_it_waits_for(
     data = shopify_order(placed, payment_gateway_names=["Bank Deposit"], gateway="Bank Deposit")
     post_shopify(mail_rt, store.id, data)
     text = part(first_email(mail_rt, box, placed, timedelta(hours=1)), "plain")
-    assert "We are still waiting for your bank transfer." in text
-    assert "We have not received your payment yet" not in text
+    assert "Ainda estamos aguardando sua transferência bancária." in text
+    assert "Ainda não recebemos seu pagamento" not in text
     amount = money(data["total_price_set"]["presentment_money"]["amount"], "BRL", "pt_BR")
-    assert f"How to pay\nAmount to pay: {amount}\nPay to IBAN GB33BUKB20201555555555.\n" in text
+    assert f"Como pagar\nValor a pagar: {amount}\nPay to IBAN GB33BUKB20201555555555.\n" in text
     assert "Bank Deposit" not in text
 
 
@@ -325,13 +326,13 @@ def test_failed_woocommerce_payment_shows_amount_items_and_order(
     text = part(msg, "plain")
     amount = money(data["total"], "BRL", "pt_BR")
     assert (
-        f"The payment of {amount} for your order {data['number']} at Boutique was declined." in text
+        f"O pagamento de {amount} do seu pedido {data['number']} na Boutique foi recusado." in text
     )
     [line] = data["line_items"]
     assert f"- {line['name']} × {line['quantity']}: {money(line['subtotal'], 'BRL', 'pt_BR')}" in (
         text
     )
-    assert f"Shipping: {money(data['shipping_total'], 'BRL', 'pt_BR')}" in text
+    assert f"Frete: {money(data['shipping_total'], 'BRL', 'pt_BR')}" in text
     assert f"Total: {amount}" in text
 
 
@@ -372,5 +373,5 @@ def test_footer_without_a_postal_address_has_no_dangling_separator(
     footer = text.split("\n--\n", 1)[1].splitlines()
     assert footer[-2] == "Store B" and footer[-1].startswith("Abmelden: http")
     assert "Store B," not in text
-    assert "<strong>Store B</strong><br>" in html
-    assert "<strong>Store B</strong> ·" not in html
+    assert "<strong><bdi>Store B</bdi></strong><br>" in html
+    assert "</strong> ·" not in html

@@ -132,6 +132,7 @@ def unpaid_order_to_its_last_call(rt: Runtime, box: Mailbox, store: NewStore) ->
         created_at=at,
         processed_at=at,
         updated_at=at,
+        customer_locale="en",  # English words to assert on (pt-BR customers read Portuguese)
     )
     run_once(rt, T0 + timedelta(minutes=31))
     for hours in (1, 24):

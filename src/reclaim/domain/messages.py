@@ -95,7 +95,9 @@ class MessageContext:
 
     kind: str  # the case kind: abandoned_checkout | pending_order | failed_payment
     step: str  # the flow step's key: reminder, help, incentive, …
-    locale: str  # BCP-47, e.g. de-DE; the renderer falls back to the language, then to en
+    # BCP-47, e.g. de-DE; the renderer falls back to the language, then to en, for the whole
+    # message (words and formatting alike)
+    locale: str
     timezone: str  # IANA zone of the customer (or of the store when unknown)
     currency: str
     store: StoreView
@@ -129,11 +131,16 @@ class MessageContext:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A rendered message: email uses all three, SMS and webhooks only ``text``."""
+    """A rendered message: email uses all three, SMS and webhooks only ``text``.
+
+    ``locale`` is the BCP 47 tag the whole message is written and formatted in: the
+    customer's (de-AT), or the fallback language's (en) when theirs has no template.
+    """
 
     subject: str
     text: str
     html: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,7 +188,19 @@ def step_words(outcome: str) -> Words:
     return Words(outcome, _plain(outcome), f"{_plain(outcome).capitalize()}.")
 
 
+def consent_label(outcome: str) -> str:
+    """Which consent rule refused a step (``consent_eu_marketing_needs_opt_in``), in a few
+    words: "EU rules need an opt-in", "customer declined" (:func:`step_words`' label is "no
+    consent (…)" around it)."""
+    return _consent_parts(outcome.removeprefix("consent_"))[0]
+
+
 def _consent_words(rule: str) -> Words:
+    label, why = _consent_parts(rule)
+    return Words("consent", f"no consent ({label})", f"No consent: {why}.")
+
+
+def _consent_parts(rule: str) -> tuple[str, str]:
     if rule in _CONSENT:
         label, why = _CONSENT[rule]
     elif rule.endswith("_transactional_opted_out"):
@@ -208,7 +220,7 @@ def _consent_words(rule: str) -> Words:
         )
     else:
         label, why = _plain(rule), _plain(rule)
-    return Words("consent", f"no consent ({label})", f"No consent: {why}.")
+    return label, why
 
 
 _SKIPS: Mapping[str, str] = {
@@ -238,6 +250,36 @@ def counted(counts: Mapping[str, int], label: Callable[[str], str]) -> str:
     for code, n in counts.items():
         merged[label(code)] = merged.get(label(code), 0) + n
     return ", ".join(f"{what} {n}" for what, n in sorted(merged.items(), key=lambda kv: -kv[1]))
+
+
+_NOT_SENT_LABELS: Mapping[str, str] = {
+    "holdout": "held back to measure what messages add",
+    "consent": "no consent to marketing messages",
+    "closed": "closed before the first message was due",
+    "not_due_yet": "first message not due yet",
+    "flow_stopped": "flow stopped before the first message",
+    "no_flow": "no flow sends messages for it",
+    "quiet_hours": "waiting for quiet hours to end",
+    "frequency_cap": "waiting for the frequency cap",
+    "store_paused": "sending paused for the store",
+    "retrying": "to be tried again",
+    "suppressed": "address on the suppression list",
+    "no_channel": "no way to reach the customer",
+    "sold_out": "sold out, nothing comparable in stock",
+    "template_error": "the store's template failed",
+    "failed": "the channel kept failing",
+    "coupon_rejected": "coupon refused by the store",
+    "condition": "the flow's conditions left it out",
+    "no_incentive": "no incentive could be offered",
+    "bounced": "address bounced",
+    "rejected": "refused by the channel",
+}
+
+
+def not_sent_label(code: str) -> str:
+    """A ``why_not_sent`` code (:class:`NotSent`'s, which groups :func:`step_words`' codes) in
+    a few words, for counts: "held back to measure what messages add"."""
+    return _NOT_SENT_LABELS.get(code, _plain(code))
 
 
 _DELIVERED = (StepStatus.SENT, StepStatus.POSSIBLY_SENT, StepStatus.SENDING)

@@ -24,6 +24,7 @@ from reclaim.domain.cases import Case
 from reclaim.domain.holds import Hold
 from reclaim.domain.money import amount_text
 from reclaim.domain.outcomes import NotSent
+from reclaim.entrypoints.docs import add_docs
 from reclaim.entrypoints.edge import (
     MAX_INT,
     BodyLimit,
@@ -277,9 +278,11 @@ def create_app(rt: Runtime) -> FastAPI:
             "Platform webhooks need the store's webhook secret; `/api/v1` needs a store "
             "API key as `Authorization: Bearer rk_…`."
         ),
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # Reclaim serves Swagger UI itself, without a CDN (entrypoints/docs.py)
+        redoc_url=None,
     )
+    if docs:
+        add_docs(app)
     # The last added runs first: headers on every answer, then rate, then body limits.
     app.add_middleware(BodyLimit)
     app.add_middleware(RateLimit, settings=rt.settings)

@@ -311,15 +311,17 @@ def serve_demo(console: Console, database_url: str, result: SimulationResult, *,
 
     end = result.plan.config.end
     url = f"http://127.0.0.1:{port}"
-    rt = bootstrap(load_settings(database_url=database_url, public_url=url), clock=lambda: end)
+    # Swagger UI on: the demo serves on the loopback only, and /docs needs nothing from outside
+    settings = load_settings(database_url=database_url, public_url=url, api_docs=True)
+    rt = bootstrap(settings, clock=lambda: end)
     some = next(iter(sorted(result.stores.items())))[1]
     lines = [
         "",
         f"Serving the demo's data on {url} (the clock stopped at {end:%Y-%m-%d %H:%M} UTC); "
         "Ctrl-C stops.",
-        "There is no operations console yet (SPEC S11): look through the API, or the report.",
+        "There is no operations console yet: look through the API, or the report.",
         f"  report:  file://{result.summary['report']}",
-        f"  API:     {url}/docs",
+        f"  API:     {url}/docs (Swagger UI)",
         f"  cases:   curl -H 'Authorization: Bearer {some.api_key}' {url}/api/v1/cases",
         "  (each store's API key is in stores.json)",
     ]
@@ -337,23 +339,53 @@ def serve_demo(console: Console, database_url: str, result: SimulationResult, *,
 
 
 # -- the tables ---------------------------------------------------------------------------------
+#
+# Written for a store owner: plain words first, the technical detail one level down (a
+# caption, or summary.json).
 
 
-def _pp(x: float) -> str:
-    return f"{x * 100:+.1f} pp"
+def points(x: float) -> str:
+    """A difference of two rates: ``+3.1 points`` (percentage points)."""
+    return f"{x * 100:+.1f} points"
+
+
+def more_often(x: float) -> str:
+    """``11.7 points more often``, ``2.0 points less often``."""
+    return f"{abs(x) * 100:.1f} points {'less' if x < 0 else 'more'} often"
+
+
+def sure(interval: list[float]) -> str:
+    low, high = interval
+    return (
+        f"we are 95 % sure the true lift is between {low * 100:+.1f} and {high * 100:+.1f} points"
+    )
+
+
+def _rate(recovered: int, cases: int) -> str:
+    return f"{recovered} of {cases}" + (f" ({recovered / cases:.0%})" if cases else "")
 
 
 def show(console: Console, result: SimulationResult, elapsed: float) -> None:
-    s = result.summary
+    tables(console, result.summary, elapsed)
+    _where(console, result)
+
+
+def tables(console: Console, s: dict[str, Any], elapsed: float | None = None) -> None:
+    """Everything the demo prints about a run but where its files are."""
+    took = f"; took {elapsed:.1f} s" if elapsed is not None else ""
     console.print(
-        f"\n[bold]Reclaim demo[/bold]: seed {s['seed']}, {s['customers']} customers, "
-        f"{s['days']} simulated days ({s['start'][:10]} → {s['end'][:10]}), 4 stores, "
-        f"holdout {s['holdout_share']:.0%}, worker every 15 simulated minutes "
-        f"({s['worker']['runs']} runs); took {elapsed:.1f} s",
+        f"\n[bold]Reclaim demo[/bold]: 4 simulated shops, {s['customers']} customers over "
+        f"{s['days']} days ({s['start'][:10]} → {s['end'][:10]}); "
+        f"{s['holdout_share']:.0%} of cases get no message on purpose, to measure what the "
+        f"messages are worth. Seed {s['seed']}; Reclaim's worker ran every 15 simulated "
+        f"minutes ({s['worker']['runs']} runs){took}.",
         highlight=False,
     )
     console.print(_headline(s))
     console.print(_kinds(s))
+    console.print(_no_message(s))
+    if s["no_message"]["held_back"]:
+        console.print(_held_back(s))
     console.print(_checks(s))
     if s["mismatches"]["details"]:
         console.print(_mismatches(s))
@@ -361,11 +393,12 @@ def show(console: Console, result: SimulationResult, elapsed: float) -> None:
         console.print(Panel(json.dumps(s["checks"]["details"], indent=1), title="mailbox checks"))
     if s["unexpected_answers"]:
         console.print(Panel("\n".join(s["unexpected_answers"]), title="unexpected HTTP answers"))
-    _where(console, result)
 
 
 def _headline(s: dict[str, Any]) -> Table:
-    t = Table(title="What happened", title_justify="left", show_header=False)
+    t = Table(
+        title="What happened", title_justify="left", show_header=False, caption_justify="left"
+    )
     t.add_column("", no_wrap=True)
     t.add_column("", justify="right", no_wrap=True)
     t.add_column("", style="dim")
@@ -374,27 +407,25 @@ def _headline(s: dict[str, Any]) -> Table:
     cases = s["cases"]
     m, c = s["messages"], s["customers_did"]
     channels = ", ".join(f"{ch} {sum(v.values())}" for ch, v in m["by_channel"].items()) or "none"
-    low, high = s["lift_ci"]
-    short = {
-        "abandoned_checkout": "checkout",
-        "pending_order": "pending",
-        "failed_payment": "payment",
-    }
     t.add_row(
-        "checkouts", str(s["checkouts"]["total"]), f"{s['checkouts']['with_contact']} with contact"
+        "checkouts started",
+        str(s["checkouts"]["total"]),
+        f"{s['checkouts']['with_contact']} with an email address or phone number",
     )
     t.add_row(
-        "abandoned", str(abandoned), f"{outcomes.get('no_contact', 0)} before giving a contact"
+        "checkouts abandoned",
+        str(abandoned),
+        f"{outcomes.get('no_contact', 0)} before the shopper gave an email address or phone",
     )
     t.add_row(
-        "cases",
+        "recovery cases",
         str(sum(k["total"] for k in cases.values())),
-        ", ".join(f"{short[k]} {v['total']}" for k, v in cases.items()),
+        ", ".join(f"{KIND_LABELS[k]} {v['total']}" for k, v in cases.items()),
     )
-    t.add_row("messages", str(m["total"]), f"by channel: {channels}")
+    t.add_row("messages sent", str(m["total"]), f"by channel: {channels}")
     t.add_row(
-        "customers",
-        f"{c['opens']} opens",
+        "emails opened",
+        str(c["opens"]),
         f"{c['restore_clicks'] + c['product_clicks']} clicks, {c['unsubscribes']} unsubscribes, "
         f"{c['coupons_used']} coupons used",
     )
@@ -402,49 +433,108 @@ def _headline(s: dict[str, Any]) -> Table:
     t.add_row(
         "coupons",
         str(k["issued"]),
-        f"{k['created_on_the_store']} created on the platforms, "
-        f"{k['issued'] - k['created_on_the_store']} to import, {k['redeemed']} seen redeemed",
+        f"{k['created_on_the_store']} created in the shops, "
+        f"{k['issued'] - k['created_on_the_store']} for the owner to import, "
+        f"{k['redeemed']} used",
     )
     t.add_row(
-        "recovered orders",
+        "orders won back",
         str(s["recovered_orders"]),
-        f"EUR {s['recovered_revenue_eur']} (demo rates)",
+        f"EUR {s['recovered_revenue_eur']} (other currencies at fixed demo rates)",
     )
     t.add_row(
-        "attributed / organic",
-        f"{s['attributed']} / {s['organic']}",
-        "credited to a message opened or clicked / not",
+        "thanks to a message",
+        f"{s['attributed']} of {s['attributed'] + s['organic']}",
+        f"recovered cases whose customer had opened or clicked a message; "
+        f"{s['organic']} came back on their own",
+    )
+    msg, held = s["messaged"], s["holdout"]
+    t.add_row(
+        "what messages add",
+        points(s["lift"]),
+        f"{_rate(msg['recovered'], msg['cases'])} messaged cases recovered, "
+        f"{_rate(held['recovered'], held['cases'])} held back: {more_often(s['lift'])}; "
+        f"{sure(s['lift_ci'])}",
     )
     t.add_row(
-        "lift vs holdout",
-        _pp(s["lift"]),
-        f"95 % CI {_pp(low)} to {_pp(high)}; recovered {s['messaged']['recovered']}/"
-        f"{s['messaged']['cases']} messaged, {s['holdout']['recovered']}/{s['holdout']['cases']}"
-        " held out",
+        "the simulator's answer",
+        points(s["true_effect"]),
+        "what the simulator built in: how much more often a case recovers with messages "
+        "than without",
     )
-    t.add_row("true effect", _pp(s["true_effect"]), "the simulator's: mean of (with − without)")
+    t.caption = (
+        "points: percentage points, the difference between two recovery rates · 95 % sure: "
+        "Newcombe's interval for a difference of two proportions"
+    )
     return t
 
 
 def _kinds(s: dict[str, Any]) -> Table:
-    t = Table(title="By kind of case (lift and effect in percentage points)", title_justify="left")
-    t.add_column("kind", no_wrap=True)
-    for col in ("cases", "messaged", "held out", "lift", "95 % CI", "true"):
+    t = Table(title="By kind of case", title_justify="left", caption_justify="left")
+    t.add_column("kind")
+    for col in (
+        "cases",
+        "recovered\nwith messages",
+        "recovered\nheld back",
+        "messages\nadd",
+        "95 % sure\nbetween",
+        "simulator",
+    ):
         t.add_column(col, justify="right", no_wrap=True)
-    labels = {"abandoned_checkout": "checkout", "pending_order": "pending order"}
-    for kind in KIND_LABELS:
+    for kind, label in KIND_LABELS.items():
         got, k = s["cases"][kind], s["by_kind"][kind]
         both = k["messaged"] and k["holdout"]
         t.add_row(
-            labels.get(kind, "failed payment"),
+            label,
             str(got["total"]),
-            f"{k['messaged_recovered']}/{k['messaged']}",
-            f"{k['holdout_recovered']}/{k['holdout']}",
+            _rate(k["messaged_recovered"], k["messaged"]),
+            _rate(k["holdout_recovered"], k["holdout"]),
             f"{k['lift'] * 100:+.1f}" if both else "—",
-            f"{k['lift_ci'][0] * 100:+.0f}…{k['lift_ci'][1] * 100:+.0f}" if both else "—",
+            f"{k['lift_ci'][0] * 100:+.0f} and {k['lift_ci'][1] * 100:+.0f}" if both else "—",
             f"{k['true_effect'] * 100:+.1f}",
         )
-    t.caption = "messaged, held out: recovered / cases · true: the simulator's true effect"
+    t.caption = (
+        "in points: recovery rate with messages minus the rate without · 95 % sure: the range "
+        "the true lift lies in · simulator: what it built in"
+    )
+    return t
+
+
+def _no_message(s: dict[str, Any]) -> Table:
+    """Why cases got no message: one reason per case, in the case API's words."""
+    none = s["no_message"]
+    t = Table(
+        title=f"Why some cases got no message ({none['cases']} of {none['of']})",
+        title_justify="left",
+        show_header=False,
+        caption_justify="left",
+    )
+    t.add_column("", no_wrap=True)
+    t.add_column("", justify="right", no_wrap=True)
+    t.add_column("", style="dim")
+    for r in none["reasons"]:
+        t.add_row(r["label"], str(r["cases"]), r["detail"])
+    t.caption = "each case once, for the reason its page in the API gives (why_not_sent)"
+    return t
+
+
+def _held_back(s: dict[str, Any]) -> Table:
+    """The steps the worker held back or postponed, messaged cases' included."""
+    t = Table(
+        title="Messages held back or postponed on the way",
+        title_justify="left",
+        show_header=False,
+        caption_justify="left",
+    )
+    t.add_column("", no_wrap=True)
+    t.add_column("", justify="right", no_wrap=True)
+    t.add_column("", style="dim")
+    for r in s["no_message"]["held_back"]:
+        t.add_row(r["label"], str(r["steps"]), r["detail"])
+    t.caption = (
+        "counted per message a flow planned: a case can be held back for its first reminder "
+        "and again for its second"
+    )
     return t
 
 
@@ -452,10 +542,12 @@ def _checks(s: dict[str, Any]) -> Table:
     """Every figure compared with the ground truth: Reclaim's, the truth's, the difference
     (Reclaim − truth); the mismatches count each figure that differs and each case that does."""
     t = Table(
-        title="Checked against the ground truth", title_justify="left", caption_justify="left"
+        title="Checked against what really happened in the simulation",
+        title_justify="left",
+        caption_justify="left",
     )
     t.add_column("figure", no_wrap=True)
-    for col in ("Reclaim", "truth", "difference"):
+    for col in ("Reclaim", "simulation", "difference"):
         t.add_column(col, justify="right", no_wrap=True)
     m, po = s["mismatches"], s["potential_outcomes"]
     for row in s["comparison"]:
@@ -466,13 +558,17 @@ def _checks(s: dict[str, Any]) -> Table:
     t.add_row("[bold]mismatches[/bold]", "", "", _bad(m["total"]))
     sent = sum(v["requests"] for v in s["deliveries"].values())
     t.caption = (
-        f"difference: Reclaim − truth · deliveries refused: of {sent} webhooks and events "
-        "(truth: the ones bad on purpose) · recovered orders: distinct orders that paid, one "
-        "may recover several cases · emails: after paying or unsubscribing, without consent, "
-        "off-site links · outcomes: knock-on of a purchase for another case: "
-        f"{po['spillover']} recovered, {po['prevented']} never opened · cases: matched one by "
-        f"one on SPEC S2's rules, replayed · mismatches: {m['figures']} figures differ, "
-        f"{m['cases']} cases do"
+        "difference: Reclaim's figure minus the simulation's · deliveries refused: of "
+        f"{sent} webhooks and events, the simulation sent these bad on purpose · recovered "
+        "orders: distinct paid orders (one can recover several cases) · emails that should "
+        "not have gone: after a payment or an unsubscribe, without consent, or with links "
+        "off the shop's site · ended otherwise: a messaged case must end as the simulator "
+        "decided for a customer who got the messages, a held-back case as for one who did "
+        "not; a purchase also settles the customer's other cases: "
+        f"{po['spillover']} recovered that way, {po['prevented']} never opened · cases: "
+        "each matched with the simulation's own replay of when a case opens and how it ends "
+        "(contact details, no bot or test order, no purchase since, …) · mismatches: "
+        f"{m['figures']} figures differ, {m['cases']} cases do"
     )
     return t
 

@@ -2,7 +2,9 @@
 restore redirects, and the unsubscribe page (GET shows, POST does, RFC 8058 one-click).
 
 These are reached by customers and their mail scanners, never by operators: answers are
-plain, say nothing about other customers, and a bad link never redirects anywhere.
+plain, say nothing about other customers, and a bad link never redirects anywhere. The
+unsubscribe page speaks the language the message was written in (``lang`` and ``dir`` set, so
+Arabic reads right to left); a link that is not valid has no message, so it answers in English.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import FastAPI, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reclaim.adapters.templates.pages import page_words
 from reclaim.bootstrap import Runtime
 from reclaim.errors import AuthError, NotFound
 from reclaim.services import tracking
@@ -31,9 +34,12 @@ NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referre
 Token = Annotated[str, Path(max_length=2048)]
 
 
-def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+def _page(
+    title: str, body: str, *, status: int = 200, lang: str = "en", direction: str = "ltr"
+) -> HTMLResponse:
     doc = (
-        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{html.escape(lang)}' dir='{html.escape(direction)}'>"
+        "<head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<meta name='robots' content='noindex'><title>{html.escape(title)}</title>"
         "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:10vh auto;"
@@ -84,18 +90,24 @@ def add_tracking_routes(app: FastAPI, rt: Runtime) -> None:
             )
         except (AuthError, NotFound):
             return _page("Link not available", "<p>This link is not valid.</p>", status=404)
-        who = html.escape(page.masked_address)
-        store = html.escape(page.store_name)
+        said = page_words(page.locale)
+        words = {k: html.escape(v) for k, v in said.words.items()}
+        names = {"address": html.escape(page.masked_address), "store": html.escape(page.store_name)}
         if page.already:
             return _page(
-                "You are unsubscribed", f"<p>{who} gets no more messages from {store}.</p>"
+                said.words["unsubscribed_title"],
+                f"<p>{words['already_unsubscribed'] % names}</p>",
+                lang=said.lang,
+                direction=said.dir,
             )
         return _page(
-            "Unsubscribe",
-            f"<p>Stop messages from {store} to {who}?</p>"
+            said.words["unsubscribe_title"],
+            f"<p>{words['unsubscribe_question'] % names}</p>"
             f"<form method='post' action='/u/{html.escape(token)}'>"
             "<input type='hidden' name='confirm' value='1'>"
-            "<button type='submit'>Unsubscribe</button></form>",
+            f"<button type='submit'>{words['unsubscribe_button']}</button></form>",
+            lang=said.lang,
+            direction=said.dir,
         )
 
     @app.post("/u/{token}", include_in_schema=False)
@@ -114,4 +126,17 @@ def add_tracking_routes(app: FastAPI, rt: Runtime) -> None:
         except (AuthError, NotFound):
             return _page("Link not available", "<p>This link is not valid.</p>", status=404)
         log.info("unsubscribe recorded (%s)", how)
-        return _page("You are unsubscribed", "<p>You will get no more of these messages.</p>")
+        try:
+            page = await run_in_threadpool(
+                tracking.unsubscribe_page, uow=rt.uow(), links=links(), token=token
+            )
+        except (AuthError, NotFound):  # recorded, then gone: say it in English
+            return _page("You are unsubscribed", "<p>You will get no more of these messages.</p>")
+        said = page_words(page.locale)
+        store = html.escape(page.store_name)
+        return _page(
+            said.words["unsubscribed_title"],
+            f"<p>{html.escape(said.words['unsubscribed']) % {'store': store}}</p>",
+            lang=said.lang,
+            direction=said.dir,
+        )

@@ -133,6 +133,7 @@ class _Prepared:
     subject: str | None = None
     coupon: Coupon | None = None  # pushed to the store's platform before the message goes
     store: Store | None = None
+    locale: str | None = None  # the locale the message was written and formatted in
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,7 +605,7 @@ def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _P
     message, channel = draft.message, draft.channel
     assert message.id is not None and step.id is not None
     try:
-        outgoing, subject = _compose(
+        outgoing, subject, locale = _compose(
             renderer,
             links,
             store,
@@ -621,7 +622,7 @@ def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _P
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
         return _Prepared(step.id, message.id, channel, exc)
-    return _Prepared(step.id, message.id, channel, outgoing, subject, draft.coupon, store)
+    return _Prepared(step.id, message.id, channel, outgoing, subject, draft.coupon, store, locale)
 
 
 def _returning(case: Case) -> bool | None:
@@ -728,8 +729,10 @@ def _compose(
     sold_out: SoldOut | None = None,
     order: OrderFacts | None = None,
     shown: OrderView | None = None,
-) -> tuple[OutgoingEmail | OutgoingSms | OutgoingWebhook, str | None]:
-    """The message for its channel, and the subject to record."""
+) -> tuple[OutgoingEmail | OutgoingSms | OutgoingWebhook, str | None, str]:
+    """The message for its channel, and the subject and locale to record (the locale the
+    message is actually in: the customer's, or the fallback language's where theirs has no
+    template)."""
     assert message.id is not None
     s = store.settings
     hosts = allowed_hosts(store)
@@ -777,11 +780,11 @@ def _compose(
         key=spec.template, channel=channel, context=context, store_id=store.id
     )
     subject = rendered.subject[:500] or None
+    locale = (rendered.locale or message.locale)[:16]
     if channel is Channel.EMAIL:
         assert message.header_id is not None
         html = _with_pixel(rendered.html or "", links.open(message.id))
         sender = s.sender_email or f"shop@{store.domain}"
-        mailto = s.reply_to or s.support_email or sender
         email = OutgoingEmail(
             to=message.recipient,
             from_address=formataddr((s.sender_name or store.name, sender)),
@@ -789,14 +792,16 @@ def _compose(
             text=rendered.text,
             html=html,
             message_id=message.header_id,
+            # RFC 8058 one-click only: no mailto, since no mailbox Reclaim reads takes
+            # unsubscribe requests (a support inbox would leave them unheeded).
             list_unsubscribe_url=context.unsubscribe_url,
-            list_unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe",
             reply_to=s.reply_to,
             headers=(("X-Reclaim-Message", str(message.id)),),
         )
-        return email, subject
+        return email, subject, locale
     if channel is Channel.SMS:
-        return OutgoingSms(to=message.recipient, body=rendered.text, sender=s.sms_sender), subject
+        sms = OutgoingSms(to=message.recipient, body=rendered.text, sender=s.sms_sender)
+        return sms, subject, locale
     webhook = OutgoingWebhook(
         url=message.recipient,
         secret=s.webhook_signing_secret or "",
@@ -806,7 +811,7 @@ def _compose(
             "case_id": case.id,
             "kind": case.kind,
             "step": spec.key,
-            "locale": message.locale,
+            "locale": locale,
             "email": case.email,
             "phone": case.phone,
             "first_name": case.contact.first_name,
@@ -821,7 +826,7 @@ def _compose(
             "alternatives": [_item_payload(i, case.currency) for i in context.alternatives],
         },
     )
-    return webhook, subject
+    return webhook, subject, locale
 
 
 def _item_payload(item: ItemView, currency: str) -> dict[str, object]:
@@ -936,6 +941,8 @@ def _record(
             assert case is not None
             if prepared.subject is not None:
                 message.subject = prepared.subject
+            if prepared.locale is not None:
+                message.locale = prepared.locale
             if outcome is None:
                 _untried(step, message, case, now, stats)
             elif isinstance(outcome, InvalidInput):

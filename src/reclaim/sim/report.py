@@ -1,7 +1,8 @@
 """The demo's HTML report: one self-contained file (inline CSS and SVG, no scripts, fonts or
 other external assets) with the run's figures and three charts: recovery by case kind
-(messaged against held out), emails per simulated day, and the measured lift with its 95 %
-interval next to the simulator's true effect.
+(messaged against held back), emails per simulated day, and the measured lift with the range
+we are 95 % sure it lies in, next to what the simulator built in; and why cases got no
+message. Written for a store owner: plain words, the technical terms in the notes.
 """
 
 from __future__ import annotations
@@ -38,7 +39,15 @@ def _pct(x: float) -> str:
 
 
 def _pp(x: float) -> str:
-    return f"{x * 100:+.1f} pp"
+    """A difference of two rates, in (percentage) points."""
+    return f"{x * 100:+.1f} points"
+
+
+def _sure(interval: Sequence[float]) -> str:
+    low, high = interval
+    return (
+        f"we are 95 % sure the true lift is between {low * 100:+.1f} and {high * 100:+.1f} points"
+    )
 
 
 def render(summary: dict[str, Any], *, elapsed_s: float | None = None) -> str:
@@ -50,29 +59,35 @@ def render(summary: dict[str, Any], *, elapsed_s: float | None = None) -> str:
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
         f"<title>Reclaim demo report, seed {_e(s['seed'])}</title><style>{CSS}</style></head>",
         "<body><h1>Reclaim demo report</h1>",
-        f"<p class='lead'>Seed {_e(s['seed'])}, {_e(s['customers'])} customers, "
-        f"{_e(s['days'])} simulated days ({_e(s['start'][:10])} to {_e(s['end'][:10])}), "
-        f"four stores, holdout {_e(round(s['holdout_share'] * 100))} % of cases{_e(took)}.</p>",
+        f"<p class='lead'>Four simulated shops, {_e(s['customers'])} customers over "
+        f"{_e(s['days'])} days ({_e(s['start'][:10])} to {_e(s['end'][:10])}); "
+        f"{_e(round(s['holdout_share'] * 100))} % of cases get no message on purpose, to "
+        f"measure what the messages are worth. Seed {_e(s['seed'])}{_e(took)}.</p>",
         _kpis(s),
-        "<h2>Recovery by case kind</h2>",
+        "<h2>Recovery by kind of case</h2>",
         _recovery_chart(s),
-        "<p class='note'>Share of cases recovered: messaged (blue) against held out (grey); "
-        "n is the number of cases.</p>",
+        "<p class='note'>Share of cases recovered: with messages (blue) and held back without "
+        "(grey); n is the number of cases.</p>",
         "<h2>Emails per simulated day</h2>",
         _per_day_chart(s["messages"]["emails_per_day"]),
-        "<h2>Lift against the holdout, and the true effect</h2>",
+        "<h2>What the messages add</h2>",
+        f"<p>{_e(_lift_sentence(s))}</p>",
         _lift_chart(s),
-        "<p class='note'>Bars: the lift Reclaim's holdout measures (recovery rate of messaged "
-        "cases minus that of held-out cases) with its 95 % Newcombe interval; red diamond: the "
-        "effect the simulator built in (mean over cases of the outcome with messages minus the "
-        "outcome without).</p>",
+        "<p class='note'>Blue dot: how many points more often a case recovers with messages "
+        "than without, measured on the cases held back; the bar: the range we are 95 % sure "
+        "the true lift lies in (Newcombe's interval for a difference of two proportions). Red "
+        "diamond: what the simulator built in (over every case, its outcome with messages "
+        "minus its outcome without).</p>",
+        "<h2>Why some cases got no message</h2>",
+        _no_message(s),
         "<h2>Figures</h2>",
         _tables(s),
-        "<h2>Checked against the ground truth</h2>",
+        "<h2>Checked against what really happened in the simulation</h2>",
         _comparison(s),
-        "<p class='note'>Difference: Reclaim's figure minus the ground truth's. The mismatches "
+        "<p class='note'>Difference: Reclaim's figure minus the simulation's. The mismatches "
         "count every figure that differs and every case missing, extra or ending otherwise "
-        "than the truth says.</p>",
+        "than the simulation says. A messaged case must end as the simulator decided for a "
+        "customer who got the messages, a held-back case as for one who did not.</p>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -85,9 +100,12 @@ def _kpis(s: dict[str, Any]) -> str:
         (f"{s['checkouts']['total']}", "checkouts"),
         (f"{sum(k['total'] for k in s['cases'].values())}", "cases opened"),
         (f"{s['messages']['total']}", "messages sent"),
-        (f"{s['recovered_orders']}", f"orders recovered (EUR {eur})"),
-        (_pp(s["lift"]), f"lift, 95 % CI {_pp(low)} to {_pp(high)}"),
-        (_pp(s["true_effect"]), "true effect (simulator)"),
+        (f"{s['recovered_orders']}", f"orders won back (EUR {eur})"),
+        (
+            _pp(s["lift"]),
+            f"what messages add: 95 % sure between {low * 100:+.1f} and {high * 100:+.1f}",
+        ),
+        (_pp(s["true_effect"]), "what the simulator built in"),
     ]
     cells = "".join(f"<div class='kpi'><b>{_e(v)}</b><span>{_e(k)}</span></div>" for v, k in items)
     return f"<div class='grid'>{cells}</div>"
@@ -99,7 +117,7 @@ def _recovery_chart(s: dict[str, Any]) -> str:
     kinds = list(KIND_LABELS)
     group = (w - left - 16) / len(kinds)
     bar = group / 4
-    out = [_svg_open(w, h, "Recovery rate by case kind, messaged and held out")]
+    out = [_svg_open(w, h, "Recovery rate by case kind, with messages and held back")]
     for frac in (0, 0.25, 0.5, 0.75, 1.0):
         y = top + plot_h * (1 - frac)
         out.append(f"<line x1='{left}' x2='{w - 8}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e4e7eb'/>")
@@ -126,7 +144,7 @@ def _recovery_chart(s: dict[str, Any]) -> str:
         out.append(
             _text(x0 + bar + 3, h - 10, KIND_LABELS[kind], anchor="middle", size=12, bold=True)
         )
-    for j, (label, colour) in enumerate((("messaged", MESSAGED), ("held out", HELD_OUT))):
+    for j, (label, colour) in enumerate((("messaged", MESSAGED), ("held back", HELD_OUT))):
         lx = w - 170 + j * 85
         out.append(f"<rect x='{lx}' y='2' width='10' height='10' fill='{colour}'/>")
         out.append(_text(lx + 14, 11, label, size=11))
@@ -188,19 +206,19 @@ def _lift_chart(s: dict[str, Any]) -> str:
         out.append(
             f"<line x1='{x(low):.1f}' x2='{x(high):.1f}' y1='{y:.1f}' y2='{y:.1f}' "
             f"stroke='{MESSAGED}' stroke-width='6' stroke-linecap='round' opacity='.35'>"
-            f"<title>95 % interval {_pp(low)} to {_pp(high)}</title></line>"
+            f"<title>95 % sure between {_pp(low)} and {_pp(high)}</title></line>"
         )
         out.append(
             f"<circle cx='{x(lift):.1f}' cy='{y:.1f}' r='5' fill='{MESSAGED}'>"
-            f"<title>lift {_pp(lift)}</title></circle>"
+            f"<title>messages add {_pp(lift)}</title></circle>"
         )
         tx, ty = x(truth), y
         out.append(
             f"<path d='M{tx:.1f} {ty - 7:.1f}L{tx + 6:.1f} {ty:.1f}L{tx:.1f} {ty + 7:.1f}"
-            f"L{tx - 6:.1f} {ty:.1f}Z' fill='{TRUTH}'><title>true effect {_pp(truth)}</title>"
+            f"L{tx - 6:.1f} {ty:.1f}Z' fill='{TRUTH}'><title>simulator {_pp(truth)}</title>"
             "</path>"
         )
-    out.append(_text(w - right, h - 2, "percentage points", anchor="end", size=10))
+    out.append(_text(w - right, h - 2, "points", anchor="end", size=10))
     out.append("</svg>")
     return "".join(out)
 
@@ -235,7 +253,7 @@ def _tables(s: dict[str, Any]) -> str:
         )
 
     kinds = [
-        row("kind", "cases", "messaged", "recovered", "held out", "recovered", head=True),
+        row("kind", "cases", "messaged", "recovered", "held back", "recovered", head=True),
         *(
             row(
                 KIND_LABELS[k],
@@ -264,15 +282,16 @@ def _tables(s: dict[str, Any]) -> str:
             f"{m['coupons']['issued']} / {m['coupons']['created_on_the_store']}"
             f" / {m['coupons']['redeemed']}",
         ),
-        row("recovered orders", s["recovered_orders"]),
-        row("recovered revenue (EUR, fixed demo rates)", s["recovered_revenue_eur"]),
-        row("recovered: credited to a message / organic", f"{s['attributed']} / {s['organic']}"),
+        row("orders won back", s["recovered_orders"]),
+        row("their value (EUR, other currencies at fixed demo rates)", s["recovered_revenue_eur"]),
         row(
-            "lift (95 % CI)", f"{_pp(s['lift'])} ({_pp(s['lift_ci'][0])} to {_pp(s['lift_ci'][1])})"
+            "recovered cases: thanks to a message / on their own",
+            f"{s['attributed']} / {s['organic']}",
         ),
-        row("true effect", _pp(s["true_effect"])),
-        row("ground-truth mismatches", s["mismatches"]["total"]),
-        row("mailbox checks failed", s["checks"]["total"]),
+        row("what messages add", f"{_pp(s['lift'])}; {_sure(s['lift_ci'])}"),
+        row("what the simulator built in", _pp(s["true_effect"])),
+        row("mismatches with the simulation", s["mismatches"]["total"]),
+        row("emails that should not have gone", s["checks"]["total"]),
     ]
     revenue = [row("currency", "recovered", head=True)] + [
         row(cur, amount) for cur, amount in s["recovered_revenue"].items()
@@ -280,6 +299,45 @@ def _tables(s: dict[str, Any]) -> str:
     return (
         f"<table>{''.join(kinds)}</table><table>{''.join(figures)}</table>"
         f"<table>{''.join(revenue)}</table>"
+    )
+
+
+def _lift_sentence(s: dict[str, Any]) -> str:
+    msg, held = s["messaged"], s["holdout"]
+
+    def rate(recovered: int, cases: int) -> str:
+        return f"{recovered} of {cases}" + (f" ({recovered / cases:.0%})" if cases else "")
+
+    return (
+        f"{rate(msg['recovered'], msg['cases'])} messaged cases recovered, against "
+        f"{rate(held['recovered'], held['cases'])} held back without messages: "
+        f"{abs(s['lift']) * 100:.1f} points {'less' if s['lift'] < 0 else 'more'} often "
+        f"({_pp(s['lift'])}); {_sure(s['lift_ci'])}. The simulator, which knows what "
+        f"every customer would have done, says {_pp(s['true_effect'])}."
+    )
+
+
+def _no_message(s: dict[str, Any]) -> str:
+    """Why cases got no message (one reason per case), then the messages held back or
+    postponed on the way (per planned message)."""
+    none = s["no_message"]
+
+    def table(rows: list[dict[str, Any]], count: str, head: str) -> str:
+        out = [f"<tr><th>{_e(head)}</th><th class=n>{_e(count)}</th><th>detail</th></tr>"]
+        out += [
+            f"<tr><td>{_e(r['label'])}</td><td class=n>{_e(r[count])}</td>"
+            f"<td>{_e(r['detail'])}</td></tr>"
+            for r in rows
+        ]
+        return f"<table>{''.join(out)}</table>"
+
+    return (
+        f"<p>{_e(none['cases'])} of {_e(none['of'])} cases got no message; each is counted once, "
+        "for the reason its page in the API gives.</p>"
+        + table(none["reasons"], "cases", "reason")
+        + "<p class='note'>Messages held back or postponed on the way, counted per message a "
+        "flow planned (a case can be held back for its first reminder and again for its "
+        "second):</p>" + table(none["held_back"], "steps", "reason")
     )
 
 
@@ -292,7 +350,7 @@ def _comparison(s: dict[str, Any]) -> str:
     """Every compared figure: Reclaim's, the truth's, their difference; then the mismatches."""
     m = s["mismatches"]
     rows = [
-        "<tr><th>figure</th><th class=n>Reclaim</th><th class=n>truth</th>"
+        "<tr><th>figure</th><th class=n>Reclaim</th><th class=n>simulation</th>"
         "<th class=n>difference</th></tr>"
     ]
     cells = [

@@ -28,7 +28,13 @@ from reclaim.sim.effect import Potential, potential_outcomes
 from reclaim.sim.mailbox import Mailbox
 from reclaim.sim.platform_api import PlatformApi
 from reclaim.sim.stripe import Stripe
-from reclaim.sim.summary import ActualCase, compare_figures, fetch_cases, summarise
+from reclaim.sim.summary import (
+    ActualCase,
+    compare_figures,
+    fetch_cases,
+    no_message,
+    summarise,
+)
 from reclaim.sim.traffic import Plan, SimConfig, build_plan
 from reclaim.sim.truth import ExpectedCase, GroundTruth, expected_cases
 
@@ -122,6 +128,7 @@ def simulate(
                 sent=run.sent,
             )
             summary["messages"] = impact.messages(rt, stats, config.days)
+            summary["no_message"] = no_message(actual, summary["messages"]["step_outcomes"])
             summary["customers_did"] = impact.customers(audience)
             summary["checks"] = impact.checks(audience)
             summary.update(impact.effect(potentials, actual, audience.bought))

@@ -14,7 +14,14 @@ from rich.console import Console
 
 from reclaim.entrypoints.demo import _checks
 from reclaim.sim.report import _comparison
-from reclaim.sim.summary import compare, compare_figures, figures, truth_recovered
+from reclaim.sim.summary import (
+    ActualCase,
+    compare,
+    compare_figures,
+    figures,
+    no_message,
+    truth_recovered,
+)
 from reclaim.sim.truth import ExpectedCase
 
 KINDS = ("abandoned_checkout", "pending_order", "failed_payment")
@@ -71,7 +78,7 @@ def test_every_figure_has_reclaim_truth_and_their_difference() -> None:
         "recovered revenue in EUR",
         "recovered revenue in JPY",
         "emails that should not have gone",
-        "outcomes off their potential",
+        "cases that ended otherwise than the simulator decided",
     ]
     for r in rows:
         assert r.keys() == {"figure", "reclaim", "truth", "difference"}
@@ -112,7 +119,7 @@ def test_cases_and_checks_that_differ_are_counted_too() -> None:
         "cases recovered": 11,
         "cases cancelled": -11,
         "emails that should not have gone": 2,
-        "outcomes off their potential": 1,
+        "cases that ended otherwise than the simulator decided": 1,
     }
     assert (s["mismatches"]["figures"], s["mismatches"]["total"]) == (4, 15)
     assert len(figures(s)) == len(s["comparison"])
@@ -173,3 +180,60 @@ def test_the_truth_counts_one_order_that_recovered_two_cases_once() -> None:
         case("failed_payment", "pi1", None, "10.00", "payment_succeeded"),
     ]
     assert truth_recovered(by_payment) == ({"EUR": "20.00"}, "20.00", 2)
+
+
+def actual(
+    n: int, status: str = "open", code: str | None = None, outcome: str | None = None
+) -> ActualCase:
+    return ActualCase(
+        store="shopify",
+        id=n,
+        kind="abandoned_checkout",
+        subject=f"c{n}",
+        status=status,
+        customer=None,
+        currency="EUR",
+        recovered_value=None,
+        recovered_order=None,
+        close_reason=None,
+        holdout=code == "holdout",
+        why_code=code,
+        why_outcome=outcome,
+    )
+
+
+def test_why_cases_got_no_message_in_plain_words() -> None:
+    """Issue 14: one reason per case, from the case API's why_not_sent, in the words of
+    reclaim.domain.outcomes; and the steps held back on the way, from the worker's outcomes."""
+    eu, declined = "consent_eu_marketing_needs_opt_in", "consent_marketing_opted_out"
+    cases = [
+        actual(1),  # messaged
+        actual(2, code="holdout"),
+        actual(3, code="holdout"),
+        actual(4, code="consent", outcome=eu),
+        actual(5, code="consent", outcome=eu),
+        actual(6, code="consent", outcome=declined),
+        actual(7, "recovered", code="closed"),
+        actual(8, code="quiet_hours", outcome="waiting_quiet_hours"),
+    ]
+    steps = {"sent": 9, eu: 5, declined: 1, "waiting_quiet_hours": 4, "suppressed": 1}
+    none = no_message(cases, steps)
+    assert (none["cases"], none["of"]) == (7, 8)
+    assert none["by_reason"] == {"consent": 3, "holdout": 2, "closed": 1, "quiet_hours": 1}
+    assert [(r["label"], r["cases"], r["detail"]) for r in none["reasons"]] == [
+        ("no consent to marketing messages", 3, "EU rules need an opt-in 2, customer declined 1"),
+        (
+            "held back to measure what messages add",
+            2,
+            "on purpose: their recoveries are compared with the messaged cases'",
+        ),
+        ("closed before the first message was due", 1, "recovered first 1"),
+        ("waiting for quiet hours to end", 1, "quiet hours 1"),
+    ]
+    assert none["held_back_steps"] == {"consent": 6, "quiet_hours": 4, "suppressed": 1}
+    assert [(r["label"], r["steps"]) for r in none["held_back"]] == [
+        ("no consent to marketing messages", 6),
+        ("waiting for quiet hours to end", 4),
+        ("address on the suppression list", 1),
+    ]
+    assert none["held_back"][0]["detail"] == "EU rules need an opt-in 5, customer declined 1"

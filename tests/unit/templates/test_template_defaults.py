@@ -22,7 +22,7 @@ from reclaim.adapters.templates import TemplateRenderer
 from reclaim.domain.messages import Channel, DeliveryPromise
 from reclaim.domain.reasons import FailureReason
 
-LOCALES = ["en", "de", "fr", "es", "zh-CN", "ja"]
+LOCALES = ["en", "de", "fr", "es", "zh-CN", "ja", "it", "nl", "pt-BR", "pl", "ko", "ar"]
 KEYS = [
     "abandoned_checkout/reminder",
     "abandoned_checkout/help",
@@ -68,7 +68,10 @@ def test_email_renders_with_links_address_inlined_css_and_plain_text(
         assert "None" not in part
         assert not JINJA_LEFTOVER.search(part)
     assert html.startswith("<!DOCTYPE html>")
-    assert f'<html lang="{"zh-Hans-CN" if locale == "zh-CN" else locale}">' in html
+    lang = "zh-Hans-CN" if locale == "zh-CN" else locale
+    direction = "rtl" if locale == "ar" else "ltr"
+    assert f'<html lang="{lang}" dir="{direction}">' in html
+    assert f'<body dir="{direction}"' in html  # also where a client drops <html>
     assert 'class="button" href="' + RESTORE in html
     # The layout's <style> is inlined, into the layout and into the key's own blocks (<p>).
     assert '<h1 class="heading" style="margin: 0 0 16px 0;color: #111827;' in html
@@ -98,7 +101,7 @@ def test_sms_and_webhook_are_short_single_lines_with_the_link(
     assert "\n" not in sms.text and "None" not in sms.text
     assert not JINJA_LEFTOVER.search(sms.text)
     assert len(sms.text) <= 160, sms.text
-    if locale in ("en", "de", "fr"):
+    if locale in ("en", "de", "fr", "it", "nl"):
         assert set(sms.text) <= GSM7, set(sms.text) - GSM7
     hook = renderer.render(key=key, channel=Channel.WEBHOOK, context=context)
     assert hook.text == sms.text and hook.html is None
@@ -157,7 +160,7 @@ def test_totals_are_formatted_in_the_customers_locale_and_currency(
     )
     assert rendered.html is not None
     assert (
-        f'<td class="total-amount" style="padding: 12px 0 0 0;text-align: right;font-weight: bold;white-space: nowrap;">{expected}</td>'
+        f'<td class="total-amount" style="padding: 12px 0 0 0;text-align: end;font-weight: bold;white-space: nowrap;">{expected}</td>'
         in rendered.html
     )
     assert f"\n{label}{expected}\n" in rendered.text
@@ -394,8 +397,12 @@ def test_locale_fallbacks_pick_the_template_and_keep_the_formatting(
         )
         assert rendered.subject.startswith(("Your cart", "Ihr Warenkorb")), junk
     brazil = renderer.render(key=key, channel=Channel.EMAIL, context=full_context(locale="pt-BR"))
-    assert brazil.subject == "Your cart at Maison Lumière is waiting for you"
-    assert "Total: €\u00a01.234,56" in brazil.text  # Portuguese formatting, English words
+    assert brazil.subject == "Seu carrinho na Maison Lumière está esperando por você"
+    assert "Total: €\u00a01.234,56" in brazil.text and brazil.locale == "pt-BR"
+    portugal = renderer.render(key=key, channel=Channel.EMAIL, context=full_context(locale="pt-PT"))
+    assert portugal.subject == brazil.subject  # Brazilian wording ...
+    assert "Total: 1\u00a0234,56\u00a0€" in portugal.text  # ... with Portugal's formatting
+    assert portugal.locale == "pt-PT"
     unknown_zone = renderer.render(
         key="pending_order/reminder",
         channel=Channel.EMAIL,

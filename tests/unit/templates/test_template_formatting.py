@@ -39,7 +39,15 @@ def within(
         ("zh", "zh-CN", "zh"),
         ("en-GB", "en", "en_GB"),
         ("en-US-u-ca-gregory", "en", "en_US"),
-        ("pt-BR", "en", "pt_BR"),
+        ("pt-BR", "pt-BR", "pt_BR"),
+        ("pt-PT", "pt-BR", "pt_PT"),
+        ("it-IT", "it", "it_IT"),
+        ("nl-BE", "nl", "nl_BE"),
+        ("pl-PL", "pl", "pl_PL"),
+        ("ko-KR", "ko", "ko_KR"),
+        ("ar-EG", "ar", "ar_EG"),
+        ("fi-FI", "en", "fi_FI"),
+        ("sv-SE", "en", "sv_SE"),
         ("xx-YY", "en", "en"),
         ("!!", "en", "en"),
         ("", "en", "en"),
@@ -56,7 +64,9 @@ def test_locale_fallback_never_fails(tag: str | None, template: str, formatting:
 def test_override_lookup_goes_from_specific_to_general() -> None:
     assert fmt.override_locales("de-AT") == ["de-AT", "de"]
     assert fmt.override_locales("zh-TW") == ["zh-Hant-TW", "zh-TW", "zh", "zh-CN"]
-    assert fmt.override_locales("pt-BR") == ["pt-BR", "pt", "en"]
+    assert fmt.override_locales("pt-BR") == ["pt-BR", "pt"]
+    assert fmt.override_locales("pt-PT") == ["pt-PT", "pt", "pt-BR"]
+    assert fmt.override_locales("fi-FI") == ["fi-FI", "fi", "en"]
     assert fmt.override_locales("nonsense!") == ["en"]
 
 
@@ -199,3 +209,28 @@ def test_country_names_are_localised() -> None:
 def test_helpers_need_a_render_in_progress() -> None:
     with pytest.raises(NoRenderState):
         fmt.money(Decimal("1"))
+
+
+@pytest.mark.parametrize(
+    ("tag", "written", "used", "direction"),
+    [
+        ("de-AT", None, "de_AT", "ltr"),  # the customer's language: their own formatting
+        ("pt-PT", None, "pt_PT", "ltr"),  # Brazilian wording, Portuguese formatting
+        ("zh-TW", None, "zh_Hant_TW", "ltr"),
+        ("it-IT", None, "it_IT", "ltr"),
+        ("ar-EG", None, "ar_EG", "rtl"),
+        ("ar", None, "ar", "rtl"),
+        ("fi-FI", None, "en", "ltr"),  # no Finnish template: English words, English formatting
+        ("sv-SE", None, "en", "ltr"),
+        ("he-IL", None, "en", "ltr"),  # English text, so left to right
+        ("fi-FI", "fi", "fi_FI", "ltr"),  # a merchant's own Finnish template
+        ("de-AT", "en", "en", "ltr"),
+        ("!!", None, "en", "ltr"),
+    ],
+)
+def test_a_message_is_written_and_formatted_in_one_locale(
+    tag: str, written: str | None, used: str, direction: str
+) -> None:
+    locale = fmt.message_locale(tag, written)
+    assert str(locale) == used
+    assert fmt.text_direction(locale) == direction

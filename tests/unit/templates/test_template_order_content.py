@@ -20,7 +20,7 @@ from reclaim.domain.messages import Channel, PaymentView
 from reclaim.domain.reasons import FailureReason, OfflineMethod
 from reclaim.domain.totals import CartTotals
 
-LOCALES = ["en", "de", "fr", "es", "zh-CN", "ja"]
+LOCALES = ["en", "de", "fr", "es", "zh-CN", "ja", "it", "nl", "pt-BR", "pl", "ko", "ar"]
 ROWS = ("discount", "shipping", "other_charges", "tax", "tax_included")
 BANK = "IBAN FR76 3000 6000 0112 3456 7890 189\nBIC AGRIFRPP\nRéférence : votre numéro de commande"
 D = Decimal
@@ -168,8 +168,8 @@ def test_the_footer_has_separators_only_between_parts_that_are_there(
     assert rendered.html is not None
     footer = rendered.text.split("\n--\n", 1)[1].splitlines()
     assert footer[-2] == STORE.name
-    assert f"<strong>{STORE.name}</strong><br>" in rendered.html
+    assert f"<strong><bdi>{STORE.name}</bdi></strong><br>" in rendered.html
     assert " · " not in rendered.html.split('class="footer"', 1)[1]
     full = renderer.render(key=key, channel=Channel.EMAIL, context=for_key(full_context(), key))
     assert f"{STORE.name}, {ADDRESS}\n" in full.text
-    assert f"<strong>{STORE.name}</strong> · {ADDRESS}<br>" in (full.html or "")
+    assert f"<strong><bdi>{STORE.name}</bdi></strong> · <bdi>{ADDRESS}</bdi><br>" in (full.html or "")

@@ -13,7 +13,7 @@ from template_helpers import RESTORE, for_key, full_context
 from reclaim.adapters.templates import TemplateRenderer
 from reclaim.domain.messages import Channel, MessageContext
 
-LOCALES = ["en", "de", "fr", "es", "zh-CN", "ja"]
+LOCALES = ["en", "de", "fr", "es", "zh-CN", "ja", "it", "nl", "pt-BR", "pl", "ko", "ar"]
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
@@ -27,6 +27,12 @@ CANCELLED = {
     "es": ("ha sido cancelado",),
     "zh-CN": ("已取消",),
     "ja": ("キャンセルされました",),
+    "it": ("è stato annullato",),
+    "nl": ("is geannuleerd",),
+    "pt-BR": ("foi cancelado",),
+    "pl": ("zostało anulowane",),
+    "ko": ("취소되었습니다",),
+    "ar": ("تم إلغاء",),
 }
 
 
@@ -46,7 +52,7 @@ def render_all(renderer: TemplateRenderer, key: str, ctx: MessageContext) -> tup
     for text in (email.subject, email.text, email.html or "", sms.text):
         assert not JINJA_LEFTOVER.search(text) and "None" not in text
     assert sms.text.endswith(RESTORE) and len(sms.text) <= 160, sms.text
-    if ctx.locale in ("en", "de", "fr"):
+    if ctx.locale in ("en", "de", "fr", "it", "nl"):
         assert set(sms.text) <= GSM7, set(sms.text) - GSM7
     return email.subject, email.text, sms.text
 

@@ -2,9 +2,14 @@
 
 Two locale questions are answered here. *Which default template* speaks to the customer
 (:func:`template_locale`: exact language among :data:`TEMPLATE_LOCALES`, any Chinese → zh-CN,
-anything else or junk → en) and *how to format* for them (:func:`format_locale`: the most
-specific locale Babel knows from the tag, so de-AT gets Austrian money formatting while reading
-the German template). Neither ever raises: a bad tag means English, a bad zone means UTC.
+any Portuguese → pt-BR, anything else or junk → en) and *how to format* for them
+(:func:`format_locale`: the most specific locale Babel knows from the tag). A message is in one
+language from top to bottom (:func:`message_locale`): the customer's own formatting only where
+the template is in the customer's language (de-AT reads the German template with Austrian
+money formatting, pt-PT the Brazilian Portuguese one with Portuguese formatting); a customer
+whose language has no template (fi-FI) gets the English template with English formatting,
+never English words around a Finnish date. Nothing here ever raises: a bad tag means English,
+a bad zone means UTC.
 
 The helpers read the locale, zone, currency and send time of the render in progress
 (:func:`reclaim.adapters.templates.limits.current`), so templates call ``total|money`` without
@@ -29,8 +34,22 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from reclaim.adapters.templates.limits import current
 from reclaim.errors import InvalidInput
 
-TEMPLATE_LOCALES = ("en", "de", "fr", "es", "zh-CN", "ja")
-_BY_LANGUAGE = {"en": "en", "de": "de", "fr": "fr", "es": "es", "ja": "ja", "zh": "zh-CN"}
+TEMPLATE_LOCALES = ("en", "de", "fr", "es", "zh-CN", "ja", "it", "nl", "pt-BR", "pl", "ko", "ar")
+FALLBACK_LOCALE = "en"
+_BY_LANGUAGE = {
+    "en": "en",
+    "de": "de",
+    "fr": "fr",
+    "es": "es",
+    "ja": "ja",
+    "zh": "zh-CN",
+    "it": "it",
+    "nl": "nl",
+    "pt": "pt-BR",
+    "pl": "pl",
+    "ko": "ko",
+    "ar": "ar",
+}
 _ENGLISH = Locale("en")
 _LARGEST_AMOUNT = Decimal(10) ** 15
 _SIZES = ("short", "medium", "long", "full")
@@ -70,7 +89,27 @@ def format_locale(tag: str | None) -> Locale:
 
 def template_locale(tag: str | None) -> str:
     """Which of :data:`TEMPLATE_LOCALES` a customer with locale ``tag`` reads."""
-    return _BY_LANGUAGE.get(format_locale(tag).language, "en")
+    return _BY_LANGUAGE.get(format_locale(tag).language, FALLBACK_LOCALE)
+
+
+@lru_cache(maxsize=512)
+def message_locale(tag: str | None, written: str | None = None) -> Locale:
+    """The one locale a message to a ``tag`` customer is written *and* formatted in.
+
+    ``written`` is the locale of the template chosen (by default the default template's,
+    :func:`template_locale`). The customer's own formatting is kept where the template is in
+    the customer's language (de-AT with the de template → de_AT; zh-TW with zh-CN → zh_Hant_TW);
+    otherwise the template's locale formats too (fi-FI with the en template → en), so words,
+    dates, money and numbers never come from two languages.
+    """
+    customer = format_locale(tag)
+    template = format_locale(written if written is not None else template_locale(tag))
+    return customer if customer.language == template.language else template
+
+
+def text_direction(locale: Locale) -> Literal["ltr", "rtl"]:
+    """``rtl`` for right-to-left scripts (Arabic, Hebrew, Persian …), else ``ltr``."""
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
 def locale_tag(locale: Locale) -> str:
@@ -277,11 +316,14 @@ HELPERS: dict[str, Callable[..., str]] = {
 }
 
 __all__ = [
+    "FALLBACK_LOCALE",
     "HELPERS",
     "TEMPLATE_LOCALES",
     "format_locale",
     "locale_tag",
+    "message_locale",
     "override_locales",
     "template_locale",
+    "text_direction",
     "zone",
 ]

@@ -24,10 +24,11 @@ from reclaim.adapters.templates.defaults import defaults
 from reclaim.adapters.templates.engines import HTML_LAYOUT, TEXT_LAYOUT, engines
 from reclaim.adapters.templates.formatting import (
     TEMPLATE_LOCALES,
-    format_locale,
     locale_tag,
+    message_locale,
     override_locales,
     template_locale,
+    text_direction,
     zone,
 )
 from reclaim.adapters.templates.limits import (
@@ -57,9 +58,17 @@ _RUNTIME_ERRORS = (
 )
 
 
-def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[str, Any]:
-    """The variables a template sees: the context's fields as plain values."""
+def template_vars(
+    context: MessageContext, labels: Mapping[str, str], written: str | None = None
+) -> dict[str, Any]:
+    """The variables a template sees: the context's fields as plain values.
+
+    ``written`` is the locale of the template being rendered (default: the default template's
+    for the customer); ``locale``, ``lang`` and ``dir`` describe the message as sent, which is
+    the template's language when the customer's has no template (:func:`message_locale`).
+    """
     store = context.store
+    used = message_locale(context.locale, written)
     coupon = context.coupon
     promise = context.promise
     totals, payment = context.totals, context.payment
@@ -68,8 +77,9 @@ def template_vars(context: MessageContext, labels: Mapping[str, str]) -> dict[st
         "kind": context.kind,
         "step": context.step,
         "purpose": purpose.value,
-        "locale": locale_tag(format_locale(context.locale)),
-        "lang": template_locale(context.locale),
+        "locale": locale_tag(used),
+        "lang": template_locale(locale_tag(used)),
+        "dir": text_direction(used),
         "timezone": context.timezone,
         "currency": context.currency,
         "store": {
@@ -272,7 +282,7 @@ def check_cost(
         TemplateRenderer().render(key=compiled.key, channel=compiled.channel, context=context)
     except InvalidInput:
         _warm_layouts()  # a key of the merchant's own, without a default
-    variables, settings = _inputs(context, budget)
+    variables, settings = _inputs(context, budget, compiled.locale)
     parts = [("subject", compiled.subject, False), ("text", compiled.text, False)]
     if compiled.html is not None:
         parts.append(("html", compiled.html, True))
@@ -294,23 +304,31 @@ def check_cost(
             continue  # not a matter of cost: fails on this sample's data, not for its size
 
 
-def _inputs(context: MessageContext, budget: Budget) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The template's variables, and the :class:`RenderState` settings of each part."""
-    labels = defaults().labels[template_locale(context.locale)]
+def _inputs(
+    context: MessageContext, budget: Budget, written: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The template's variables, and the :class:`RenderState` settings of each part.
+
+    Words (labels) and formatting come from the same locale, the one the message is written
+    in (``written``, the template's), never the customer's where that differs in language.
+    """
+    used = message_locale(context.locale, written)
+    labels = defaults().labels[template_locale(locale_tag(used))]
     settings = {
-        "locale": format_locale(context.locale),
+        "locale": used,
         "tz": zone(context.timezone),
         "currency": context.currency,
         "now": context.now,
         "budget": budget,
     }
-    return template_vars(context, labels), settings
+    return template_vars(context, labels, written), settings
 
 
 def _render_parts(
     compiled: CompiledTemplate, channel: Channel, context: MessageContext, budget: Budget
 ) -> Rendered:
-    variables, settings = _inputs(context, budget)
+    variables, settings = _inputs(context, budget, compiled.locale)
+    used = variables["locale"]
     _warm_layouts()
     if channel is Channel.EMAIL:
         html = compiled.html
@@ -320,12 +338,13 @@ def _render_parts(
             subject=one_line(_render("subject", compiled.subject, False, variables, settings)),
             text=tidy_text(_render("text", compiled.text, False, variables, settings)),
             html=_render("html", html, True, variables, settings).strip(),
+            locale=used,
         )
     text = sms_text(_render("text", compiled.text, False, variables, settings))
     if channel is Channel.SMS:
-        return Rendered(subject="", text=text)
+        return Rendered(subject="", text=text, locale=used)
     subject = one_line(_render("subject", compiled.subject, False, variables, settings))
-    return Rendered(subject=subject, text=text)
+    return Rendered(subject=subject, text=text, locale=used)
 
 
 def _render(
