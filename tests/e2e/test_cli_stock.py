@@ -125,3 +125,34 @@ def test_import_product_weights_and_catalogue(env: dict[str, str], tmp_path: Pat
     assert out.returncode == 2 and "products[0].image_url" in out.stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM products").fetchone() == (2,)
+
+
+def test_every_import_can_answer_in_json(env: dict[str, str], tmp_path: Path) -> None:
+    """A script reads what an import did: warehouses, stock, lanes and products."""
+    store = json.loads(
+        run(["store", "add", "--name", "J", "--platform", "custom", "--currency", "EUR",
+             "--timezone", "Europe/Berlin", "--domain", "shop.example", "--json"], env).stdout
+    )["id"]  # fmt: skip
+    files = {
+        "warehouses.csv": "code,country,timezone,cutoff\nBER,DE,Europe/Berlin,15:30\n",
+        "stock.csv": "warehouse,sku,on_hand\nBER,LAMP,7\nBER,MUG,2\n",
+        "lanes.csv": "origin,destination_country,destination_region,carrier,service,"
+        "transit_min,transit_max,cost_bands,currency,co2_per_kg\n"
+        "BER,FR,,DHL,standard,2,4,0.5:4.90;2:7.90,EUR,0.21\n",
+        "products.csv": "sku,weight_kg,name\nLAMP,1.2,Lamp\nMUG,0.4,\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+
+    def imported(*args: str) -> object:
+        out = run([*args, "--store", store, "--json"], env).stdout
+        return json.loads(out)  # the whole output is one JSON document: no progress, no prose
+
+    assert imported("warehouse", "import", str(tmp_path / "warehouses.csv")) == {
+        "store": store, "warehouses": 1}  # fmt: skip
+    assert imported("stock", "import", str(tmp_path / "stock.csv")) == {
+        "store": store, "stock_levels": 2}  # fmt: skip
+    assert imported("lanes", "import", str(tmp_path / "lanes.csv")) == {
+        "store": store, "lanes": 1}  # fmt: skip
+    assert imported("products", "import", str(tmp_path / "products.csv")) == {
+        "store": store, "weights": 2, "catalogue": 2}  # fmt: skip

@@ -30,8 +30,9 @@ def warehouse() -> None:
 @warehouse.command("import")
 @click.option("--store", "store_id", required=True)
 @click.argument("path", type=FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON")
 @handled
-def warehouse_import(store_id: str, path: Path) -> None:
+def warehouse_import(store_id: str, path: Path, as_json: bool) -> None:
     """Create or update warehouses from a CSV (code,country,timezone,cutoff[,region,working_days])."""
     found = read_warehouses(path)
     rows = [
@@ -49,7 +50,7 @@ def warehouse_import(store_id: str, path: Path) -> None:
     rt = runtime()
     init_database(rt)
     n = holds.import_warehouses(uow=rt.uow(), store_id=store_id, rows=rows, now=rt.clock())
-    console.print(f"{n} warehouses imported for {store_id}")
+    _done(as_json, {"store": store_id, "warehouses": n}, f"{n} warehouses imported for {store_id}")
 
 
 @main.group()
@@ -60,8 +61,9 @@ def stock() -> None:
 @stock.command("import")
 @click.option("--store", "store_id", required=True)
 @click.argument("path", type=FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON")
 @handled
-def stock_import(store_id: str, path: Path) -> None:
+def stock_import(store_id: str, path: Path, as_json: bool) -> None:
     """Set on-hand levels from a CSV (warehouse,sku,on_hand); other levels stay."""
     rt = runtime()
     init_database(rt)
@@ -70,9 +72,16 @@ def stock_import(store_id: str, path: Path) -> None:
     levels = read_stock(path, warehouses=known)
     changes = [holds.StockChange(w, sku, on_hand=n) for (w, sku), n in levels.items()]
     chunks = [changes[i : i + 1000] for i in range(0, len(changes), 1000)]
-    for chunk in track(chunks, description="stock levels", console=console, transient=True):
+    progress = track(
+        chunks, description="stock levels", console=console, transient=True, disable=as_json
+    )
+    for chunk in progress:
         holds.update_stock(uow=rt.uow(), store_id=store_id, changes=chunk, now=rt.clock())
-    console.print(f"{len(changes)} stock levels set for {store_id}")
+    _done(
+        as_json,
+        {"store": store_id, "stock_levels": len(changes)},
+        f"{len(changes)} stock levels set for {store_id}",
+    )
 
 
 @stock.command("show")
@@ -143,8 +152,9 @@ def lanes() -> None:
 @lanes.command("import")
 @click.option("--store", "store_id", required=True)
 @click.argument("path", type=FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON")
 @handled
-def lanes_import(store_id: str, path: Path) -> None:
+def lanes_import(store_id: str, path: Path, as_json: bool) -> None:
     """Create or update lanes from a CSV or YAML file (see docs/logistics.md)."""
     rt = runtime()
     init_database(rt)
@@ -152,7 +162,7 @@ def lanes_import(store_id: str, path: Path) -> None:
         known = [w.code for w in uow.stock.warehouses(store_id)]
     found = read_lanes(path, warehouses=known)
     n = fulfilment.import_lanes(uow=rt.uow(), store_id=store_id, lanes=found, now=rt.clock())
-    console.print(f"{n} lanes imported for {store_id}")
+    _done(as_json, {"store": store_id, "lanes": n}, f"{n} lanes imported for {store_id}")
 
 
 @main.group()
@@ -166,8 +176,9 @@ CATALOGUE_COLUMNS = ("name", "category", "price", "currency", "url", "image_url"
 @products.command("import")
 @click.option("--store", "store_id", required=True)
 @click.argument("path", type=FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON")
 @handled
-def products_import(store_id: str, path: Path) -> None:
+def products_import(store_id: str, path: Path, as_json: bool) -> None:
     """Set products from a CSV: sku and weight_kg (shipping weight; SKUs not given count
     0.5 kg) and/or catalogue columns name, category, price, currency, url, image_url (what a
     message shows when it offers a product instead of a sold-out one). Empty cells stay
@@ -215,10 +226,21 @@ def products_import(store_id: str, path: Path) -> None:
     entered, weighed = alternatives.import_products(
         uow=rt.uow(), store_id=store_id, products=entries, weights=weights, now=rt.clock()
     )
+    if as_json:
+        click.echo(json.dumps({"store": store_id, "weights": weighed, "catalogue": entered}))
+        return
     if weighed:
         console.print(f"{weighed} product weights set for {store_id}")
     if entered:
         console.print(f"{entered} catalogue entries set for {store_id}")
+
+
+def _done(as_json: bool, data: dict[str, object], text: str) -> None:
+    """What an import did: ``data`` as JSON for a script, else ``text`` for a person."""
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        console.print(text)
 
 
 def _amount(raw: str, path: Path, line: int, column: str, *, positive: bool = False) -> Decimal:
