@@ -141,8 +141,8 @@ def stripe_headers(body: bytes, at: datetime, secret: str = SECRET) -> dict[str,
     return {"Stripe-Signature": f"t={t},v1={mac}", "Content-Type": "application/json"}
 
 
-def store_object(platform: str, api_url: str, token: str) -> Store:
-    """A store not in any database, for calls to its platform (``st_1``, EUR, Paris)."""
+def store_with(platform: str, **settings: Any) -> Store:
+    """A store not in any database (``st_1``, EUR, Paris) with these settings."""
     return Store(
         id="st_1",
         name="Shop",
@@ -152,8 +152,13 @@ def store_object(platform: str, api_url: str, token: str) -> Store:
         domain="shop.example",
         webhook_secret="whsec_1",
         activated_at=MONDAY,
-        settings_json=StoreSettings(platform_api_url=api_url, platform_api_token=token).to_json(),
+        settings_json=StoreSettings(**settings).to_json(),
     )
+
+
+def store_object(platform: str, api_url: str, token: str) -> Store:
+    """A store for calls to its platform."""
+    return store_with(platform, platform_api_url=api_url, platform_api_token=token)
 
 
 def coupon_object(**changes: Any) -> Coupon:

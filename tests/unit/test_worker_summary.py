@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from reclaim.domain.stores import Store, StoreSettings
+from helpers import store_with
 from reclaim.entrypoints.worker import WorkerStats, summary_lines
 from reclaim.services.delivery import DeliveryStats
 from reclaim.services.tracking import allowed_hosts
@@ -21,10 +19,7 @@ def test_the_reasons_line_names_only_steps_that_sent_nothing() -> None:
 
 
 def test_links_may_lead_to_the_platforms_host_for_the_shop() -> None:
-    settings = StoreSettings(shop_domain="nordwolle.myshopify.com", extra_domains=("blog.example",))
-    store = Store(
-        id="st_abcdef", name="N", platform="shopify", currency="EUR", timezone="Europe/Berlin",
-        domain="nordwolle.example", webhook_secret="s", activated_at=datetime(2026, 1, 1, tzinfo=UTC),
-        settings_json=settings.to_json(),
-    )  # fmt: skip
-    assert allowed_hosts(store) == {"nordwolle.example", "nordwolle.myshopify.com", "blog.example"}
+    store = store_with(
+        "shopify", shop_domain="nordwolle.myshopify.com", extra_domains=("blog.example",)
+    )
+    assert allowed_hosts(store) == {"shop.example", "nordwolle.myshopify.com", "blog.example"}

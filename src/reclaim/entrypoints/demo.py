@@ -30,7 +30,7 @@ from rich.table import Table
 from reclaim.errors import InvalidInput
 from reclaim.sim import SimConfig, SimulationResult, simulate
 from reclaim.sim.driver import DemoStore, DriveStats
-from reclaim.sim.report import render
+from reclaim.sim.report import points, render, sure
 
 KIND_LABELS = {
     "abandoned_checkout": "abandoned checkout",
@@ -344,21 +344,9 @@ def serve_demo(console: Console, database_url: str, result: SimulationResult, *,
 # caption, or summary.json).
 
 
-def points(x: float) -> str:
-    """A difference of two rates: ``+3.1 points`` (percentage points)."""
-    return f"{x * 100:+.1f} points"
-
-
 def more_often(x: float) -> str:
     """``11.7 points more often``, ``2.0 points less often``."""
     return f"{abs(x) * 100:.1f} points {'less' if x < 0 else 'more'} often"
-
-
-def sure(interval: list[float]) -> str:
-    low, high = interval
-    return (
-        f"we are 95 % sure the true lift is between {low * 100:+.1f} and {high * 100:+.1f} points"
-    )
 
 
 def _rate(recovered: int, cases: int) -> str:

@@ -38,12 +38,12 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f} %"
 
 
-def _pp(x: float) -> str:
+def points(x: float) -> str:
     """A difference of two rates, in (percentage) points."""
     return f"{x * 100:+.1f} points"
 
 
-def _sure(interval: Sequence[float]) -> str:
+def sure(interval: Sequence[float]) -> str:
     low, high = interval
     return (
         f"we are 95 % sure the true lift is between {low * 100:+.1f} and {high * 100:+.1f} points"
@@ -102,10 +102,10 @@ def _kpis(s: dict[str, Any]) -> str:
         (f"{s['messages']['total']}", "messages sent"),
         (f"{s['recovered_orders']}", f"orders won back (EUR {eur})"),
         (
-            _pp(s["lift"]),
+            points(s["lift"]),
             f"what messages add: 95 % sure between {low * 100:+.1f} and {high * 100:+.1f}",
         ),
-        (_pp(s["true_effect"]), "what the simulator built in"),
+        (points(s["true_effect"]), "what the simulator built in"),
     ]
     cells = "".join(f"<div class='kpi'><b>{_e(v)}</b><span>{_e(k)}</span></div>" for v, k in items)
     return f"<div class='grid'>{cells}</div>"
@@ -206,16 +206,16 @@ def _lift_chart(s: dict[str, Any]) -> str:
         out.append(
             f"<line x1='{x(low):.1f}' x2='{x(high):.1f}' y1='{y:.1f}' y2='{y:.1f}' "
             f"stroke='{MESSAGED}' stroke-width='6' stroke-linecap='round' opacity='.35'>"
-            f"<title>95 % sure between {_pp(low)} and {_pp(high)}</title></line>"
+            f"<title>95 % sure between {points(low)} and {points(high)}</title></line>"
         )
         out.append(
             f"<circle cx='{x(lift):.1f}' cy='{y:.1f}' r='5' fill='{MESSAGED}'>"
-            f"<title>messages add {_pp(lift)}</title></circle>"
+            f"<title>messages add {points(lift)}</title></circle>"
         )
         tx, ty = x(truth), y
         out.append(
             f"<path d='M{tx:.1f} {ty - 7:.1f}L{tx + 6:.1f} {ty:.1f}L{tx:.1f} {ty + 7:.1f}"
-            f"L{tx - 6:.1f} {ty:.1f}Z' fill='{TRUTH}'><title>simulator {_pp(truth)}</title>"
+            f"L{tx - 6:.1f} {ty:.1f}Z' fill='{TRUTH}'><title>simulator {points(truth)}</title>"
             "</path>"
         )
     out.append(_text(w - right, h - 2, "points", anchor="end", size=10))
@@ -288,8 +288,8 @@ def _tables(s: dict[str, Any]) -> str:
             "recovered cases: thanks to a message / on their own",
             f"{s['attributed']} / {s['organic']}",
         ),
-        row("what messages add", f"{_pp(s['lift'])}; {_sure(s['lift_ci'])}"),
-        row("what the simulator built in", _pp(s["true_effect"])),
+        row("what messages add", f"{points(s['lift'])}; {sure(s['lift_ci'])}"),
+        row("what the simulator built in", points(s["true_effect"])),
         row("mismatches with the simulation", s["mismatches"]["total"]),
         row("emails that should not have gone", s["checks"]["total"]),
     ]
@@ -312,8 +312,8 @@ def _lift_sentence(s: dict[str, Any]) -> str:
         f"{rate(msg['recovered'], msg['cases'])} messaged cases recovered, against "
         f"{rate(held['recovered'], held['cases'])} held back without messages: "
         f"{abs(s['lift']) * 100:.1f} points {'less' if s['lift'] < 0 else 'more'} often "
-        f"({_pp(s['lift'])}); {_sure(s['lift_ci'])}. The simulator, which knows what "
-        f"every customer would have done, says {_pp(s['true_effect'])}."
+        f"({points(s['lift'])}); {sure(s['lift_ci'])}. The simulator, which knows what "
+        f"every customer would have done, says {points(s['true_effect'])}."
     )
 
 

@@ -3,31 +3,18 @@ store setting that says the operator imports Reclaim's coupon codes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
+from helpers import store_with
 from reclaim.domain.connectors import can_cancel_orders, can_create_coupons, codes_work
-from reclaim.domain.stores import Store, StoreSettings, validate_settings
+from reclaim.domain.stores import StoreSettings, validate_settings
 from reclaim.errors import InvalidInput
 
 API = {"platform_api_url": "https://shop.myshopify.com", "platform_api_token": "t"}
 HOOK = {"webhook_url": "https://site.example/hooks"}
 
 
-def store(platform: str, **settings: Any) -> Store:
-    return Store(
-        id="st_1",
-        name="Shop",
-        platform=platform,
-        currency="EUR",
-        timezone="Europe/Paris",
-        domain="shop.example",
-        webhook_secret="whsec_1",
-        activated_at=datetime(2026, 5, 1, tzinfo=UTC),
-        settings_json=StoreSettings(**settings).to_json(),
-    )
+store = store_with
 
 
 @pytest.mark.parametrize(
