@@ -534,14 +534,20 @@ def _checks(s: dict[str, Any]) -> Table:
         title_justify="left",
         caption_justify="left",
     )
-    t.add_column("figure", no_wrap=True)
-    for col in ("Reclaim", "simulation", "difference"):
-        t.add_column(col, justify="right", no_wrap=True)
+    # Figures are never cut: their columns are as wide as their longest value, and the
+    # label column wraps instead (at 80 columns a revenue showed as "8397…").
+    rows = [(str(r["reclaim"]), str(r["truth"])) for r in s["comparison"]]
+    widths = [
+        max([len(col), *(len(r[i]) for r in rows)])
+        for i, col in enumerate(("Reclaim", "simulation"))
+    ]
+    t.add_column("figure", overflow="fold")
+    for col, width in zip(("Reclaim", "simulation"), widths, strict=True):
+        t.add_column(col, justify="right", no_wrap=True, min_width=width)
+    t.add_column("difference", justify="right", no_wrap=True)
     m, po = s["mismatches"], s["potential_outcomes"]
-    for row in s["comparison"]:
-        t.add_row(
-            row["figure"], str(row["reclaim"]), str(row["truth"]), _difference(row["difference"])
-        )
+    for row, (ours, theirs) in zip(s["comparison"], rows, strict=True):
+        t.add_row(row["figure"], ours, theirs, _difference(row["difference"]))
     t.add_row("cases missing / extra / differing", str(m["cases"]), "0", _difference(m["cases"]))
     t.add_row("[bold]mismatches[/bold]", "", "", _bad(m["total"]))
     sent = sum(v["requests"] for v in s["deliveries"].values())

@@ -237,3 +237,18 @@ def test_why_cases_got_no_message_in_plain_words() -> None:
         ("address on the suppression list", 1),
     ]
     assert none["held_back"][0]["detail"] == "EU rules need an opt-in 5, customer declined 1"
+
+
+def test_no_figure_is_cut_at_80_columns() -> None:
+    """At a plain terminal's width (and when piped) every figure shows whole; labels wrap."""
+    s = summary(
+        recovered_revenue={"MXN": "17050.87", "JPY": "55070"},
+        expected_recovered_revenue={"MXN": "17050.87", "JPY": "55070"},
+    )
+    compare_figures(s)
+    console = Console(width=80, record=True, color_system=None)
+    console.print(_checks(s))
+    text = console.export_text()
+    assert "…" not in "".join(text.split("difference: ")[0])
+    for r in s["comparison"]:
+        assert f" {r['reclaim']} │" in text and f" {r['truth']} │" in text, (r, text)
