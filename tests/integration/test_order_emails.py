@@ -212,6 +212,48 @@ def test_woocommerce_cart_lines_shipping_and_tax_add_up_to_the_total(
         assert f">{money(amount, 'EUR', locale)}</td>" in html
 
 
+def post_checkout(rt: Runtime, store_id: str, data: dict[str, Any], topic: str) -> None:
+    body = json.dumps(data).encode()
+    headers = shopify_headers(body, topic, f"wh-{data['token']}")
+    r = client(rt).post(f"/webhooks/shopify/{store_id}", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+
+
+def test_shopify_abandoned_cart_shows_its_shipping_as_shipping_not_other_charges(
+    mail_rt: Runtime, box: Mailbox
+) -> None:
+    """A cart's email explains its total as an order's does: the checkout's shipping line,
+    discount and tax (here German prices with VAT), not one "other charges" row."""
+    store = make_store(mail_rt, postal_address=ADDRESS)
+    data = load("shopify", "checkout_create_de.json")
+    stamp = MONDAY.isoformat()
+    data.update(created_at=stamp, updated_at=stamp)
+    post_checkout(mail_rt, store.id, data, "checkouts/create")
+    msg = first_email(mail_rt, box, MONDAY, timedelta(hours=1))
+    text, html = part(msg, "plain"), part(msg, "html")
+
+    D = Decimal
+    assert data["taxes_included"] is True and D(data["total_discounts"]) == 0
+    lines = data["line_items"]
+    amounts = [D(li["price"]) * li["quantity"] for li in lines]
+    [ship] = data["shipping_lines"]
+    shipping, total, tax = D(ship["price"]), D(data["total_price"]), D(data["total_tax"])
+    assert sum(amounts) + shipping == total  # the payload itself adds up
+
+    expected = [
+        f"- {li['title']} × {li['quantity']}: {money(amount, 'EUR', 'de_DE')}"
+        for li, amount in zip(lines, amounts, strict=True)
+    ]
+    expected += [
+        f"Versand: {money(shipping, 'EUR', 'de_DE')}",
+        f"Gesamtsumme: {money(total, 'EUR', 'de_DE')}",
+        f"inkl. MwSt.: {money(tax, 'EUR', 'de_DE')}",
+    ]
+    assert cart_lines(text) == expected
+    for amount in [*amounts, shipping, tax, total]:
+        assert f">{money(amount, 'EUR', 'de_DE')}</td>" in html
+
+
 # -- 3. how to pay an offline (bank transfer) order ---------------------------------------------
 
 

@@ -117,6 +117,7 @@ class CheckoutObserved:
     is_test: bool = False
     shipping_quote: Decimal | None = None  # what shipping the customer was shown
     shipping_days: int | None = None  # and the longest delivery time shown (business days)
+    charges: Charges | None = None  # shipping, discount, fees and tax, where stated
     # Coupons used to complete it, by code or by the platform's id for them (Stripe
     # Checkout names promotion codes by id): Reclaim tracks its own coupons' redemptions.
     discount_codes: tuple[str, ...] = ()

@@ -100,6 +100,7 @@ class Checkout:
     is_test: bool = False
     shipping_quote: Decimal | None = None
     shipping_days: int | None = None
+    charges: Charges | None = None
     abandon_due_at: datetime | None = None
     ignore_reason: str | None = None
     id: int | None = None
@@ -161,6 +162,7 @@ class Checkout:
         self.user_agent = obs.user_agent
         self.shipping_quote = obs.shipping_quote
         self.shipping_days = obs.shipping_days
+        self.charges = obs.charges
 
     def _merge_monotone(self, obs: CheckoutObserved) -> None:
         self.created_at = min(self.created_at, obs.created_at)

@@ -859,18 +859,25 @@ def _item(links: Links, message_id: int, item: LineItem, hosts: set[str]) -> Ite
 
 
 def _view_orders(uow: UnitOfWork, drafts: Sequence[_Draft]) -> None:
-    """Each draft's view of its order (its name, charges, how to pay), the group's orders
-    read in one query per store."""
+    """Each draft's view of its order (its name, charges, how to pay) or of its cart (its
+    charges), the group's orders and checkouts read in one query per store each."""
     wanted: dict[str, set[str]] = {}
+    carts: dict[str, set[str]] = {}
     for draft in drafts:
         case = draft.work.case
         if case.order_external_id:
             wanted.setdefault(case.store_id, set()).add(case.order_external_id)
+        elif case.checkout_external_id:
+            carts.setdefault(case.store_id, set()).add(case.checkout_external_id)
     orders = {sid: uow.facts.orders_many(sid, sorted(ext)) for sid, ext in wanted.items()}
+    checkouts = {sid: uow.facts.checkouts_many(sid, sorted(ext)) for sid, ext in carts.items()}
     for draft in drafts:
         w = draft.work
         found = orders.get(w.case.store_id, {}).get(w.case.order_external_id or "")
-        draft.shown = order_view(w.store, w.case, w.spec, found)
+        cart = None
+        if found is None and w.case.checkout_external_id:
+            cart = checkouts.get(w.case.store_id, {}).get(w.case.checkout_external_id)
+        draft.shown = order_view(w.store, w.case, w.spec, found, cart)
 
 
 def _coupon_view(coupon: Coupon) -> CouponView:

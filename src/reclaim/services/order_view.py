@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from reclaim.domain.cases import Case, CaseKind
 from reclaim.domain.events import Charges
-from reclaim.domain.facts import Order
+from reclaim.domain.facts import Checkout, Order
 from reclaim.domain.flows import Step
 from reclaim.domain.messages import ItemView, PaymentView
 from reclaim.domain.reasons import offline_method
@@ -30,24 +30,34 @@ class OrderView:
     payment: PaymentView | None = None
 
 
-def order_view(store: Store, case: Case, spec: Step, order: Order | None) -> OrderView:
-    """The view of ``case``'s ``order`` (``None``: Reclaim has not seen the order itself).
+def order_view(
+    store: Store,
+    case: Case,
+    spec: Step,
+    order: Order | None,
+    checkout: Checkout | None = None,
+) -> OrderView:
+    """The view of ``case``'s ``order`` (``None``: Reclaim has not seen the order itself) or,
+    for a cart, its ``checkout``.
 
-    The order's charges are used only while its lines and total are still the case's, so
-    they explain the total the message shows. How to pay is told in a pending order's
+    The order's (else the checkout's) charges are used only while its lines and total are
+    still the case's, so they explain the total the message shows. How to pay is told in a pending order's
     reminders, not in the message that closes the case (the cancellation notice): for an
     offline method (bank transfer, cash on delivery, cheque), the order's own instructions,
     else the store's (``payment_instructions``); the order's own instructions whatever the
     method.
     """
     number = (order.order_number if order is not None else None) or case.order_external_id
-    charges = None
-    if (
-        order is not None
-        and order.charges is not None
-        and (order.total, order.currency, order.items) == (case.value, case.currency, case.items)
-    ):
-        charges = order.charges
+    charges = next(
+        (
+            fact.charges
+            for fact in (order, checkout)
+            if fact is not None
+            and fact.charges is not None
+            and (fact.total, fact.currency, fact.items) == (case.value, case.currency, case.items)
+        ),
+        None,
+    )
     payment = None
     if case.kind == CaseKind.PENDING_ORDER and spec.closes_case is None:
         if order is not None:

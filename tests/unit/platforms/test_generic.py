@@ -518,3 +518,13 @@ def test_fuzz_fields_replaced_with_arbitrary_json(name: str, data: st.DataObject
         node[key] = data.draw(json_values)
         break
     assert_parses_or_malformed(body_of(document))
+
+
+def test_checkout_charges_as_for_orders() -> None:
+    event = load("checkout_updated.json")
+    event["data"].update(shipping="4.90", tax="19.77", taxes_included=True)
+    (checkout,) = parse(body_of(event)).facts
+    assert isinstance(checkout, CheckoutObserved)
+    assert checkout.charges == Charges(
+        shipping=Decimal("4.90"), tax=Decimal("19.77"), tax_included=True
+    )

@@ -177,6 +177,13 @@ def test_checkout_create_de_exact() -> None:
                 user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                 "(KHTML, like Gecko) Chrome/124.0 Safari/537.36",
                 shipping_quote=Decimal("4.90"),
+                # Prices with VAT: 118.90 + 4.90 shipping = 123.80, of which 19.77 VAT.
+                charges=Charges(
+                    shipping=Decimal("4.90"),
+                    discount=Decimal("0.00"),
+                    tax=Decimal("19.77"),
+                    tax_included=True,
+                ),
             ),
         ),
     )

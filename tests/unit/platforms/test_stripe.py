@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from reclaim.adapters.platforms.stripe import StripeConnector
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Contact,
     LineItem,
@@ -223,6 +224,8 @@ def test_checkout_session_completed_names_the_promotion_codes() -> None:
                 expired_at=None,
                 is_test=False,
                 shipping_quote=Decimal("5.95"),
+                # total_details: 54.00 − 5.40 + 5.95 = 54.55
+                charges=Charges(shipping=Decimal("5.95"), discount=Decimal("5.40")),
                 # An id, or an expanded object with its code; a bare coupon names no code.
                 discount_codes=("7KQ3MX9TPA",),
                 discount_refs=("promo_1PrA5x2eZvKYlo2CkT9wQe3R", "promo_1PrA6y2eZvKYlo2Cd2pLm7Zs"),
@@ -276,6 +279,7 @@ def test_checkout_session_expired_exact() -> None:
                 order_external_id=None,
                 is_test=False,
                 shipping_quote=Decimal("5.95"),
+                charges=Charges(shipping=Decimal("5.95")),  # shipping_cost (no total_details)
             ),
         ),
     )
@@ -471,3 +475,31 @@ def test_fuzz_signature_header_only_raises_signature_error(header: str, body: by
     except SignatureError:
         return
     raise AssertionError("a random header must not verify")
+
+
+@pytest.mark.parametrize(
+    ("total", "tax", "expected"),
+    [
+        # 54.00 − 5.40 + 5.95 + 4.20 tax added on top
+        (5875, 420, Charges(Decimal("5.95"), Decimal("5.40"), tax=Decimal("4.20"))),
+        # the same total without the tax: it was in the prices
+        (
+            5455,
+            420,
+            Charges(Decimal("5.95"), Decimal("5.40"), tax=Decimal("4.20"), tax_included=True),
+        ),
+        # neither adds up: the tax is left unnamed, never guessed
+        (6000, 420, Charges(Decimal("5.95"), Decimal("5.40"))),
+    ],
+    ids=["tax-added", "tax-included", "unexplained"],
+)
+def test_session_tax_is_added_or_included_as_the_total_says(
+    total: int, tax: int, expected: Charges
+) -> None:
+    data = load("checkout_session_completed.json")
+    session = data["data"]["object"]
+    session["amount_total"] = total
+    session["total_details"]["amount_tax"] = tax
+    (checkout,) = parse(body_of(data)).facts
+    assert isinstance(checkout, CheckoutObserved)
+    assert checkout.charges == expected

@@ -303,6 +303,7 @@ def test_checkout_draft_fr_is_a_checkout_not_an_order() -> None:
             user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 "
             "(KHTML, like Gecko) Version/17.4 Safari/605.1.15",
             shipping_quote=Decimal("6.90"),
+            charges=Charges(shipping=Decimal("6.90")),  # the cart's email shows it as such
         ),
     )
 

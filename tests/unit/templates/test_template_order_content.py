@@ -172,4 +172,6 @@ def test_the_footer_has_separators_only_between_parts_that_are_there(
     assert " · " not in rendered.html.split('class="footer"', 1)[1]
     full = renderer.render(key=key, channel=Channel.EMAIL, context=for_key(full_context(), key))
     assert f"{STORE.name}, {ADDRESS}\n" in full.text
-    assert f"<strong><bdi>{STORE.name}</bdi></strong> · <bdi>{ADDRESS}</bdi><br>" in (full.html or "")
+    assert f"<strong><bdi>{STORE.name}</bdi></strong> · <bdi>{ADDRESS}</bdi><br>" in (
+        full.html or ""
+    )

@@ -147,6 +147,7 @@ checkouts = Table(
     Column("is_test", Boolean, nullable=False),
     Column("shipping_quote", Amount),
     Column("shipping_days", Integer),
+    Column("charges", ChargesJSON),
     Column("abandon_due_at", UTCDateTime),
     Column("ignore_reason", String(32)),
     UniqueConstraint("store_id", "external_id"),

@@ -124,6 +124,7 @@ def _checkout(kind: str, d: dict[str, Any], at: datetime) -> Fact:
             if d.get("shipping_days") is None
             else c.count(d.get("shipping_days"), "data.shipping_days")
         ),
+        charges=_charges(d),
     )
 
 

@@ -159,6 +159,7 @@ def parse_checkout(p: dict[str, Any]) -> CheckoutObserved:
         recovery_url=c.url(p.get("abandoned_checkout_url"), "abandoned_checkout_url"),
         user_agent=_user_agent(p),
         shipping_quote=_shipping_quote(p),
+        charges=_charges(p, currency),
     )
 
 

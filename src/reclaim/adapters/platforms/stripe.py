@@ -34,6 +34,7 @@ from typing import Any
 
 from reclaim.adapters.platforms import common as c
 from reclaim.domain.events import (
+    Charges,
     CheckoutObserved,
     Fact,
     LineItem,
@@ -249,6 +250,7 @@ def parse_session(
         completed_at=at if paid else None,
         is_test=live is False,
         shipping_quote=quote,
+        charges=_session_charges(s, currency),
         discount_codes=codes,
         discount_refs=refs,
         recovered_from=c.ident(s.get("recovered_from"), f"{_PI}.recovered_from"),
@@ -285,6 +287,40 @@ def _session_items(s: dict[str, Any], currency: str) -> tuple[LineItem, ...]:
             )
         )
     return tuple(items)
+
+
+def _session_charges(s: dict[str, Any], currency: str) -> Charges | None:
+    """Shipping, discount and tax of ``total_details`` (shipping from ``shipping_cost``
+    where the details are not sent). Stripe does not say whether the tax is in the prices:
+    it is added where ``amount_total`` is the subtotal less the discount plus shipping and
+    tax, included where it is that without the tax, and left unnamed (the message's "other
+    charges") where neither adds up."""
+    details = c.opt_obj(s, "total_details", _PI) or {}
+    base = f"{_PI}.total_details"
+
+    def minor(key: str, base_obj: dict[str, Any], path: str) -> Decimal | None:
+        value = base_obj.get(key)
+        return None if value is None else c.minor_amount(value, currency, f"{path}.{key}")
+
+    discount = minor("amount_discount", details, base)
+    shipping = minor("amount_shipping", details, base)
+    if shipping is None:
+        cost = c.opt_obj(s, "shipping_cost", _PI) or {}
+        shipping = minor("amount_total", cost, f"{_PI}.shipping_cost")
+    tax = minor("amount_tax", details, base)
+    subtotal, total = minor("amount_subtotal", s, _PI), minor("amount_total", s, _PI)
+    included = False
+    if tax and subtotal is not None and total is not None:
+        before_tax = subtotal - (discount or 0) + (shipping or 0)
+        if before_tax == total:
+            included = True
+        elif before_tax + tax != total:
+            tax = None
+    if not (discount or shipping or tax):
+        return None
+    return Charges(
+        shipping=shipping or None, discount=discount or None, tax=tax or None, tax_included=included
+    )
 
 
 def _discounts(s: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -148,6 +148,7 @@ def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
                 recovery_url=payment_url,
                 user_agent=user_agent,
                 shipping_quote=None if shipping is None else c.amount(shipping, "shipping_total"),
+                charges=_charges(p, included=included),
             ),
         )
 
