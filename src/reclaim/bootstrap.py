@@ -100,6 +100,25 @@ def init_database(rt: Runtime) -> str | None:
     return migrate_database(rt)[1]
 
 
+def database_absent(database_url: str) -> ReclaimError | None:
+    """A SQLite file that does not exist yet, named before anything connects to it (which
+    would leave an empty file): only ``reclaim init`` creates a database."""
+    return problems.absent(database_url)
+
+
+def open_database(rt: Runtime) -> tuple[str | None, str | None]:
+    """For a long-running process (``reclaim serve``, ``reclaim worker``): a database that
+    ``reclaim init`` created is upgraded to this Reclaim's revision, as after an upgrade of
+    Reclaim; one never initialised is refused, never created. Returns the revisions before
+    and after (equal: nothing to do)."""
+    before = migrate.current_revision(rt.engine)
+    if before is None:
+        raise problems.not_initialised(rt.settings.database_url)
+    if before == migrate.head_revision():
+        return before, before
+    return migrate_database(rt)
+
+
 def migrate_database(rt: Runtime) -> tuple[str | None, str | None]:
     """:func:`init_database`, returning the revisions before and after (None: empty)."""
     before = migrate.upgrade(rt.engine)

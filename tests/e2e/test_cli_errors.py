@@ -64,6 +64,35 @@ def test_a_database_never_initialised_says_run_reclaim_init(
     refused(run(args, env), "not initialised", "reclaim init")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["store", "list"], ["store", "add", "--name", "S", "--platform", "custom", "--currency", "EUR",
+      "--timezone", "Europe/Paris", "--domain", "shop.example"], ["worker", "--once"], ["worker"],
+     ["serve", "--port", "8765"], ["stock", "import", "--store", "st_x", "/dev/null"]],
+    ids=" ".join,
+)  # fmt: skip
+def test_only_init_creates_a_database(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    """No command but ``reclaim init`` makes a database: not even an empty file."""
+    refused(run(args, env), "not initialised", "no such file yet", "reclaim init")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_worker_and_serve_upgrade_a_database_init_made(env: dict[str, str]) -> None:
+    """After an upgrade of Reclaim, a long-running process brings the database it was
+    pointed at up to date, and says so in one line."""
+    engine = make_engine(env["RECLAIM_DATABASE_URL"])
+    migrate.upgrade(engine, "0009")
+    engine.dispose()
+    p = run(["worker", "--once", "--json"], env)
+    assert p.returncode == 0, said(p)
+    assert p.stderr.strip() == f"database upgraded from revision 0009 to {migrate.head_revision()}"
+    assert "alembic" not in p.stderr.lower()
+    again = run(["worker", "--once", "--json"], env)
+    assert again.returncode == 0 and again.stderr == ""
+
+
 def test_a_database_at_an_older_revision_says_run_reclaim_init(
     env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -20,9 +20,10 @@ from reclaim import __version__
 from reclaim.bootstrap import (
     Runtime,
     bootstrap,
+    database_absent,
     explain_database_error,
-    init_database,
     migrate_database,
+    open_database,
 )
 from reclaim.config import load_settings
 from reclaim.domain.stores import StoreSettings
@@ -93,9 +94,14 @@ def _refuse(exc: ReclaimError) -> NoReturn:
     sys.exit(2)
 
 
-def runtime(clock: Callable[[], datetime] | None = None) -> Runtime:
+def runtime(clock: Callable[[], datetime] | None = None, *, create: bool = False) -> Runtime:
+    """A runtime on the configured database. Only ``reclaim init`` (``create``) may make a
+    SQLite file that is not there yet: any other command names it and the fix instead of
+    leaving an empty file behind."""
     settings = load_settings()
     State.database_url = settings.database_url  # to word its failures (``handled``)
+    if not create and (problem := database_absent(settings.database_url)) is not None:
+        raise problem
     return bootstrap(settings) if clock is None else bootstrap(settings, clock=clock)
 
 
@@ -123,7 +129,7 @@ def main(verbose: bool) -> None:
 @handled
 def init(as_json: bool) -> None:
     """Create or upgrade the database (RECLAIM_DATABASE_URL)."""
-    rt = runtime()
+    rt = runtime(create=True)
     try:
         before, revision = migrate_database(rt)
     finally:
@@ -191,7 +197,6 @@ def store_add(
     from datetime import timedelta
 
     rt = runtime()
-    init_database(rt)
     settings = StoreSettings(
         abandonment_delay=timedelta(minutes=abandonment_delay),
         test_emails=tuple(e.lower() for e in test_emails),
@@ -484,6 +489,13 @@ def store_alerts(store_id: str, limit: int, as_json: bool) -> None:
     print_table(console, ("at", "alert"), shown, keys=("at",), title=f"alerts of {store_id}")
 
 
+def _upgraded(revisions: tuple[str | None, str | None]) -> None:
+    """One line (on stderr, out of a script's way) when a start upgraded the database."""
+    before, after = revisions
+    if before != after:
+        err_console.print(f"database upgraded from revision {before} to {after}", highlight=False)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -498,7 +510,7 @@ def serve(host: str, port: int, no_worker: bool) -> None:
 
     rt = runtime()
     setup_logging(rt.settings.log_level)
-    init_database(rt)
+    _upgraded(open_database(rt))
     stop = threading.Event()
     thread = None
     if not no_worker:
@@ -540,7 +552,7 @@ def worker(once: bool, now_text: str | None, as_json: bool) -> None:
     now = parse_now(now_text)
     rt = runtime(clock=(lambda: now) if now else None)
     setup_logging(rt.settings.log_level)
-    init_database(rt)
+    _upgraded(open_database(rt))
     if once or now is not None:
         stats = run_once(rt, rt.clock())
         if as_json:

@@ -11,7 +11,6 @@ import click
 from rich.progress import track
 
 from reclaim.adapters.logistics_files import read_lanes, read_stock, read_warehouses
-from reclaim.bootstrap import init_database
 from reclaim.domain.alternatives import Product
 from reclaim.entrypoints.cli import console, handled, main, parse_now, runtime
 from reclaim.entrypoints.tables import print_table
@@ -48,7 +47,6 @@ def warehouse_import(store_id: str, path: Path, as_json: bool) -> None:
         for w in found
     ]
     rt = runtime()
-    init_database(rt)
     n = holds.import_warehouses(uow=rt.uow(), store_id=store_id, rows=rows, now=rt.clock())
     _done(as_json, {"store": store_id, "warehouses": n}, f"{n} warehouses imported for {store_id}")
 
@@ -66,7 +64,6 @@ def stock() -> None:
 def stock_import(store_id: str, path: Path, as_json: bool) -> None:
     """Set on-hand levels from a CSV (warehouse,sku,on_hand); other levels stay."""
     rt = runtime()
-    init_database(rt)
     with rt.uow() as uow:
         known = [w.code for w in uow.stock.warehouses(store_id)]
     levels = read_stock(path, warehouses=known)
@@ -136,7 +133,6 @@ def holds_sweep(now_text: str | None, as_json: bool) -> None:
     """Release the holds that are due at --now and close their orders' cases."""
     now = parse_now(now_text)
     rt = runtime(clock=(lambda: now) if now else None)
-    init_database(rt)
     stats = holds.sweep_holds(uow=rt.uow(), now=rt.clock())
     if as_json:
         click.echo(json.dumps({"holds_expired": stats.expired, "cases_closed": stats.cases_closed}))
@@ -157,7 +153,6 @@ def lanes() -> None:
 def lanes_import(store_id: str, path: Path, as_json: bool) -> None:
     """Create or update lanes from a CSV or YAML file (see docs/logistics.md)."""
     rt = runtime()
-    init_database(rt)
     with rt.uow() as uow:
         known = [w.code for w in uow.stock.warehouses(store_id)]
     found = read_lanes(path, warehouses=known)
@@ -222,7 +217,6 @@ def products_import(store_id: str, path: Path, as_json: bool) -> None:
                     )
                 )
     rt = runtime()
-    init_database(rt)
     entered, weighed = alternatives.import_products(
         uow=rt.uow(), store_id=store_id, products=entries, weights=weights, now=rt.clock()
     )

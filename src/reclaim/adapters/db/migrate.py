@@ -24,9 +24,10 @@ def _config() -> Config:
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """Alembic logs "Context impl SQLiteImpl." and "Will assume non-transactional DDL." at
-    INFO each time it looks at a database: noise in every worker's start when nothing is
-    to be done, so it is only heard while it changes something."""
+    """Alembic logs "Context impl SQLiteImpl.", "Will assume non-transactional DDL." and a
+    line per revision at INFO: noise in every start. Reclaim says what changed in one line
+    of its own (``reclaim init``, and ``serve``/``worker`` when they upgrade), so Alembic is
+    only heard when it warns."""
     logger = logging.getLogger("alembic")
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -49,7 +50,8 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
             before = MigrationContext.configure(conn).get_current_revision()
         if before != target:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            with _quiet():
+                command.upgrade(cfg, revision)
     return before
 
 

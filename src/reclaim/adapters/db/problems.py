@@ -78,6 +78,39 @@ def _sqlite_path(parsed: URL) -> str | None:
     return str(Path(name).absolute())
 
 
+def absent(url: str) -> DatabaseUnavailable | None:
+    """A SQLite database file that is not there yet, named before anything connects (a
+    connection would create an empty file): only ``reclaim init`` creates a database."""
+    parsed = _parse(url)
+    if parsed is None or parsed.get_backend_name() != "sqlite":
+        return None
+    path = _sqlite_path(parsed)
+    if path is None or Path(path).exists():
+        return None
+    folder = Path(path).parent
+    if not folder.is_dir():
+        return _missing_folder(path, folder)
+    return DatabaseUnavailable(
+        f"the database at {path} is not initialised (there is no such file yet): run "
+        f"`reclaim init` to create it, or set {SETTING} to your database"
+    )
+
+
+def not_initialised(url: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"the database at {where(url)} is not initialised: run `reclaim init` to create "
+        "its tables"
+    )
+
+
+def _missing_folder(path: str, folder: Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"cannot open the SQLite database {path}: the folder {folder} does not exist; "
+        f"create the folder (mkdir -p {shlex.quote(str(folder))}) or set {SETTING} "
+        "to a path in a folder that exists"
+    )
+
+
 def _host_port(parsed: URL) -> str:
     return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
@@ -100,11 +133,7 @@ def _explain_sqlite(text: str, parsed: URL, url: str) -> DatabaseUnavailable | N
     if "unable to open database file" in lowered:
         folder = Path(path).parent
         if not folder.is_dir():
-            return DatabaseUnavailable(
-                f"cannot open the SQLite database {path}: the folder {folder} does not exist; "
-                f"create the folder (mkdir -p {shlex.quote(str(folder))}) or set {SETTING} "
-                "to a path in a folder that exists"
-            )
+            return _missing_folder(path, folder)
         return DatabaseUnavailable(
             f"cannot open the SQLite database {path}: let this user read and write the file "
             f"and the folder {folder}, or set {SETTING} to another path"
@@ -190,10 +219,7 @@ def _schema_problem(url: str) -> DatabaseUnavailable | None:
             f"the database at {where(url)} lacks Reclaim's tables: run `reclaim init`"
         )
     if current is None:
-        return DatabaseUnavailable(
-            f"the database at {where(url)} is not initialised: run `reclaim init` to create "
-            "its tables"
-        )
+        return not_initialised(url)
     if current != head:
         return DatabaseUnavailable(
             f"the database at {where(url)} is at revision {current} and this Reclaim needs "
