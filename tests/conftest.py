@@ -26,6 +26,28 @@ PG_ADMIN = os.environ.get("RECLAIM_TEST_PG", "postgresql://postgres@127.0.0.1:54
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+# ``slow``: every test that needs a database server, a subprocess or a running server (they
+# live in these folders), every fuzz and property test (named ``test_fuzz_*`` and
+# ``test_property_*``), and the simulator's tests at scale (the ``big`` fixture).
+# ``pytest -m "not slow"`` is the quick loop: the pure unit tests and the services through
+# the in-memory fakes (tests/fakes/), under a minute on two cores.
+_SLOW_FOLDERS = frozenset({"e2e", "integration"})
+_SLOW_NAMES = ("test_fuzz_", "test_property_")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        slow = (
+            (parts and parts[0] in _SLOW_FOLDERS)
+            or item.name.startswith(_SLOW_NAMES)
+            or "big" in getattr(item, "fixturenames", ())
+        )
+        if slow:
+            item.add_marker(pytest.mark.slow)
+
+
 class Clock:
     """A clock the test moves by hand."""
 

@@ -4,34 +4,37 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
 
 from reclaim.adapters.channels.dkim import DkimSigner
 from reclaim.adapters.channels.email import SmtpEmailSender
-from reclaim.adapters.channels.sms import TwilioSmsSender, normalize_e164
-from reclaim.adapters.channels.webhook import WebhookSender
+from reclaim.adapters.channels.senders import ChannelSenders
+from reclaim.adapters.channels.sms_providers import sms_sender
 from reclaim.adapters.db import migrate, problems
 from reclaim.adapters.db.engine import make_engine, make_session_factory
-from reclaim.adapters.db.flow_repositories import read_template
+from reclaim.adapters.db.store_templates import StoreTemplates
 from reclaim.adapters.db.tables import meta, start_mappers
 from reclaim.adapters.db.uow import SqlUnitOfWork
-from reclaim.adapters.flows import default_flow, default_source
+from reclaim.adapters.flows import default_flow, default_source, load_flow
+from reclaim.adapters.logistics_files import read_lanes, read_stock, read_warehouses
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.adapters.platforms.generic import split_batch
-from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer
+from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer, compile_template, pages
+from reclaim.adapters.templates.compiled import normalise_locale
+from reclaim.adapters.templates.renderer import check_cost
 from reclaim.config import Settings
 from reclaim.domain.flows import Flow
-from reclaim.domain.messages import Channel, OutgoingEmail, OutgoingSms, OutgoingWebhook, SendResult
-from reclaim.errors import ConfigError, DeliveryError, ReclaimError
+from reclaim.domain.fulfilment import Lane, Warehouse
+from reclaim.domain.messages import Channel, MessageContext
+from reclaim.errors import ConfigError, ReclaimError
 from reclaim.services.ports import PlatformClient, PlatformConnector, Renderer, Senders
 from reclaim.services.tracking import Links
 
@@ -57,6 +60,20 @@ class Runtime:
 
     def schema_ready(self) -> bool:
         return migrate.current_revision(self.engine) == migrate.head_revision()
+
+    def not_ready(self) -> str | None:
+        """Why the API cannot serve requests yet (``/readyz``): the database does not answer
+        or its schema is not current; None when ready."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+            return (
+                None
+                if self.schema_ready()
+                else "database schema is not current: run `reclaim init`"
+            )
+        except Exception as exc:
+            return f"database unavailable: {type(exc).__name__}"
 
     def close(self) -> None:
         self.platform_client.close()
@@ -90,7 +107,7 @@ def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_cloc
         split_batch=split_batch,
         clock=clock,
         renderer=TemplateRenderer(overrides=StoreTemplates(engine)),
-        senders=lambda: ChannelSenders(settings),
+        senders=lambda: channel_senders(settings),
         platform_client=HttpPlatformClient(),
     )
 
@@ -148,91 +165,89 @@ def secret_key(rt: Runtime) -> str:
     return str(value)
 
 
-class StoreTemplates:
-    """Merchants' own templates for the renderer, read from the database and kept for
-    ``ttl`` seconds (a saved template reaches every worker within that time).
-
-    The cache's clock is ``time.monotonic``: it only ages cached rows, it never decides
-    anything about customers or messages.
-    """
-
-    def __init__(self, engine: Engine, *, ttl: float = 10.0) -> None:
-        self._engine = engine
-        self._ttl = ttl
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str, str, str], tuple[float, CompiledTemplate | None]] = {}
-
-    def __call__(
-        self, store_id: str, key: str, channel: str, locale: str
-    ) -> CompiledTemplate | None:
-        at = time.monotonic()
-        slot = (store_id, key, str(channel), locale)
-        with self._lock:
-            hit = self._cache.get(slot)
-        if hit is not None and at - hit[0] < self._ttl:
-            return hit[1]
-        data = read_template(self._engine, store_id, key, str(channel), locale)
-        found = None if data is None else CompiledTemplate.from_json(data)
-        with self._lock:
-            self._cache[slot] = (at, found)
-        return found
-
-    def forget(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
-
-class ChannelSenders:
-    """The channels configured by ``RECLAIM_SMTP_URL`` / ``RECLAIM_SMS_*`` for one worker
-    thread (it keeps one SMTP connection open across messages). Implements ``Senders``."""
-
-    def __init__(self, settings: Settings) -> None:
-        dkim = None
-        if settings.dkim_key_file and settings.dkim_domain and settings.dkim_selector:
-            dkim = DkimSigner.from_files(
-                settings.dkim_domain, settings.dkim_selector, Path(settings.dkim_key_file)
-            )
-        # EHLO with our public name: smtplib would otherwise look this machine's name up
-        # in DNS on every connection.
-        helo = urlsplit(settings.public_url).hostname or "localhost"
-        self._email = (
-            SmtpEmailSender(settings.smtp_url, dkim=dkim, local_hostname=helo)
-            if settings.smtp_url
-            else None
+def channel_senders(settings: Settings) -> ChannelSenders:
+    """The channels configured by ``RECLAIM_SMTP_URL``, ``RECLAIM_DKIM_*`` and
+    ``RECLAIM_SMS_*`` (the provider named by ``RECLAIM_SMS_PROVIDER``), for one worker
+    thread: it keeps one SMTP connection open across messages."""
+    dkim = None
+    if settings.dkim_key_file and settings.dkim_domain and settings.dkim_selector:
+        dkim = DkimSigner.from_files(
+            settings.dkim_domain, settings.dkim_selector, Path(settings.dkim_key_file)
         )
-        self._sms = None
-        if settings.sms_url and settings.sms_account and settings.sms_token and settings.sms_from:
-            self._sms = TwilioSmsSender(
-                base_url=settings.sms_url,
-                account_sid=settings.sms_account,
-                auth_token=settings.sms_token,
-                sender=settings.sms_from,
-            )
-        self._webhook: WebhookSender | None = None  # made on first use: its TLS setup costs ~40 ms
+    # EHLO with our public name: smtplib would otherwise look this machine's name up
+    # in DNS on every connection.
+    helo = urlsplit(settings.public_url).hostname or "localhost"
+    email = (
+        SmtpEmailSender(settings.smtp_url, dkim=dkim, local_hostname=helo)
+        if settings.smtp_url
+        else None
+    )
+    sms = None
+    if settings.sms_url and settings.sms_account and settings.sms_token and settings.sms_from:
+        sms = sms_sender(
+            settings.sms_provider,
+            base_url=settings.sms_url,
+            account_sid=settings.sms_account,
+            auth_token=settings.sms_token,
+            sender=settings.sms_from,
+        )
+    return ChannelSenders(email=email, sms=sms)
 
-    def available(self, channel: Channel) -> bool:
-        if channel is Channel.EMAIL:
-            return self._email is not None
-        if channel is Channel.SMS:
-            return self._sms is not None
-        return True  # per store: its webhook URL decides
 
-    def send_email(self, email: OutgoingEmail, *, now: datetime) -> SendResult:
-        if self._email is None:
-            raise DeliveryError("no SMTP server configured (RECLAIM_SMTP_URL)", permanent=True)
-        return self._email.send(email, now=now)
+# -- for the command line: the files and templates it reads, through their adapters ----------
 
-    def send_sms(self, sms: OutgoingSms) -> SendResult:
-        if self._sms is None:
-            raise DeliveryError("no SMS provider configured (RECLAIM_SMS_URL)", permanent=True)
-        return self._sms.send(replace(sms, to=normalize_e164(sms.to, default_region=None)))
 
-    def send_webhook(self, hook: OutgoingWebhook, *, now: datetime) -> SendResult:
-        if self._webhook is None:
-            self._webhook = WebhookSender()
-        return self._webhook.send(hook, now=now)
+def default_flow_source(kind: str) -> str:
+    """The default flow of ``kind`` as YAML, to copy and edit (``reclaim flows default``)."""
+    return default_source(kind)
 
-    def close(self) -> None:
-        for sender in (self._email, self._sms, self._webhook):
-            if sender is not None:
-                sender.close()
+
+def read_flow(source: str) -> Flow:
+    """A flow from its YAML, checked (``reclaim flows set``)."""
+    return load_flow(source)
+
+
+def read_warehouse_file(path: Path) -> list[Warehouse]:
+    """Warehouses from a CSV (``reclaim warehouse import``); messages name the file."""
+    return read_warehouses(path)
+
+
+def read_stock_file(path: Path, *, warehouses: Collection[str]) -> dict[tuple[str, str], int]:
+    """On-hand levels per (warehouse, SKU) from a CSV (``reclaim stock import``)."""
+    return read_stock(path, warehouses=warehouses)
+
+
+def read_lane_file(path: Path, *, warehouses: Collection[str]) -> list[Lane]:
+    """Shipping lanes from a CSV or YAML file (``reclaim lanes import``)."""
+    return read_lanes(path, warehouses=warehouses)
+
+
+def default_templates() -> TemplateRenderer:
+    """The default templates alone, no store's own (``reclaim templates list``)."""
+    return TemplateRenderer()
+
+
+def compile_store_template(
+    *, key: str, locale: str, channel: Channel, subject: str, html: str | None, text: str
+) -> CompiledTemplate:
+    """A store's own template checked and its CSS inlined, once (``reclaim templates set``)."""
+    return compile_template(
+        key=key, locale=locale, channel=channel, subject=subject, html=html, text=text
+    )
+
+
+def check_template_cost(compiled: Mapping[str, Any], context: MessageContext) -> None:
+    """Refuse a store's template that costs too much to render for a sample cart: the
+    save-time check ``reclaim templates set`` gives the service."""
+    check_cost(compiled, context)
+
+
+def template_locale(tag: str) -> str:
+    """``de_at`` → ``de-AT``; refuses tags Babel does not know (InvalidInput, field locale)."""
+    return normalise_locale(tag)
+
+
+def page_words(tag: str | None) -> pages.PageWords:
+    """The words, ``lang`` and ``dir`` of a public page (unsubscribe) for a message in locale
+    ``tag``: the tracking routes reach the templates through here."""
+    return pages.page_words(tag)

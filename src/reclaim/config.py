@@ -23,6 +23,9 @@ from pydantic_settings import (
 from reclaim.errors import ConfigError
 
 DEFAULT_DB = "sqlite:///reclaim.sqlite3"
+# The SMS providers Reclaim can send through: the names of
+# reclaim.adapters.channels.sms_providers.SMS_PROVIDERS.
+SMS_PROVIDERS = ("twilio",)
 
 
 class Settings(BaseSettings):
@@ -41,6 +44,7 @@ class Settings(BaseSettings):
     dkim_domain: str | None = Field(default=None)
     dkim_selector: str | None = Field(default=None)
     dkim_key_file: str | None = Field(default=None)
+    sms_provider: str = Field(default="twilio")  # which API sms_url speaks: SMS_PROVIDERS
     sms_url: str | None = Field(default=None)  # a Twilio-compatible API base URL
     sms_account: str | None = Field(default=None)
     sms_token: str | None = Field(default=None)
@@ -98,6 +102,13 @@ class Settings(BaseSettings):
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError("must be the provider's API base URL, e.g. https://api.twilio.com")
         return v.rstrip("/") if v else v
+
+    @field_validator("sms_provider")
+    @classmethod
+    def _sms_provider(cls, v: str) -> str:
+        if v.strip().lower() not in SMS_PROVIDERS:
+            raise ValueError(f"must be one of {', '.join(SMS_PROVIDERS)} (not {v!r})")
+        return v.strip().lower()
 
     @field_validator("dkim_key_file")
     @classmethod

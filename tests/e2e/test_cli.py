@@ -48,6 +48,7 @@ def test_init_store_add_and_list(env: dict[str, str]) -> None:
 
 
 def test_bad_input_names_the_field_and_exits_non_zero(env: dict[str, str]) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     p = run(
         ["store", "add", "--name", "Shop", "--platform", "shopify", "--currency", "EURO",
          "--timezone", "Europe/Paris", "--domain", "shop.example", "--webhook-secret", "longenough"],
@@ -82,6 +83,7 @@ def _free_port() -> int:
 
 
 def test_serve_accepts_events_and_its_worker_processes_them(env: dict[str, str]) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     store = add_store(env)
     port = _free_port()
     server = subprocess.Popen(
@@ -119,6 +121,7 @@ def test_serve_accepts_events_and_its_worker_processes_them(env: dict[str, str])
 
 
 def test_worker_once_at_a_given_instant_and_dead_letter_replay(env: dict[str, str]) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     store = add_store(env)
     from datetime import UTC, datetime, timedelta
 

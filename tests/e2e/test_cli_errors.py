@@ -71,9 +71,7 @@ def test_a_database_never_initialised_says_run_reclaim_init(
      ["serve", "--port", "8765"], ["stock", "import", "--store", "st_x", "/dev/null"]],
     ids=" ".join,
 )  # fmt: skip
-def test_only_init_creates_a_database(
-    env: dict[str, str], tmp_path: Path, args: list[str]
-) -> None:
+def test_only_init_creates_a_database(env: dict[str, str], tmp_path: Path, args: list[str]) -> None:
     """No command but ``reclaim init`` makes a database: not even an empty file."""
     refused(run(args, env), "not initialised", "no such file yet", "reclaim init")
     assert list(tmp_path.iterdir()) == []

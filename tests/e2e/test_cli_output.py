@@ -56,6 +56,7 @@ def add_store(env: dict[str, str], name: str = LONG["name"]) -> str:
 
 
 def test_store_list_shows_whole_ids_at_80_columns(env: dict[str, str]) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     ids = [add_store(env), add_store(env, LONG["name"] + " (outlet)")]
     shown = run(["store", "list"], env).stdout
     assert max(len(line) for line in shown.splitlines()) <= 80, shown
@@ -109,6 +110,7 @@ def test_coupon_codes_and_cases_are_whole_at_80_columns(env: dict[str, str]) -> 
 def test_stock_shows_whole_skus_and_warehouses_at_80_columns(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     store_id = add_store(env)
     wh = tmp_path / "warehouses.csv"
     wh.write_text("code,country,timezone,cutoff\nPARIS-NORD-ENTREPOT-2,FR,Europe/Paris,14:00\n")
@@ -122,6 +124,7 @@ def test_stock_shows_whole_skus_and_warehouses_at_80_columns(
 
 
 def test_flows_list_shows_whole_kinds_at_80_columns(env: dict[str, str], tmp_path: Path) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     store_id = add_store(env)
     flow = tmp_path / "flow.yaml"
     flow.write_text(run(["flows", "default", "abandoned_checkout"], env).stdout)
@@ -153,6 +156,7 @@ def test_init_says_what_it_upgraded(env: dict[str, str]) -> None:
 
 
 def test_every_command_that_prints_data_can_print_json(env: dict[str, str], tmp_path: Path) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     store_id = add_store(env)
     assert as_json(["inbox", "replay"], env) == {"queued": 0}
     assert as_json(["holds", "sweep", "--now", "2026-05-10T00:00:00Z"], env) == {

@@ -18,6 +18,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_import_warehouses_and_stock_then_show(env: dict[str, str], tmp_path: Path) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     store = json.loads(
         run(
             [
@@ -78,6 +79,7 @@ def test_import_warehouses_and_stock_then_show(env: dict[str, str], tmp_path: Pa
 
 
 def test_import_product_weights_and_catalogue(env: dict[str, str], tmp_path: Path) -> None:
+    run(["init"], env)  # only `reclaim init` creates a database
     import sqlite3
 
     store = json.loads(
@@ -129,6 +131,7 @@ def test_import_product_weights_and_catalogue(env: dict[str, str], tmp_path: Pat
 
 def test_every_import_can_answer_in_json(env: dict[str, str], tmp_path: Path) -> None:
     """A script reads what an import did: warehouses, stock, lanes and products."""
+    run(["init"], env)  # only `reclaim init` creates a database
     store = json.loads(
         run(["store", "add", "--name", "J", "--platform", "custom", "--currency", "EUR",
              "--timezone", "Europe/Berlin", "--domain", "shop.example", "--json"], env).stdout

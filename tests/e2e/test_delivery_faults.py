@@ -23,7 +23,7 @@ from reclaim.adapters.db.tables import messages, steps, suppressions
 from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.entrypoints.worker import run_once
-from reclaim.services.delivery import _Prepared
+from reclaim.services.steps.model import _Prepared
 from reclaim.services.stores import NewStore
 from reclaim.sim.mailbox import Faults, Mailbox
 
@@ -203,7 +203,8 @@ def test_550_bounces_suppress_the_address_and_stop_its_flow(db_url: str) -> None
 
 
 def test_a_worker_whose_claim_expired_backs_off(db_url: str, box: Mailbox) -> None:
-    from reclaim.services import delivery
+    from reclaim.services import steps as delivery
+    from reclaim.services.steps.send import _send
 
     rt = runtime(db_url, box.url)
     open_cases(rt, 1)
@@ -232,7 +233,7 @@ def test_a_worker_whose_claim_expired_backs_off(db_url: str, box: Mailbox) -> No
         [b] = delivery._prepare(
             rt.uow(), senders, rt.renderer, rt.links(), [step_id], "B", later, later + lease, stats
         )
-        delivery._record(rt.uow(), [(b, delivery._send(senders, b, later))], {}, later, stats)
+        delivery._record(rt.uow(), [(b, _send(senders, b, later))], {}, later, stats)
     finally:
         senders.close()
     assert stats.sent == 1 and len(box.received) == 1
@@ -245,7 +246,8 @@ def test_a_payment_while_its_message_is_queued_calls_the_message_back(
     """Two customers' messages are queued (rendered, not yet handed to the channel); one
     customer pays before the sender reaches hers: her message is called back, never sent,
     and her step is cancelled; the other goes out."""
-    from reclaim.services import delivery, ingest
+    from reclaim.services import ingest
+    from reclaim.services import steps as delivery
 
     rt = runtime(db_url, box.url)
     store = open_cases(rt, 2)
@@ -298,8 +300,9 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
     hand-over says so, the second was on the wire, the third was never handed over. The
     sweep settles the first as sent, the second as possibly sent, and puts the third back:
     the next run sends the third, and only the third."""
-    from reclaim.services import delivery
+    from reclaim.services import steps as delivery
     from reclaim.services.ports import SentMark
+    from reclaim.services.steps.send import _send
 
     rt = runtime(db_url, box.url)
     open_cases(rt, 3)
@@ -318,12 +321,12 @@ def test_a_group_cut_short_resends_only_what_was_never_handed_over(
             } == {"queued"}
             assert uow.messages.hand_over(first.message_id)
             uow.commit()
-        result = delivery._send(senders, first, due)
+        result = _send(senders, first, due)
         with rt.uow() as uow:
             mark = SentMark(first.message_id, due, "q-first", None)
             assert uow.messages.hand_over(second.message_id, sent=mark, subject=second.subject)
             uow.commit()
-        delivery._send(senders, second, due)  # … and the worker dies here
+        _send(senders, second, due)  # … and the worker dies here
     finally:
         senders.close()
     assert result is not None
@@ -358,8 +361,8 @@ def test_a_long_run_leases_from_the_time_it_has_been_running(
     """A run's ``now`` is its start; a run that goes on for minutes (a burst) must lease its
     later claims from the time it has reached, or another worker's sweep would find them
     expired while they are being sent."""
-    from reclaim.adapters.db.flow_repositories import SqlSteps
-    from reclaim.services import delivery
+    from reclaim.adapters.db.repos.steps import SqlSteps
+    from reclaim.services import steps as delivery
 
     rt = runtime(db_url, box.url)
     open_cases(rt, 3)

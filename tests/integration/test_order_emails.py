@@ -132,7 +132,7 @@ def test_shopify_pending_order_email_names_the_order_not_its_internal_id(
     text, html = part(msg, "plain"), part(msg, "html")
     # A Brazilian customer reads Brazilian Portuguese, words and money alike (issue 14).
     assert msg["Subject"] == f"Seu pedido {data['name']} está aguardando pagamento"
-    assert f"Obrigado pelo seu pedido {data['name']} na Boutique." in text
+    assert f"Obrigado pelo seu pedido {data['name']} na loja Boutique." in text
     for shown in (msg["Subject"], text, html):
         assert str(data["id"]) not in shown
 
@@ -368,7 +368,8 @@ def test_failed_woocommerce_payment_shows_amount_items_and_order(
     text = part(msg, "plain")
     amount = money(data["total"], "BRL", "pt_BR")
     assert (
-        f"O pagamento de {amount} do seu pedido {data['number']} na Boutique foi recusado." in text
+        f"O pagamento de {amount} do seu pedido {data['number']} na loja Boutique foi recusado."
+        in text
     )
     [line] = data["line_items"]
     assert f"- {line['name']} × {line['quantity']}: {money(line['subtotal'], 'BRL', 'pt_BR')}" in (

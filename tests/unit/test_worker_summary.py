@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import store_with
 from reclaim.entrypoints.worker import WorkerStats, summary_lines
-from reclaim.services.delivery import DeliveryStats
+from reclaim.services.steps import DeliveryStats
 from reclaim.services.tracking import allowed_hosts
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from reclaim.bootstrap import Runtime
 from reclaim.domain.outcomes import counted, skip_label, step_words
-from reclaim.services import alerts, delivery, detection, ingest, logistics, platform_actions
+from reclaim.services import alerts, detection, ingest, logistics, platform_actions
 from reclaim.services import holds as stock_holds
+from reclaim.services import steps as delivery
 from reclaim.services.ports import Senders
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,8 @@ import httpx
 
 from reclaim.domain.stores import StoreSettings
 from reclaim.sim import impact
+from reclaim.sim.cases import ActualCase, fetch_cases
+from reclaim.sim.comparison import compare_figures
 from reclaim.sim.customers import Audience
 from reclaim.sim.driver import (
     PLATFORM_API_KEYS,
@@ -28,15 +30,10 @@ from reclaim.sim.effect import Potential, potential_outcomes
 from reclaim.sim.mailbox import Mailbox
 from reclaim.sim.platform_api import PlatformApi
 from reclaim.sim.stripe import Stripe
-from reclaim.sim.summary import (
-    ActualCase,
-    compare_figures,
-    fetch_cases,
-    no_message,
-    summarise,
-)
+from reclaim.sim.summary import summarise
 from reclaim.sim.traffic import Plan, SimConfig, build_plan
 from reclaim.sim.truth import ExpectedCase, GroundTruth, expected_cases
+from reclaim.sim.unsent import no_message
 
 
 @dataclass(slots=True)

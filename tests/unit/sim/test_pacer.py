@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reclaim.entrypoints.demo import Pacer
+from reclaim.sim.pacing import Pacer
 
 T0 = datetime(2026, 5, 4, tzinfo=UTC)
 

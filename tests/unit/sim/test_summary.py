@@ -12,17 +12,13 @@ from typing import Any
 
 from rich.console import Console
 
-from reclaim.entrypoints.demo import _checks
+from reclaim.entrypoints.demo_tables import _checks
+from reclaim.sim.cases import ActualCase
+from reclaim.sim.comparison import compare, compare_figures, figures
 from reclaim.sim.report import _comparison
-from reclaim.sim.summary import (
-    ActualCase,
-    compare,
-    compare_figures,
-    figures,
-    no_message,
-    truth_recovered,
-)
+from reclaim.sim.summary import truth_recovered
 from reclaim.sim.truth import ExpectedCase
+from reclaim.sim.unsent import no_message
 
 KINDS = ("abandoned_checkout", "pending_order", "failed_payment")
 T = datetime(2026, 5, 11, 19, 3, tzinfo=UTC)

@@ -383,6 +383,7 @@ def counted_inlining(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     defaults_module._reset()
 
 
+@pytest.mark.slow  # renders every default email in every locale four times
 def test_defaults_are_inlined_once_per_process_and_jinja_templates_reused(
     counted_inlining: list[str],
 ) -> None:

@@ -397,7 +397,7 @@ def test_locale_fallbacks_pick_the_template_and_keep_the_formatting(
         )
         assert rendered.subject.startswith(("Your cart", "Ihr Warenkorb")), junk
     brazil = renderer.render(key=key, channel=Channel.EMAIL, context=full_context(locale="pt-BR"))
-    assert brazil.subject == "Seu carrinho na Maison Lumière está esperando por você"
+    assert brazil.subject == "Seu carrinho na loja Maison Lumière está esperando por você"
     assert "Total: €\u00a01.234,56" in brazil.text and brazil.locale == "pt-BR"
     portugal = renderer.render(key=key, channel=Channel.EMAIL, context=full_context(locale="pt-PT"))
     assert portugal.subject == brazil.subject  # Brazilian wording ...

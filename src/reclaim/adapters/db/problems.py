@@ -98,8 +98,7 @@ def absent(url: str) -> DatabaseUnavailable | None:
 
 def not_initialised(url: str) -> DatabaseUnavailable:
     return DatabaseUnavailable(
-        f"the database at {where(url)} is not initialised: run `reclaim init` to create "
-        "its tables"
+        f"the database at {where(url)} is not initialised: run `reclaim init` to create its tables"
     )
 
 

@@ -8,18 +8,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from reclaim.adapters.db.flow_repositories import (
-    SqlAlerts,
-    SqlCoupons,
-    SqlFlows,
-    SqlMessages,
-    SqlSteps,
-    SqlSuppressions,
-    SqlTemplates,
-)
-from reclaim.adapters.db.logistics_repositories import SqlLogistics
-from reclaim.adapters.db.repositories import SqlCases, SqlFacts, SqlInbox, SqlStores
-from reclaim.adapters.db.stock_repositories import SqlPlatformActions, SqlStock
+from reclaim.adapters.db.repos.alerts import SqlAlerts
+from reclaim.adapters.db.repos.cases import SqlCases
+from reclaim.adapters.db.repos.coupons import SqlCoupons
+from reclaim.adapters.db.repos.facts import SqlFacts
+from reclaim.adapters.db.repos.flows import SqlFlows
+from reclaim.adapters.db.repos.inbox import SqlInbox
+from reclaim.adapters.db.repos.logistics import SqlLogistics
+from reclaim.adapters.db.repos.messages import SqlMessages
+from reclaim.adapters.db.repos.platform_actions import SqlPlatformActions
+from reclaim.adapters.db.repos.steps import SqlSteps
+from reclaim.adapters.db.repos.stock import SqlStock
+from reclaim.adapters.db.repos.stores import SqlStores
+from reclaim.adapters.db.repos.suppressions import SqlSuppressions
+from reclaim.adapters.db.repos.templates import SqlTemplates
 from reclaim.services.ports import (
     AlertRepository,
     CaseRepository,

@@ -1,0 +1,385 @@
+"""``reclaim store``: connect stores, change their settings, list them and their alerts; and
+``reclaim store key``: a store's API keys: add, list, revoke, rotate. A key's secret is
+printed once, when it is made; Reclaim keeps only its SHA-256."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from reclaim.domain.stores import SCOPES, StoreSettings, key_prefix
+from reclaim.entrypoints.cli.common import console, err_console, handled, run_service, runtime
+from reclaim.entrypoints.tables import print_table
+from reclaim.services import alerts
+from reclaim.services import stores as service
+from reclaim.services.stores import add_store, list_stores
+
+
+@click.group()
+def store() -> None:
+    """Connect and list stores."""
+
+
+@store.command("add")
+@click.option("--name", required=True)
+@click.option(
+    "--platform", required=True, type=click.Choice(["shopify", "woocommerce", "stripe", "custom"])
+)
+@click.option("--currency", required=True, help="ISO 4217, e.g. EUR")
+@click.option("--timezone", "tz", required=True, help="IANA zone, e.g. Europe/Paris")
+@click.option("--domain", required=True, help="The shop's host name, e.g. shop.example")
+@click.option("--webhook-secret", default="", help="The secret the platform signs webhooks with")
+@click.option(
+    "--abandonment-delay",
+    type=click.IntRange(1, 7 * 24 * 60),
+    default=30,
+    show_default=True,
+    help="Minutes of inactivity before a checkout counts as abandoned",
+)
+@click.option(
+    "--test-email", "test_emails", multiple=True, help="An address whose orders are tests"
+)
+@click.option(
+    "--test-domain", "test_domains", multiple=True, help="A domain whose orders are tests"
+)
+@click.option("--postal-address", default="", help="Shown in every email's footer (the law)")
+@click.option("--sender-email", help="From address of messages (default shop@<domain>)")
+@click.option("--support-email", help="Where customers can ask for help")
+@click.option("--json", "as_json", is_flag=True, help="Print {id, api_key} as JSON")
+@handled
+def store_add(
+    name: str,
+    platform: str,
+    currency: str,
+    tz: str,
+    domain: str,
+    webhook_secret: str,
+    abandonment_delay: int,
+    test_emails: tuple[str, ...],
+    test_domains: tuple[str, ...],
+    postal_address: str,
+    sender_email: str | None,
+    support_email: str | None,
+    as_json: bool,
+) -> None:
+    """Connect a store; prints its id and an API key (shown only once)."""
+    from datetime import timedelta
+
+    rt = runtime()
+    settings = StoreSettings(
+        abandonment_delay=timedelta(minutes=abandonment_delay),
+        test_emails=tuple(e.lower() for e in test_emails),
+        test_domains=tuple(d.lower() for d in test_domains),
+        postal_address=postal_address,
+        sender_email=sender_email,
+        support_email=support_email,
+    )
+    created = add_store(
+        uow=rt.uow(),
+        name=name,
+        platform=platform,
+        currency=currency.upper(),
+        timezone=tz,
+        domain=domain,
+        webhook_secret=webhook_secret,
+        settings=settings,
+        now=rt.clock(),
+    )
+    if as_json:
+        click.echo(json.dumps({"id": created.id, "api_key": created.api_key}))
+        return
+    base = rt.settings.public_url
+    console.print(f"store [bold]{created.id}[/bold] created")
+    console.print(f"API key (shown once): [bold]{created.api_key}[/bold]")
+    if platform != "custom":
+        console.print(f"webhook URL: {base}/webhooks/{platform}/{created.id}")
+    console.print(f"events API:  {base}/api/v1/events")
+    if not postal_address:
+        err_console.print(
+            "[yellow]note:[/yellow] no --postal-address: marketing email must show one "
+            "(reclaim store set ID --postal-address …)"
+        )
+
+
+def _share(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise click.BadParameter(f"{text!r} is not a number such as 0.45") from None
+    if not value.is_finite():
+        raise click.BadParameter(f"{text!r} is not a number such as 0.45")
+    return value
+
+
+_SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
+    "postal_address": ("Postal address for email footers", str),
+    "payment_instructions": (
+        "What customers need to pay by bank transfer, cash on delivery or cheque (account, "
+        "reference; several lines are fine), shown in pending-order reminders",
+        lambda v: v.replace("\r\n", "\n").strip(),
+    ),
+    "sender_email": ("From address", str),
+    "sender_name": ("From name (default: the store's name)", str),
+    "reply_to": ("Reply-To address", str),
+    "support_email": ("Support email shown in messages", str),
+    "support_phone": ("Support phone shown in messages", str),
+    "logo_url": ("https URL of the logo in emails", str),
+    "webhook_url": ("Endpoint of the outgoing webhook channel", str),
+    "webhook_signing_secret": ("Secret the outgoing webhooks are signed with", str),
+    "sms_sender": ("SMS sender id or number", str),
+    "platform_api_url": (
+        "Shopify admin or WooCommerce site URL (to cancel expired orders and create coupons)",
+        str,
+    ),
+    "platform_api_token": (
+        "Shopify access token, WooCommerce ck_…:cs_…, or a Stripe secret/restricted key",
+        str,
+    ),
+    "shop_domain": (
+        "The platform's host name for the shop, e.g. name.myshopify.com (webhooks naming "
+        "another shop are refused)",
+        lambda v: v.strip().lower(),
+    ),
+    "gross_margin": ("Gross margin as a share of order value, e.g. 0.45", _share),
+    "margin_floor": ("Incentives never push the margin below this share", _share),
+}
+
+
+@store.command("set")
+@click.argument("store_id")
+@click.option("--frequency-cap", type=click.IntRange(1, 168), help="Hours between messages")
+@click.option("--hold-period", type=click.IntRange(3, 7), help="Days a pending order is held")
+@click.option("--consent", type=click.Choice(["law", "always", "never"]), help="Marketing consent")
+@click.option("--pause/--resume", default=None, help="Stop or restart all sending")
+@click.option(
+    "--coupons-imported/--no-coupons-imported",
+    default=None,
+    help="You import Reclaim's coupon codes into the store yourself (reclaim coupons export): "
+    "codes are mailed without API access to create them",
+)
+@click.option(
+    "--alert-email",
+    "alert_emails",
+    multiple=True,
+    help="An operator emailed the store's alerts (repeat it; '' for none)",
+)
+@handled
+def store_set(
+    store_id: str,
+    frequency_cap: int | None,
+    hold_period: int | None,
+    consent: str | None,
+    pause: bool | None,
+    coupons_imported: bool | None,
+    alert_emails: tuple[str, ...],
+    **values: str | None,
+) -> None:
+    """Change a store's message settings (only the options given)."""
+    from datetime import timedelta
+
+    from reclaim.services.stores import update_settings
+
+    changes: dict[str, object] = {
+        k: _SETTABLE[k][1](v) if v != "" else None for k, v in values.items() if v is not None
+    }
+    if "postal_address" in changes:
+        changes["postal_address"] = changes["postal_address"] or ""
+    if frequency_cap is not None:
+        changes["frequency_cap"] = timedelta(hours=frequency_cap)
+    if hold_period is not None:
+        changes["hold_period"] = timedelta(days=hold_period)
+    if consent is not None:
+        changes["requires_consent"] = {"law": None, "always": True, "never": False}[consent]
+    if alert_emails:
+        changes["alert_emails"] = tuple(e.strip().lower() for e in alert_emails if e.strip())
+    if coupons_imported is not None:
+        changes["coupons_imported"] = coupons_imported
+    rt = runtime()
+    try:
+        update_settings(uow=rt.uow(), store_id=store_id, changes=changes, paused=pause)
+    finally:
+        rt.close()
+    console.print(f"store [bold]{store_id}[/bold] updated: {', '.join(changes) or 'nothing'}")
+
+
+for _name, (_help, _kind) in _SETTABLE.items():
+    store_set = click.option(f"--{_name.replace('_', '-')}", _name, help=_help)(store_set)
+
+
+@store.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def store_list(as_json: bool) -> None:
+    """The connected stores."""
+    rt = runtime()
+    try:
+        stores = list_stores(uow=rt.uow())
+    finally:
+        rt.close()
+    rows = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "platform": s.platform,
+            "currency": s.currency,
+            "timezone": s.timezone,
+            "domain": s.domain,
+            "activated_at": s.activated_at.isoformat(),
+            "paused": s.paused,
+        }
+        for s in stores
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    print_table(
+        console,
+        ("id", "name", "platform", "currency", "timezone", "domain", "sending"),
+        [
+            (
+                s.id,
+                s.name,
+                s.platform,
+                s.currency,
+                s.timezone,
+                s.domain,
+                Text("paused", style="red") if s.paused else "on",
+            )
+            for s in stores
+        ],
+        keys=("id",),
+    )
+
+
+@store.command("alerts")
+@click.argument("store_id")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def store_alerts(store_id: str, limit: int, as_json: bool) -> None:
+    """The store's alerts, newest first: complaint rate, sending paused (SPEC S5)."""
+    rt = runtime()
+    try:
+        found = alerts.list_alerts(uow=rt.uow(), store_id=store_id, limit=limit)
+    finally:
+        rt.close()
+    if as_json:
+        rows = [{"at": a.at.isoformat(), "type": a.type, "message": a.message} for a in found]
+        click.echo(json.dumps(rows))
+        return
+    if not found:
+        console.print(f"no alerts for {store_id}")
+        return
+    shown = [(a.at.isoformat()[:19], a.message) for a in found]
+    print_table(console, ("at", "alert"), shown, keys=("at",), title=f"alerts of {store_id}")
+
+
+# -- API keys ----------------------------------------------------------------------------
+
+_on_keys = run_service
+
+
+def _at(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def _shown(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _print_new(created: service.NewKey, as_json: bool, **extra: str) -> None:
+    if as_json:
+        row = {"prefix": created.prefix, "api_key": created.api_key}
+        click.echo(json.dumps(row | {"scopes": list(created.scopes)} | extra))
+        return
+    console.print(f"API key (shown once): [bold]{created.api_key}[/bold]", soft_wrap=True)
+    console.print(
+        f"prefix {created.prefix} of {created.store_id}, scopes: {' '.join(created.scopes)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@store.group("key")
+def store_key() -> None:
+    """A store's API keys: add, list, revoke, rotate (a secret is shown once, never kept)."""
+
+
+@store_key.command("add")
+@click.argument("store_id")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="SCOPE",
+    help=f"What the key may do, repeatable: {', '.join(SCOPES)} (default: all)",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {prefix, api_key, scopes} as JSON")
+@handled
+def key_add(store_id: str, scopes: tuple[str, ...], as_json: bool) -> None:
+    """Make another API key for STORE_ID; prints it once."""
+    created = _on_keys(service.add_key, timed=True, store_id=store_id, scopes=scopes)
+    _print_new(created, as_json)
+
+
+@store_key.command("list")
+@click.argument("store_id")
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def key_list(store_id: str, as_json: bool) -> None:
+    """STORE_ID's keys, revoked ones included: prefix, scopes, when made and revoked."""
+    keys = _on_keys(service.list_keys, store_id=store_id)
+    if as_json:
+        rows = [
+            {
+                "prefix": k.prefix,
+                "scopes": k.scopes.split(),
+                "created_at": _at(k.created_at),
+                "revoked_at": _at(k.revoked_at),
+            }
+            for k in keys
+        ]
+        click.echo(json.dumps(rows))
+        return
+    # Nothing is ever cut: a prefix is one unbroken cell, long values fold onto more lines.
+    table = Table(title=f"API keys of {store_id} (times in UTC)")
+    table.add_column("prefix", no_wrap=True, min_width=8)
+    table.add_column("scopes", overflow="fold")
+    table.add_column("created", overflow="fold")
+    table.add_column("revoked", overflow="fold")
+    for k in keys:
+        revoked = "–" if k.revoked_at is None else f"[red]{_shown(k.revoked_at)}[/red]"
+        table.add_row(k.prefix, k.scopes, _shown(k.created_at), revoked)
+    console.print(table)
+
+
+@store_key.command("revoke")
+@click.argument("prefix_or_key")
+@handled
+def key_revoke(prefix_or_key: str) -> None:
+    """Revoke a key (named by its prefix, or given whole): refused from now on."""
+    revoked = _on_keys(service.revoke_key, timed=True, key=prefix_or_key)
+    console.print(
+        f"API key {revoked.prefix} of {revoked.store_id} revoked", highlight=False, soft_wrap=True
+    )
+
+
+@store_key.command("rotate")
+@click.argument("prefix_or_key")
+@click.option("--json", "as_json", is_flag=True, help="Print {prefix, api_key, scopes, revoked}")
+@handled
+def key_rotate(prefix_or_key: str, as_json: bool) -> None:
+    """Replace a key: a new one (printed once) with the same store and scopes, and the old
+    one revoked, together."""
+    old = prefix_or_key.strip()
+    created = _on_keys(service.rotate_key, timed=True, key=old)
+    revoked = key_prefix(old)
+    if not as_json:
+        console.print(f"API key {revoked} revoked", highlight=False)
+    _print_new(created, as_json, revoked=revoked)

@@ -1,0 +1,143 @@
+"""Sending a group's queued messages: each handed over in a one-row commit, its coupon first
+created on the store's platform (SPEC S6), then given to its channel; and issuing a step's
+coupon when its message is written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from time import monotonic
+
+from reclaim.domain.cases import Case
+from reclaim.domain.incentives import Offer, new_coupon_code
+from reclaim.domain.messages import OutgoingEmail, OutgoingSms, SendResult
+from reclaim.domain.steps import Coupon
+from reclaim.domain.stores import Store
+from reclaim.errors import CouponPushError, DeliveryError, InvalidInput
+from reclaim.services.alerts import raise_alert
+from reclaim.services.ports import PlatformClient, Senders, SentMark, UnitOfWork
+from reclaim.services.steps.model import (
+    ACCESS_ALERT_EVERY,
+    _Outcomes,
+    _Prepared,
+    _Push,
+    _Pushes,
+)
+
+
+def _send_group(
+    uow: UnitOfWork,
+    senders: Senders,
+    platforms: PlatformClient | None,
+    prepared: Sequence[_Prepared],
+    pushes: _Pushes,
+    now: datetime,
+    budget: float,
+) -> _Outcomes:
+    """Send a group's queued messages one after another. Each is marked ``sending`` in a
+    one-row commit just before its channel call, in the same commit that marks the one
+    before it ``sent``: a crash leaves at most one message "possibly sent". ``None``: not
+    tried (the group ran past ``budget`` seconds, its flow stopped and called it back, or a
+    lease sweep took the step). A message's coupon is created on the store's platform before
+    the hand-over (what that came to goes into ``pushes``); one that could not be is not
+    sent: a code the checkout refuses would do more harm than no message."""
+    outcomes: _Outcomes = []
+    began = monotonic()
+    mark: SentMark | None = None
+    with uow:  # one session for the group's one-row commits; no transaction while sending
+        for item in prepared:
+            if isinstance(item.outgoing, InvalidInput):
+                outcomes.append((item, item.outgoing))
+                continue
+            if monotonic() - began > budget:
+                outcomes.append((item, None))
+                continue
+            if platforms is not None and (failed := _push(platforms, item, pushes, now)):
+                outcomes.append((item, failed))
+                continue
+            handed = uow.messages.hand_over(item.message_id, sent=mark, subject=item.subject)
+            uow.commit()
+            mark = None
+            if not handed:
+                outcomes.append((item, None))
+                continue
+            try:
+                result = _send(senders, item, now)
+            except DeliveryError as exc:
+                outcomes.append((item, exc))
+            else:
+                outcomes.append((item, result))
+                mark = SentMark(item.message_id, now, result.provider_id, result.segments)
+    return outcomes
+
+
+def _push(
+    platforms: PlatformClient, item: _Prepared, pushes: _Pushes, now: datetime
+) -> CouponPushError | None:
+    """Create the message's coupon on the store's platform unless that is done (or left to
+    the merchant); the error that keeps the message back, if any. Pushing again after a crash
+    is safe: each platform's adapter finds a code it already has."""
+    coupon, store = item.coupon, item.store
+    if coupon is None or store is None or coupon.id is None or not coupon.needs_push:
+        return None
+    try:
+        ref = platforms.create_coupon(store, coupon, now=now)
+    except DeliveryError as exc:
+        error = str(exc)[:500]
+        if exc.permanent and exc.code is None and store.settings.coupons_imported:
+            pushes[coupon.id] = _Push("exported", None, error)  # the merchant imports the codes
+            return None
+        if exc.permanent and exc.code is None:  # API access taken away since it was issued
+            pushes[coupon.id] = _Push(None, None, error, unavailable=True)
+            return CouponPushError(f"coupon not created on the store: {error}", permanent=True)
+        denied = (store.platform, exc.code) if exc.permanent and exc.code in (401, 403) else None
+        pushes[coupon.id] = _Push(None, None, error, denied)
+        return CouponPushError(
+            f"coupon not created on the store: {error}", permanent=exc.permanent, code=exc.code
+        )
+    pushes[coupon.id] = _Push("pushed", ref, None)
+    return None
+
+
+def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
+    out = prepared.outgoing
+    assert not isinstance(out, InvalidInput)
+    try:
+        if isinstance(out, OutgoingEmail):
+            return senders.send_email(out, now=now)
+        if isinstance(out, OutgoingSms):
+            return senders.send_sms(out)
+        return senders.send_webhook(out, now=now)
+    except InvalidInput as exc:  # refused before anything left: an address or URL that is wrong
+        raise DeliveryError(str(exc), permanent=True) from exc
+
+
+def _issue_coupon(uow: UnitOfWork, store: Store, case: Case, offer: Offer, now: datetime) -> Coupon:
+    assert case.id is not None
+    for _ in range(8):  # 10 characters of 31 symbols: a collision is a ~1e-15 event
+        code = new_coupon_code()
+        coupon = Coupon(
+            store_id=store.id,
+            case_id=case.id,
+            # Stripe's promotion codes are letters and digits only: shown as pushed there.
+            code=code.replace("-", "") if store.platform == "stripe" else code,
+            kind=offer.kind,
+            value=offer.value,
+            discount=offer.discount,
+            currency=offer.currency,
+            min_order=offer.min_order,
+            expires_at=offer.expires_at,
+            created_at=now,
+        )
+        if uow.coupons.add(coupon):
+            uow.cases.add_event(case.id, at=now, type="coupon_issued", data={"code": coupon.code})
+            return coupon
+    raise RuntimeError("could not draw an unused coupon code")
+
+
+def _coupons_unavailable(uow: UnitOfWork, store_id: str, now: datetime) -> None:
+    """Tell the store's operators (at most once a day) that its codes cannot be mailed."""
+    store = uow.stores.get(store_id)
+    platform = store.platform if store is not None else ""
+    data: dict[str, object] = {"platform": platform}
+    raise_alert(uow, store_id, "coupons_unavailable", data, now=now, every=ACCESS_ALERT_EVERY)
