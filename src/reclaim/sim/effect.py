@@ -52,7 +52,6 @@ from reclaim.sim.world import STORE
 #: end of the simulation and before the case would close: the read delay of a persuaded
 #: customer (at most 6 h), the checkout, the webhook and a few worker ticks.
 MARGIN = timedelta(hours=8)
-Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 QUIET_START, QUIET_END = time(22), time(7)  # email quiet hours, customer's local time (S5)
 SHIPPED = ("shipping", "payment")  # checkout steps after which an address (a country) is known
 
@@ -211,66 +210,3 @@ def true_effect(potentials: Sequence[Potential]) -> float:
     if not potentials:
         return 0.0
     return sum(p.effect for p in potentials) / len(potentials)
-
-
-# -- measuring ----------------------------------------------------------------------------------
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson's score interval for ``k`` successes out of ``n`` (``(0, 1)`` when n = 0)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return low, high
-
-
-def newcombe(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for ``k1/n1 − k2/n2`` (method 10 of Newcombe 1998)."""
-    p1 = k1 / n1 if n1 else 0.0
-    p2 = k2 / n2 if n2 else 0.0
-    l1, u1 = wilson(k1, n1, z)
-    l2, u2 = wilson(k2, n2, z)
-    d = p1 - p2
-    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return max(-1.0, low), min(1.0, high)
-
-
-@dataclass(frozen=True, slots=True)
-class Lift:
-    messaged: int
-    messaged_recovered: int
-    holdout: int
-    holdout_recovered: int
-
-    @property
-    def messaged_rate(self) -> float:
-        return self.messaged_recovered / self.messaged if self.messaged else 0.0
-
-    @property
-    def holdout_rate(self) -> float:
-        return self.holdout_recovered / self.holdout if self.holdout else 0.0
-
-    @property
-    def lift(self) -> float:
-        return self.messaged_rate - self.holdout_rate
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return newcombe(
-            self.messaged_recovered, self.messaged, self.holdout_recovered, self.holdout
-        )
-
-
-def measure(cases: Iterable[tuple[bool, bool]]) -> Lift:
-    """The lift from ``(held out?, recovered?)`` per case."""
-    counts = [0, 0, 0, 0]
-    for held_out, recovered in cases:
-        i = 2 if held_out else 0
-        counts[i] += 1
-        counts[i + 1] += int(recovered)
-    return Lift(*counts)

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import text
 
 from reclaim.bootstrap import Runtime
+from reclaim.domain.stats import measure
 from reclaim.sim.cases import KINDS, ActualCase
 from reclaim.sim.customers import Audience
 from reclaim.sim.driver import DriveStats
-from reclaim.sim.effect import Potential, measure, true_effect
+from reclaim.sim.effect import Potential, true_effect
 
 MAX_DETAILS = 20
 

@@ -9,20 +9,18 @@ from decimal import Decimal
 
 import pytest
 
+from reclaim.domain.stats import measure, newcombe, wilson
 from reclaim.sim import behaviour as bh
 from reclaim.sim.consent import may_market, stated_consent
 from reclaim.sim.effect import (
     MARGIN,
     Potential,
-    measure,
-    newcombe,
     next_tick,
     out_of_quiet_hours,
     potential_outcomes,
     true_effect,
     unit,
     unsubscriber,
-    wilson,
 )
 from reclaim.sim.people import Actor, make_customer
 from reclaim.sim.truth import ExpectedCase

@@ -166,6 +166,22 @@ def test_arabic_reads_right_to_left_with_arabic_formatting(renderer: TemplateRen
     assert rendered.locale == "ar-EG"
 
 
+def test_an_arabic_sms_opening_with_a_latin_store_name_still_reads_right_to_left(
+    renderer: TemplateRenderer,
+) -> None:
+    """A phone takes a message's direction from its first strong letter: the store's Latin
+    name would turn the Arabic text left to right without the right-to-left mark."""
+    key = "pending_order/reminder"
+    arabic = renderer.render(
+        key=key, channel=Channel.SMS, context=for_key(full_context(locale="ar-EG"), key)
+    )
+    assert arabic.text.startswith("\u200fMaison Lumière: ")
+    english = renderer.render(
+        key=key, channel=Channel.SMS, context=for_key(full_context(locale="en"), key)
+    )
+    assert "\u200f" not in english.text
+
+
 def test_hold_dates_in_the_new_locales_are_in_the_customers_zone(
     renderer: TemplateRenderer,
 ) -> None:

@@ -167,6 +167,9 @@ def one_line(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
+
+
 def sms_text(text: str) -> str:
     """One line with every kind of space made plain: GSM-7 has no non-breaking spaces."""
     return " ".join(text.split())
@@ -341,6 +344,11 @@ def _render_parts(
             locale=used,
         )
     text = sms_text(_render("text", compiled.text, False, variables, settings))
+    if variables["dir"] == "rtl" and text:
+        # A phone sets a message's direction from its first strong letter: an Arabic SMS
+        # that opens with a Latin store name would read left to right. The right-to-left
+        # mark (U+200F, invisible) makes it read as written (the webhook's text is the SMS).
+        text = RLM + text
     if channel is Channel.SMS:
         return Rendered(subject="", text=text, locale=used)
     subject = one_line(_render("subject", compiled.subject, False, variables, settings))
