@@ -1,6 +1,6 @@
 """What a recovery message is made of, independent of how it is rendered or sent (SPEC S4).
 
-The flow engine (``services/delivery.py``) builds a :class:`MessageContext` from a case, its
+The step engine (``services/steps/``) builds a :class:`MessageContext` from a case, its
 store and its incentive; a template renderer turns it into a :class:`Rendered`; a channel
 adapter sends an :class:`OutgoingEmail`, :class:`OutgoingSms` or :class:`OutgoingWebhook` and
 answers a :class:`SendResult` or raises :class:`reclaim.errors.DeliveryError`.

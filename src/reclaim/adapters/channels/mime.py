@@ -13,7 +13,7 @@ would otherwise turn a long unsubscribe URL into an encoded word, which no mail 
 as a URL.
 
 The bytes are written directly rather than through :class:`email.message.EmailMessage`,
-whose header registry and generator cost about 1.7 ms per message (``bench/send.py``); the
+whose header registry and generator cost about 1.7 ms per message (``bench/send/``); the
 stdlib's C encoders (:func:`binascii.b2a_qp`, base64) and :class:`email.header.Header` do
 the encoding, and the tests parse every form back with the stdlib's modern parser.
 

@@ -1,6 +1,6 @@
 """Message templates (SPEC S4): a Jinja2 sandbox for merchants' templates, Babel formatting in
-the customer's locale and zone, CSS inlined once at save time, and default templates in en, de,
-fr, es, zh-CN and ja.
+the customer's locale and zone, CSS inlined once at save time, and default templates in the
+twelve languages of ``formatting.TEMPLATE_LOCALES`` (``data/<locale>.yaml``).
 
 The lead's entry points: :class:`TemplateRenderer` (``render``, ``keys``, ``locales``),
 :func:`compile_template` and :class:`CompiledTemplate` (stored as JSON).

@@ -75,7 +75,7 @@ class SqlSteps:
         )
         # On SQLite writers are serialised, so the subquery's own status test suffices; a
         # second one outside makes SQLite scan every scheduled step through ix_steps_lease
-        # instead of taking the ids it was given (×50 at 1M future steps, bench/send.py).
+        # instead of taking the ids it was given (×50 at 1M future steps, bench/send/).
         still_scheduled = [steps.c.status == StepStatus.SCHEDULED] if _is_pg(self.s) else []
         ids = self.s.execute(
             claim_update(self.s, steps, pick, *still_scheduled)
