@@ -1,6 +1,6 @@
 """DKIM signing cost per message: dkimpy against our ``cryptography`` signer (not a test).
 
-Run: ``.venv/bin/python bench/dkim_sign.py``. Prints the median of five
+Run: ``.venv/bin/python -m bench.dkim_sign``. Prints the median of five
 rounds in milliseconds per message for a typical ~15 KB recovery email.
 """
 
