@@ -27,6 +27,7 @@ from reclaim.adapters.logistics_files import read_lanes, read_stock, read_wareho
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.adapters.platforms.generic import split_batch
+from reclaim.adapters.reports import render_html, render_pdf
 from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer, compile_template, pages
 from reclaim.adapters.templates.compiled import normalise_locale
 from reclaim.adapters.templates.renderer import check_cost
@@ -36,6 +37,7 @@ from reclaim.domain.fulfilment import Lane, Warehouse
 from reclaim.domain.messages import Channel, MessageContext
 from reclaim.errors import ConfigError, ReclaimError
 from reclaim.services.ports import PlatformClient, PlatformConnector, Renderer, Senders
+from reclaim.services.reports import Report
 from reclaim.services.tracking import Links
 
 
@@ -251,3 +253,13 @@ def page_words(tag: str | None) -> pages.PageWords:
     """The words, ``lang`` and ``dir`` of a public page (unsubscribe) for a message in locale
     ``tag``: the tracking routes reach the templates through here."""
     return pages.page_words(tag)
+
+
+def report_html(report: Report) -> str:
+    """A report as one self-contained HTML page (``reclaim report --format html``)."""
+    return render_html(report)
+
+
+def report_pdf(report: Report) -> bytes:
+    """The same page printed to PDF by WeasyPrint (``reclaim report --format pdf``)."""
+    return render_pdf(report)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from fakes.base import Repo
 from fakes.state import EventRow, UniqueViolation, json_round_trip
 from fakes.store_repos import by_id
-from reclaim.domain.cases import Case, CaseStatus
+from reclaim.domain.cases import Case, CaseReason, CaseStatus, ReasonSource
 from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt, WatchState
 from reclaim.domain.shipments import Shipment
 from reclaim.errors import Conflict
@@ -258,3 +258,14 @@ class FakeCases(Repo):
             for e in by_id(self.t.case_events)
             if e.owner == case_id
         ]
+
+    def add_reasons(self, reasons: Sequence[CaseReason]) -> None:
+        for r in reasons:
+            key = (r.case_id, r.reason, r.source)
+            if key not in self.t.case_reasons:
+                self.t.case_reasons[key] = (self._next_id("case_reasons"), r)
+
+    def reasons(self, case_id: int) -> Sequence[CaseReason]:
+        mine = [row for key, row in self.t.case_reasons.items() if key[0] == case_id]
+        mine.sort(key=lambda row: (row[1].source != ReasonSource.INFERRED, row[0]))
+        return [r for _, r in mine]

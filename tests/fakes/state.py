@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import orjson
 
 from reclaim.domain.alternatives import Product
-from reclaim.domain.cases import Case
+from reclaim.domain.cases import Case, CaseReason
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.fulfilment import Lane
 from reclaim.domain.holds import Hold
@@ -172,6 +172,8 @@ class Tables:
     shipments: dict[int, Shipment] = field(default_factory=dict)
     cases: dict[int, Case] = field(default_factory=dict)
     case_events: dict[int, EventRow] = field(default_factory=dict)
+    # (case_id, reason, source) -> (id, the reason)
+    case_reasons: dict[tuple[int, str, str], tuple[int, CaseReason]] = field(default_factory=dict)
     flows: dict[int, FlowRow] = field(default_factory=dict)
     steps: dict[int, ScheduledStep] = field(default_factory=dict)
     messages: dict[int, MessageRecord] = field(default_factory=dict)

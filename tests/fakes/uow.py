@@ -16,6 +16,7 @@ from typing import Any
 from fakes.case_repos import FakeCases, FakeFacts
 from fakes.flow_repos import FakeFlows, FakeMessages, FakeSteps
 from fakes.misc_repos import FakeAlerts, FakeCoupons, FakeSuppressions, FakeTemplates
+from fakes.report_repos import FakeReports
 from fakes.state import Tables, clone_tables, restore_tables
 from fakes.stock_repos import FakeLogistics, FakePlatformActions, FakeStock
 from fakes.store_repos import FakeInbox, FakeStores
@@ -29,6 +30,7 @@ from reclaim.services.ports import (
     LogisticsRepository,
     MessageRepository,
     PlatformActionRepository,
+    ReportReader,
     StepRepository,
     StockRepository,
     StoreRepository,
@@ -82,6 +84,7 @@ class FakeUnitOfWork:
         self.stock: StockRepository = FakeStock(self)
         self.platform_actions: PlatformActionRepository = FakePlatformActions(self)
         self.logistics: LogisticsRepository = FakeLogistics(self)
+        self.reports: ReportReader = FakeReports(self)
 
     # -- what the repositories use ----------------------------------------------------------
 

@@ -15,6 +15,7 @@ from reclaim.domain.messages import Channel
 from reclaim.services.detection import detect_due
 from reclaim.services.ingest import process_inbox
 from reclaim.services.ports import UnitOfWork
+from reclaim.services.reports import build_report, report_json
 from reclaim.services.steps import run_due_steps
 from reclaim.services.tracking import Links
 from service_builders import (
@@ -107,7 +108,17 @@ def _scenario(uow: UnitOfWork) -> dict[str, Any]:
                 for m in uow.messages.for_case(i)
             ],
             "suppressed": uow.suppressions.count(STORE),
+            "reasons": {i: list(uow.cases.reasons(i)) for i in case_ids},
         }
+    # The report's read model: the same aggregates from the fake's loops as from SQL.
+    for by in (None, "device", "flow", "channel", "step"):
+        answers.append(
+            report_json(
+                build_report(
+                    uow=uow, store_id=STORE, now=paid, start=T0.date(), end=paid.date() + timedelta(days=1), by=by
+                )
+            )
+        )
     answers = [
         [replace(a, delivery_id=rank.get(a.delivery_id or 0)) for a in answer]
         if isinstance(answer, list)

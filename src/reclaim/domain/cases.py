@@ -80,6 +80,13 @@ class Case:
     holdout: bool = False
     next_step_at: datetime | None = None
     attributed_message_id: int | None = None
+    # What reports group by (issue 15): the customer's country (ISO 3166-1 alpha-2) when the
+    # case opened, the device of the checkout or order (domain.devices), and the experiment
+    # and variant the case was assigned to.
+    country: str | None = None
+    device: str | None = None
+    experiment_id: int | None = None
+    variant: str | None = None
     id: int | None = None
 
     @property
@@ -127,6 +134,25 @@ class Case:
         self.value, self.items, self.contact = value, items, contact
         self.updated_at = at
         return True
+
+
+class ReasonSource(StrEnum):
+    INFERRED = "inferred"  # read from the facts when the case opened (domain.abandonment)
+    CUSTOMER = "customer"  # the customer's own answer ("What stopped you?")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReason:
+    """One reason a case was abandoned, from the taxonomy of :mod:`reclaim.domain.abandonment`
+    (``reason`` is a ``Reason`` value). ``detail`` is the evidence in plain words, or the
+    customer's own text. A case has each reason at most once per source."""
+
+    case_id: int
+    store_id: str
+    reason: str
+    source: str
+    at: datetime
+    detail: str | None = None
 
 
 def items_overlap(a: tuple[LineItem, ...], b: tuple[LineItem, ...]) -> bool:

@@ -41,6 +41,10 @@ _OPTIONAL_TEXT = (
 )
 
 
+REPORT_EVERY = ("week", "month")  # how often a store's report may be emailed
+REPORT_LOCALES = ("en", "zh-CN")  # the languages a report is written in
+
+
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
     """What a merchant tunes per store; every default is SPEC's."""
@@ -88,6 +92,13 @@ class StoreSettings:
     # export`): codes are mailed without a connector to create them. Otherwise a code goes
     # out only once it exists on the store.
     coupons_imported: bool = False
+    # Reports (issue 15): who is emailed the store's report, how often (None: never), the
+    # rates other currencies are converted at (units of the store's currency for one unit of
+    # the other: {"USD": Decimal("0.92")} in a EUR store), and the report's language.
+    report_emails: tuple[str, ...] = ()
+    report_every: str | None = None  # "week" | "month"
+    fx_rates: dict[str, Decimal] = field(default_factory=dict)
+    report_locale: str | None = None  # None: English
 
     def to_json(self) -> dict[str, object]:
         optional = {
@@ -100,6 +111,14 @@ class StoreSettings:
             optional["requires_consent"] = self.requires_consent
         if self.coupons_imported:
             optional["coupons_imported"] = True
+        if self.report_emails:
+            optional["report_emails"] = list(self.report_emails)
+        if self.report_every is not None:
+            optional["report_every"] = self.report_every
+        if self.fx_rates:
+            optional["fx_rates"] = {k: str(v) for k, v in sorted(self.fx_rates.items())}
+        if self.report_locale is not None:
+            optional["report_locale"] = self.report_locale
         return optional | {
             "abandonment_delay_s": int(self.abandonment_delay.total_seconds()),
             "pending_delay_s": int(self.pending_delay.total_seconds()),
@@ -137,6 +156,8 @@ class StoreSettings:
             return Decimal(v) if isinstance(v, str) and v else None
 
         consent = data.get("requires_consent")
+        rates = data.get("fx_rates")
+        every = data.get("report_every")
         return cls(
             abandonment_delay=secs("abandonment_delay_s", d.abandonment_delay),
             pending_delay=secs("pending_delay_s", d.pending_delay),
@@ -154,6 +175,14 @@ class StoreSettings:
             gross_margin=dec("gross_margin"),
             margin_floor=dec("margin_floor"),
             coupons_imported=data.get("coupons_imported") is True,
+            report_emails=strs("report_emails"),
+            report_every=every if every in REPORT_EVERY else None,
+            fx_rates=(
+                {str(k): Decimal(str(v)) for k, v in rates.items()}
+                if isinstance(rates, dict)
+                else {}
+            ),
+            report_locale=text("report_locale"),
             **{name: text(name) for name in _OPTIONAL_TEXT},
         )
 
@@ -339,6 +368,20 @@ def validate_settings(s: StoreSettings) -> None:
         raise InvalidInput(f"{s.shop_domain!r} is not a host name", field="shop-domain")
     if not isinstance(s.coupons_imported, bool):
         raise InvalidInput("coupons imported is true or false", field="coupons-imported")
+    for value in s.report_emails:
+        if not _EMAIL.match(value):
+            raise InvalidInput(f"{value!r} is not an email address", field="report-email")
+    if s.report_every is not None and s.report_every not in REPORT_EVERY:
+        raise InvalidInput("a report is sent every week or month (or never)", field="report-every")
+    if s.report_locale is not None and s.report_locale not in REPORT_LOCALES:
+        raise InvalidInput(
+            f"reports are written in {' or '.join(REPORT_LOCALES)}", field="report-locale"
+        )
+    for code, rate in s.fx_rates.items():
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise InvalidInput(f"{code[:8]!r} is not a currency code such as USD", field="fx-rate")
+        if not rate.is_finite() or rate <= 0:
+            raise InvalidInput(f"the rate of {code} must be a positive number", field="fx-rate")
     for host in s.extra_domains:
         if not _DOMAIN.match(host):
             raise InvalidInput(f"{host!r} is not a host name", field="extra-domain")

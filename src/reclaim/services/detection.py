@@ -17,6 +17,7 @@ from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt,
 from reclaim.domain.filters import is_bot, is_test_contact
 from reclaim.domain.reasons import classify_failure
 from reclaim.domain.stores import Store
+from reclaim.services.abandonment import tag_case
 from reclaim.services.flows import FlowDefaults, start_flow
 from reclaim.services.ports import UnitOfWork
 from reclaim.services.resolution import close, record
@@ -109,10 +110,21 @@ def _skip_reason(
 
 
 def _open(
-    uow: UnitOfWork, store: Store, case: Case, now: datetime, flows: FlowDefaults | None
+    uow: UnitOfWork,
+    store: Store,
+    case: Case,
+    now: datetime,
+    flows: FlowDefaults | None,
+    *,
+    checkout: Checkout | None = None,
+    order: Order | None = None,
+    attempt: PaymentAttempt | None = None,
 ) -> Case:
+    """Add ``case``, tagged with its country, device and inferred reasons (the facts it was
+    opened from give them: services/abandonment.py), and start its flow."""
     case.expires_at = now + store.settings.case_ttl
     uow.cases.add(case)
+    tag_case(uow, case, at=now, checkout=checkout, order=order, attempt=attempt)
     record(uow, case, at=now, type="opened", kind=case.kind, reason=case.reason)
     if flows is not None:
         start_flow(uow, store, case, defaults=flows, now=now)
@@ -154,7 +166,9 @@ def _payments(
             stats.skip(skip, test_flag=attempt.is_test)
             continue
         attempt.watch = WatchState.DETECTED
-        case = _open(uow, store, _payment_case(attempt, order, now), now, flows)
+        case = _open(
+            uow, store, _payment_case(attempt, order, now), now, flows, order=order, attempt=attempt
+        )
         stats.opened += 1
         broader: list[Case] = []
         if order is not None:
@@ -258,7 +272,7 @@ def _orders(
             checkout_external_id=order.checkout_external_id,
             recovery_url=order.payment_url,
         )
-        _open(uow, store, case, now, flows)
+        _open(uow, store, case, now, flows, order=order)
         stats.opened += 1
     return stats, len(due) == batch
 
@@ -297,7 +311,7 @@ def _checkouts(
             for c in uow.cases.open_for_customer(store.id, checkout.customer_key)
             if c.kind == CaseKind.ABANDONED_CHECKOUT
         ]
-        case = _open(uow, store, _checkout_case(checkout, now), now, flows)
+        case = _open(uow, store, _checkout_case(checkout, now), now, flows, checkout=checkout)
         for other in older:
             close(uow, other, CaseStatus.CANCELLED, at=now, reason="superseded")
         if older:

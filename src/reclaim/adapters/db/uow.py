@@ -17,6 +17,7 @@ from reclaim.adapters.db.repos.inbox import SqlInbox
 from reclaim.adapters.db.repos.logistics import SqlLogistics
 from reclaim.adapters.db.repos.messages import SqlMessages
 from reclaim.adapters.db.repos.platform_actions import SqlPlatformActions
+from reclaim.adapters.db.repos.reports import SqlReports
 from reclaim.adapters.db.repos.steps import SqlSteps
 from reclaim.adapters.db.repos.stock import SqlStock
 from reclaim.adapters.db.repos.stores import SqlStores
@@ -32,6 +33,7 @@ from reclaim.services.ports import (
     LogisticsRepository,
     MessageRepository,
     PlatformActionRepository,
+    ReportReader,
     StepRepository,
     StockRepository,
     StoreRepository,
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.stock: StockRepository = SqlStock(self.session)
         self.platform_actions: PlatformActionRepository = SqlPlatformActions(self.session)
         self.logistics: LogisticsRepository = SqlLogistics(self.session)
+        self.reports: ReportReader = SqlReports(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

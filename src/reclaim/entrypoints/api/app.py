@@ -21,6 +21,7 @@ from reclaim.entrypoints.api import (
     health,
     holds,
     logistics,
+    reports,
     stock,
     suppressions,
     tracking,
@@ -50,6 +51,7 @@ ROUTERS = (
     holds.router,
     fulfilment.router,
     logistics.router,
+    reports.router,
     health.router,
     tracking.router,
 )

@@ -13,7 +13,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from reclaim.domain.stores import SCOPES, StoreSettings, key_prefix
+from reclaim.domain.stores import REPORT_LOCALES, SCOPES, StoreSettings, key_prefix
 from reclaim.entrypoints.cli.common import console, err_console, handled, run_service, runtime
 from reclaim.entrypoints.tables import print_table
 from reclaim.services import alerts
@@ -117,6 +117,19 @@ def _share(text: str) -> Decimal:
     return value
 
 
+def _rates(given: tuple[str, ...]) -> dict[str, Decimal]:
+    """``("USD=0.92", "GBP=1.17")`` as rates by currency; ``("",)``: none."""
+    rates: dict[str, Decimal] = {}
+    for item in given:
+        if not item.strip():
+            continue
+        code, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not CUR=RATE such as USD=0.92")
+        rates[code.strip().upper()] = _share(value.strip())
+    return rates
+
+
 _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
     "postal_address": ("Postal address for email footers", str),
     "payment_instructions": (
@@ -169,6 +182,28 @@ _SETTABLE: dict[str, tuple[str, Callable[[str], object]]] = {
     multiple=True,
     help="An operator emailed the store's alerts (repeat it; '' for none)",
 )
+@click.option(
+    "--report-email",
+    "report_emails",
+    multiple=True,
+    help="Who is emailed the store's report (repeat it; '' for none)",
+)
+@click.option(
+    "--report-every",
+    type=click.Choice(["week", "month", "never"]),
+    help="How often the report is emailed",
+)
+@click.option(
+    "--fx-rate",
+    "fx_rates",
+    multiple=True,
+    metavar="CUR=RATE",
+    help="Store-currency units for one unit of CUR, e.g. USD=0.92 in a EUR store (repeat it "
+    "per currency: the rates given replace the earlier ones; '' for none)",
+)
+@click.option(
+    "--report-locale", type=click.Choice(list(REPORT_LOCALES)), help="The report's language"
+)
 @handled
 def store_set(
     store_id: str,
@@ -178,6 +213,10 @@ def store_set(
     pause: bool | None,
     coupons_imported: bool | None,
     alert_emails: tuple[str, ...],
+    report_emails: tuple[str, ...],
+    report_every: str | None,
+    fx_rates: tuple[str, ...],
+    report_locale: str | None,
     **values: str | None,
 ) -> None:
     """Change a store's message settings (only the options given)."""
@@ -200,6 +239,14 @@ def store_set(
         changes["alert_emails"] = tuple(e.strip().lower() for e in alert_emails if e.strip())
     if coupons_imported is not None:
         changes["coupons_imported"] = coupons_imported
+    if report_emails:
+        changes["report_emails"] = tuple(e.strip().lower() for e in report_emails if e.strip())
+    if report_every is not None:
+        changes["report_every"] = None if report_every == "never" else report_every
+    if fx_rates:
+        changes["fx_rates"] = _rates(fx_rates)
+    if report_locale is not None:
+        changes["report_locale"] = report_locale
     rt = runtime()
     try:
         update_settings(uow=rt.uow(), store_id=store_id, changes=changes, paused=pause)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from reclaim.domain.cases import Case
+from reclaim.domain.cases import Case, CaseReason
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.shipments import Shipment
 from reclaim.domain.stores import ApiKey, Store, StoreSettings
@@ -132,3 +132,12 @@ class CaseRepository(Protocol):
         self, case_id: int, *, at: datetime, type: str, data: dict[str, object]
     ) -> None: ...
     def events(self, case_id: int) -> Sequence[tuple[datetime, str, dict[str, object]]]: ...
+    def add_reasons(self, reasons: Sequence[CaseReason]) -> None:
+        """Record reasons of cases; one a case has already from the same source is kept as
+        it was (the first answer stands)."""
+        ...
+
+    def reasons(self, case_id: int) -> Sequence[CaseReason]:
+        """The case's reasons: inferred ones first, then the customer's, each in the order
+        recorded."""
+        ...

@@ -20,6 +20,7 @@ from reclaim.services.ports.records import (
     InboxRepository,
     StoreRepository,
 )
+from reclaim.services.ports.reports import ReportReader
 from reclaim.services.ports.stock import (
     LogisticsRepository,
     PlatformActionRepository,
@@ -44,6 +45,7 @@ class UnitOfWork(Protocol):
     stock: StockRepository
     platform_actions: PlatformActionRepository
     logistics: LogisticsRepository
+    reports: ReportReader  # aggregates for reports: read-only
     # Whether ``lock=True`` reads lock rows (PostgreSQL). False where every write
     # transaction holds the whole database's one write lock from its start (SQLite).
     row_locks: bool

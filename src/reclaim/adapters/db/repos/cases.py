@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case as when
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from reclaim.adapters.db.dialect import many_rows
-from reclaim.adapters.db.tables import case_events, cases
-from reclaim.domain.cases import Case, CaseStatus
+from reclaim.adapters.db.tables import case_events, case_reasons, cases
+from reclaim.domain.cases import Case, CaseReason, CaseStatus, ReasonSource
 
 
 class SqlCases:
@@ -132,3 +133,53 @@ class SqlCases:
             .order_by(case_events.c.id)
         )
         return [(r.at, r.type, r.data) for r in rows]
+
+    def add_reasons(self, reasons: Sequence[CaseReason]) -> None:
+        """One INSERT of those the cases do not have yet (from the same source)."""
+        if not reasons:
+            return
+        ids = sorted({r.case_id for r in reasons})
+        have = {
+            (r.case_id, r.reason, r.source)
+            for r in self.s.execute(
+                select(case_reasons.c.case_id, case_reasons.c.reason, case_reasons.c.source).where(
+                    case_reasons.c.case_id.in_(ids)
+                )
+            )
+        }
+        rows: list[dict[str, object]] = []
+        for r in reasons:
+            key = (r.case_id, r.reason, r.source)
+            if key not in have:
+                have.add(key)
+                rows.append(
+                    {
+                        "case_id": r.case_id,
+                        "store_id": r.store_id,
+                        "reason": r.reason,
+                        "source": r.source,
+                        "detail": r.detail,
+                        "at": r.at,
+                    }
+                )
+        if rows:
+            self.s.execute(insert(case_reasons), rows)
+
+    def reasons(self, case_id: int) -> Sequence[CaseReason]:
+        first = when((case_reasons.c.source == ReasonSource.INFERRED, 0), else_=1)
+        rows = self.s.execute(
+            select(case_reasons)
+            .where(case_reasons.c.case_id == case_id)
+            .order_by(first, case_reasons.c.id)
+        )
+        return [
+            CaseReason(
+                case_id=r.case_id,
+                store_id=r.store_id,
+                reason=r.reason,
+                source=r.source,
+                at=r.at,
+                detail=r.detail,
+            )
+            for r in rows
+        ]

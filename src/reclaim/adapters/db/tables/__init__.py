@@ -14,10 +14,11 @@ from reclaim.adapters.db.tables.base import Id, meta, metadata
 from reclaim.adapters.db.tables.accounts import api_keys, stores
 from reclaim.adapters.db.tables.intake import inbox
 from reclaim.adapters.db.tables.facts import checkouts, orders, payment_attempts, shipments
-from reclaim.adapters.db.tables.recovery import case_events, cases
+from reclaim.adapters.db.tables.recovery import case_events, case_reasons, cases
 from reclaim.adapters.db.tables.messaging import (
     alerts,
     coupons,
+    experiments,
     flows,
     message_events,
     messages,
@@ -37,9 +38,11 @@ __all__ = [
     "alerts",
     "api_keys",
     "case_events",
+    "case_reasons",
     "cases",
     "checkouts",
     "coupons",
+    "experiments",
     "flows",
     "holds",
     "inbox",

@@ -1,5 +1,5 @@
 """Flows and messages (SPEC S3-S6): flow versions, scheduled steps, messages and their
-events, suppressions, coupons, merchants' templates, alerts."""
+events, suppressions, coupons, merchants' templates, alerts; experiments of flows."""
 
 from __future__ import annotations
 
@@ -33,6 +33,24 @@ flows = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("active", Boolean, nullable=False),
     UniqueConstraint("store_id", "kind", "version"),
+)
+
+# A/B/n tests of a flow or of one step (issue 15): each case is assigned a variant by hashing
+# it (cases.experiment_id, cases.variant); ``variants`` holds {key, weight, flow_id, overrides}.
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", String(32), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("kind", String(24), nullable=False),  # the case kind it tests
+    Column("target", String(32), nullable=False),  # "flow", or a step key
+    Column("variants", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # running | stopped
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),
+    Column("decision", JSON),  # the recommendation and its evidence, when stopped
+    UniqueConstraint("store_id", "name"),
 )
 
 # A scheduled step is a row with due_at (DESIGN.md "durable time lives in the database").

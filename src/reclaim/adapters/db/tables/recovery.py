@@ -1,4 +1,4 @@
-"""Recovery cases and their events."""
+"""Recovery cases, their events, and the reasons each was abandoned for (issue 15)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,12 @@ cases = Table(
     Column("holdout", Boolean, nullable=False, server_default=text("false")),
     Column("next_step_at", UTCDateTime),
     Column("attributed_message_id", BigInteger),
+    # What reports group by (issue 15): the customer's country when the case opened, the
+    # device of the checkout or order, and the experiment variant the case ran.
+    Column("country", String(2)),
+    Column("device", String(16)),  # mobile | tablet | desktop
+    Column("experiment_id", BigInteger),
+    Column("variant", String(32)),
     UniqueConstraint("store_id", "kind", "subject_id"),
     Index("ix_cases_list", "store_id", "status", "id"),
     Index("ix_cases_customer", "store_id", "customer_key", "status"),
@@ -66,6 +72,7 @@ cases = Table(
     Index("ix_cases_checkout", "store_id", "checkout_external_id", "status"),
     Index("ix_cases_intent", "store_id", "intent_id", "status"),
     Index("ix_cases_expiry", "status", "expires_at"),
+    Index("ix_cases_report", "store_id", "created_at"),  # a report's cases: a period's
 )
 
 case_events = Table(
@@ -77,4 +84,20 @@ case_events = Table(
     Column("type", String(32), nullable=False),
     Column("data", JSON, nullable=False),
     Index("ix_case_events_case", "case_id", "id"),
+)
+
+# Why a case was abandoned (domain.abandonment's taxonomy), several per case: inferred from the
+# facts when it opened, or the customer's own answer ("What stopped you?").
+case_reasons = Table(
+    "case_reasons",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("store_id", String(32), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("source", String(16), nullable=False),  # inferred | customer
+    Column("detail", Text),  # the evidence, or the customer's own words
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id", "reason", "source"),
+    Index("ix_case_reasons_store", "store_id", "reason"),
 )

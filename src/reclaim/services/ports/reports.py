@@ -1,0 +1,130 @@
+"""The report's read port (issue 15): what a period's report needs from the database, as
+aggregates the database computes (counts and sums grouped by a few columns), never every row.
+
+The one exception is :meth:`ReportReader.recovered`: one small row per recovered case (a
+fifth or so of the cases), for medians and the bootstrap of revenue per case.
+
+Every method reads the cases opened (``cases.created_at``) in ``[start, end)`` of one store,
+of the sales kinds (abandoned checkouts, pending orders, failed payments): the period's
+cohort. The funnel reads the facts created in ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+# What a report may group cases by (``by``): a column of the case, or of the messages sent
+# for it (channel, step).
+CASE_DIMENSIONS = ("country", "device", "variant", "flow")
+MESSAGE_DIMENSIONS = ("channel", "step")
+DIMENSIONS = (*CASE_DIMENSIONS, *MESSAGE_DIMENSIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelCounts:
+    """Facts created in the period, by how far they went (definitions: docs/reports.md)."""
+
+    carts: int  # checkouts observed
+    checkouts: int  # of which the customer gave contact details (email or phone)
+    orders: int  # orders placed
+    paid: int  # of which paid (paid_at set, refunded later or not)
+    shipped: int  # of which have a shipment
+    delivered: int  # of which a shipment was delivered
+
+
+@dataclass(frozen=True, slots=True)
+class CaseGroup:
+    """Cases of one kind, arm and (with ``by``) dimension value: how many opened, how many
+    recovered. ``arm``: ``messaged`` (on a flow, not held out), ``holdout``, or ``none`` (no
+    flow started: counted, but in neither arm of the lift)."""
+
+    kind: str
+    arm: str
+    key: str | None
+    opened: int
+    recovered: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveredCase:
+    """One recovered case: its value, and whether its order was refunded since."""
+
+    kind: str
+    arm: str
+    key: str | None
+    attribution: str | None  # message | organic
+    value: Decimal
+    currency: str
+    opened_at: datetime
+    recovered_at: datetime
+    refunded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageGroup:
+    """Messages sent for the period's cases, by ``key`` (the channel or the step; None
+    without ``by``): how many, to how many cases."""
+
+    key: str | None
+    sent: int
+    cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class CouponCost:
+    """Reclaim's coupons redeemed on the period's cases, in one currency: their discounts
+    summed, and how many redeemed coupons do not know their discount."""
+
+    currency: str
+    redeemed: int
+    discount: Decimal
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCount:
+    source: str  # inferred | customer
+    reason: str
+    cases: int
+
+
+class ReportReader(Protocol):
+    def has_data(self, store_id: str) -> bool:
+        """Whether the store has any checkout, order or case at all."""
+        ...
+
+    def funnel(self, store_id: str, start: datetime, end: datetime) -> FunnelCounts: ...
+    def case_groups(
+        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
+    ) -> Sequence[CaseGroup]:
+        """``by``: one of :data:`CASE_DIMENSIONS` (``key`` is then the value, NULL for
+        unknown), or None (``key`` None)."""
+        ...
+
+    def recovered(
+        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
+    ) -> Sequence[RecoveredCase]: ...
+    def messages(
+        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
+    ) -> Sequence[MessageGroup]:
+        """``by``: ``channel``, ``step`` or None."""
+        ...
+
+    def recovered_by_message(
+        self, store_id: str, start: datetime, end: datetime, *, by: str
+    ) -> Sequence[RecoveredCase]:
+        """Recovered cases attributed to a message, ``key`` the channel or step of that
+        message (``by``)."""
+        ...
+
+    def coupon_costs(
+        self, store_id: str, start: datetime, end: datetime
+    ) -> Sequence[CouponCost]: ...
+    def reasons(self, store_id: str, start: datetime, end: datetime) -> Sequence[ReasonCount]: ...
+    def answered(self, store_id: str, start: datetime, end: datetime) -> int:
+        """How many of the period's cases have at least one answer of the customer's."""
+        ...
