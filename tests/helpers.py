@@ -31,6 +31,9 @@ SECRET = "whsec_test_secret_123"
 MONDAY = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # 10:00 in Berlin: no quiet hours anywhere near
 
 
+STORE_ADDRESS = "Boutique SAS, 1 rue de Rivoli, 75001 Paris"
+
+
 def make_store(
     rt: Runtime,
     name: str = "Boutique",
@@ -42,6 +45,8 @@ def make_store(
     """A store created a day ago. Its flows are the defaults with ``holdout`` (0 by default,
     so a test's cases are never held out by the luck of a random store id)."""
     created = rt.clock() - timedelta(days=1)
+    # The law's sender duties (a postal address on marketing email): pass "" to test without.
+    settings.setdefault("postal_address", STORE_ADDRESS)
     store = add_store(
         uow=rt.uow(),
         name=name,

@@ -37,7 +37,9 @@ def open_store(
     uow: UnitOfWork, name: str = "Boutique", *, store_id: str | None = None, **settings: Any
 ) -> str:
     """A store created at ``STORE_CREATED`` (EUR, Paris, shop.example) with ``settings`` and
-    holdout-free flows; its id (``store_id`` when given, else a new one)."""
+    holdout-free flows; its id (``store_id`` when given, else a new one). A postal address
+    unless ``settings`` says otherwise (marketing email needs one)."""
+    settings.setdefault("postal_address", "Boutique SAS, 1 rue de Rivoli, 75001 Paris")
     store = add_store(
         uow=uow,
         name=name,

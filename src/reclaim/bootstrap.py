@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from reclaim.adapters.channels.dkim import DkimSigner
 from reclaim.adapters.channels.email import SmtpEmailSender
@@ -19,6 +20,8 @@ from reclaim.adapters.channels.senders import ChannelSenders
 from reclaim.adapters.channels.sms_providers import sms_sender
 from reclaim.adapters.db import migrate, problems
 from reclaim.adapters.db.engine import make_engine, make_session_factory
+from reclaim.adapters.db.erasure_key import ErasureKey
+from reclaim.adapters.db.repos.privacy import compact
 from reclaim.adapters.db.store_templates import StoreTemplates
 from reclaim.adapters.db.tables import meta, start_mappers
 from reclaim.adapters.db.uow import SqlUnitOfWork
@@ -27,9 +30,10 @@ from reclaim.adapters.logistics_files import read_lanes, read_stock, read_wareho
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.adapters.platforms.generic import split_batch
-from reclaim.adapters.reports import render_html, render_pdf
+from reclaim.adapters.reports import ReportPages, render_html, render_pdf
 from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer, compile_template, pages
 from reclaim.adapters.templates.compiled import normalise_locale
+from reclaim.adapters.templates.duties import check_duties
 from reclaim.adapters.templates.renderer import check_cost
 from reclaim.config import Settings
 from reclaim.domain.flows import Flow
@@ -38,6 +42,7 @@ from reclaim.domain.messages import Channel, MessageContext
 from reclaim.errors import ConfigError, ReclaimError
 from reclaim.services.ports import PlatformClient, PlatformConnector, Renderer, Senders
 from reclaim.services.reports import Report
+from reclaim.services.reports.mail import ReportRenderer
 from reclaim.services.tracking import Links
 
 
@@ -100,11 +105,12 @@ def bootstrap(settings: Settings, *, clock: Callable[[], datetime] = system_cloc
     # Sessions that only read: on SQLite they read a WAL snapshot beside the writer instead
     # of taking the write lock (authentication on every API request).
     reading = make_session_factory(engine.execution_options(reclaim_readonly=True))
+    erasure = ErasureKey(settings.secret_key)  # erased customers' hashes: read once
     return Runtime(
         settings=settings,
         engine=engine,
-        uow=lambda: SqlUnitOfWork(factory),
-        reader=lambda: SqlUnitOfWork(reading),
+        uow=lambda: SqlUnitOfWork(factory, erasure),
+        reader=lambda: SqlUnitOfWork(reading, erasure),
         connectors={s: connector_for(s) for s in SOURCES},
         split_batch=split_batch,
         clock=clock,
@@ -154,6 +160,11 @@ def explain_database_error(exc: BaseException, database_url: str) -> ReclaimErro
     return problems.explain(exc, database_url)
 
 
+# What the database driver raises, as SQLAlchemy wraps it: the API answers those that
+# :func:`explain_database_error` explains with 503 or 507 instead of a 500.
+DatabaseError = DBAPIError
+
+
 def secret_key(rt: Runtime) -> str:
     """``RECLAIM_SECRET_KEY``, else the key generated into the database by ``reclaim init``."""
     if rt.settings.secret_key:
@@ -165,6 +176,12 @@ def secret_key(rt: Runtime) -> str:
             "RECLAIM_SECRET_KEY is not set and the database has none: run `reclaim init`"
         )
     return str(value)
+
+
+def compact_tables(rt: Runtime, tables: Collection[str]) -> None:
+    """After a customer's erasure: clear what the database files keep of the deleted rows
+    as far as the database allows (``adapters.db.repos.privacy.compact``)."""
+    compact(rt.engine, sorted(tables))
 
 
 def channel_senders(settings: Settings) -> ChannelSenders:
@@ -239,9 +256,11 @@ def compile_store_template(
 
 
 def check_template_cost(compiled: Mapping[str, Any], context: MessageContext) -> None:
-    """Refuse a store's template that costs too much to render for a sample cart: the
-    save-time check ``reclaim templates set`` gives the service."""
+    """Refuse a store's template that costs too much to render for a sample cart, or whose
+    e-mail, rendered for it, shows no unsubscribe link or postal address (the sender's
+    duties): the save-time check ``reclaim templates set`` gives the service."""
     check_cost(compiled, context)
+    check_duties(compiled, context)
 
 
 def template_locale(tag: str) -> str:
@@ -263,3 +282,9 @@ def report_html(report: Report) -> str:
 def report_pdf(report: Report) -> bytes:
     """The same page printed to PDF by WeasyPrint (``reclaim report --format pdf``)."""
     return render_pdf(report)
+
+
+def report_renderer() -> ReportRenderer:
+    """Reports drawn for email: the page, its PDF, a subject and a plain-text summary
+    (the worker's scheduled reports, ``reclaim report send``)."""
+    return ReportPages()

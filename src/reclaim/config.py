@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = Field(default=True)
     rate_limit_webhooks: str = Field(default="1200/minute")
     rate_limit_api: str = Field(default="600/minute")
-    rate_limit_public: str = Field(default="300/minute")  # tracking links, unsubscribe
+    rate_limit_public: str = Field(default="300/minute")  # tracking links, unsubscribe, answers
     rate_limit_login: str = Field(default="10/minute")
     # Where the counts live: memory:// (one process) or a shared store that the `limits`
     # library reads, such as redis://host:6379 (several server processes).

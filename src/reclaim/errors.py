@@ -20,6 +20,16 @@ class DatabaseUnavailable(ReclaimError):
     an older schema revision. The message names the problem and the fix, never a password."""
 
 
+class DatabaseBusy(DatabaseUnavailable):
+    """The database is away for the moment: the server restarting or out of reach, or SQLite
+    locked by another process. The same work tried again a little later may succeed."""
+
+
+class DatabaseFull(DatabaseUnavailable):
+    """The disk holding the database is full (or SQLite reached its size limit): nothing more
+    can be written until an operator makes room."""
+
+
 class NotFound(ReclaimError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 

@@ -29,7 +29,7 @@ def flat(text: str) -> str:
 def works(env: dict[str, str], token: str, scope: str = "events:write") -> bool:
     rt = bootstrap(Settings(database_url=env["RECLAIM_DATABASE_URL"]))
     try:
-        authenticate(uow=rt.uow(), token=token, scope=scope)
+        authenticate(uow=rt.uow(), token=token, scope=scope, now=rt.clock())
         return True
     except AuthError:
         return False

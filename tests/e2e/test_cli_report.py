@@ -178,3 +178,28 @@ def test_store_set_keeps_the_report_settings(history: tuple[Path, str, str]) -> 
     bad = run_cli(["store", "set", empty, "--fx-rate", "USD=-1"], env, ok=False)
     assert bad.returncode == 2 and "--fx-rate" in bad.stderr
     run_cli(["store", "set", empty, "--report-every", "never", "--fx-rate", ""], env)
+
+
+def test_send_emails_the_report_now(history: tuple[Path, str, str]) -> None:
+    """``reclaim report send``: the page, a summary and the PDF, to the address given."""
+    from reclaim.sim.mailbox import Mailbox
+
+    path, store_id, empty = history
+    with Mailbox() as box:
+        env = cli_env(path, COLUMNS="200", RECLAIM_SMTP_URL=box.url)
+        args = ["report", "send", "--store", store_id, "--period", "2026-11", *AT]
+        p = run_cli([*args, "--to", "me@shop.example"], env)
+        assert p.stdout.strip() == "report of 2026-11 sent to me@shop.example"
+        [received] = box.take()
+        msg = received.parsed()
+        assert msg["Subject"] == "Reclaim · Boutique: recovery report, November 2026"
+        [pdf] = list(msg.iter_attachments())
+        assert pdf.get_content_type() == "application/pdf"
+        assert pdf.get_content().startswith(b"%PDF")
+        week = run_cli([*args[:-4], "--period", "2026-w46", *AT, "--to", "me@shop.example"], env)
+        assert week.stdout.strip() == "report of 2026-W46 sent to me@shop.example"
+        nobody = run_cli([*args[:3], empty, "--period", "2026-11", *AT], env, ok=False)
+        assert nobody.returncode == 2 and "--to:" in nobody.stderr
+        assert "Traceback" not in nobody.stderr
+    no_store = run_cli(["report", "--period", "2026-11"], cli_env(path), ok=False)
+    assert no_store.returncode == 2 and "--store: name the store" in no_store.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -259,11 +260,29 @@ class FakeCases(Repo):
             if e.owner == case_id
         ]
 
+    def with_event(self, case_ids: Sequence[int], type: str) -> set[int]:
+        wanted = set(case_ids)
+        return {
+            e.owner for e in self.t.case_events.values() if e.owner in wanted and e.type == type
+        }
+
     def add_reasons(self, reasons: Sequence[CaseReason]) -> None:
         for r in reasons:
             key = (r.case_id, r.reason, r.source)
             if key not in self.t.case_reasons:
                 self.t.case_reasons[key] = (self._next_id("case_reasons"), r)
+
+    def answer(self, reason: CaseReason, *, drop: Sequence[str] = ()) -> None:
+        for gone in drop:
+            if gone != reason.reason:
+                self.t.case_reasons.pop((reason.case_id, gone, ReasonSource.CUSTOMER), None)
+        key = (reason.case_id, reason.reason, reason.source)
+        found = self.t.case_reasons.get(key)
+        if found is None:
+            self.t.case_reasons[key] = (self._next_id("case_reasons"), reason)
+        else:
+            detail = found[1].detail if reason.detail is None else reason.detail
+            self.t.case_reasons[key] = (found[0], replace(reason, detail=detail))
 
     def reasons(self, case_id: int) -> Sequence[CaseReason]:
         mine = [row for key, row in self.t.case_reasons.items() if key[0] == case_id]

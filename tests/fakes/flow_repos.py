@@ -73,11 +73,12 @@ class FakeFlows(Repo):
         source: str,
         definition: dict[str, object],
         now: datetime,
+        active: bool = True,
     ) -> int:
-        """A new active version; the previous ones stay, inactive."""
+        """A new version; an active one makes the previous ones inactive."""
         mine = [r for r in self.t.flows.values() if r.store_id == store_id and r.kind == kind]
         for r in mine:
-            r.active = False
+            r.active = r.active and not active
         row = FlowRow(
             id=self._next_id("flows"),
             store_id=store_id,
@@ -87,7 +88,7 @@ class FakeFlows(Repo):
             source=source,
             definition=json_round_trip(definition),
             created_at=now,
-            active=True,
+            active=active,
         )
         self.t.flows[row.id] = row
         return row.id

@@ -1,5 +1,6 @@
 """Fake repositories of suppressions, coupons, merchants' templates and alerts, with the SQL
-ones' semantics (``add`` that ignores a taken key and says whether it added, issue order)."""
+ones' semantics (``add`` that ignores a taken key and says whether it added, issue order; a
+suppression found under its key or under its keyed form, an erased customer's)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,21 @@ from typing import Any
 from fakes.base import Repo
 from fakes.state import AlertRow, SuppressionRow, TemplateRow, clone_row, json_round_trip
 from fakes.store_repos import by_id
+from reclaim.domain.privacy import keyed_hash
 from reclaim.domain.steps import Coupon
 
 
 class FakeSuppressions(Repo):
+    def _keyed(self, address_key: str) -> str:
+        return keyed_hash(self._uow.erasure_key, address_key)
+
+    def _row(self, store_id: str, channel: str, address_key: str) -> SuppressionRow | None:
+        """The entry under the key, else under its keyed form."""
+        found = self.t.suppressions.get((store_id, channel, address_key))
+        if found is None:
+            found = self.t.suppressions.get((store_id, channel, self._keyed(address_key)))
+        return found
+
     def add(
         self,
         *,
@@ -27,7 +39,7 @@ class FakeSuppressions(Repo):
     ) -> bool:
         """True when the address was not suppressed before (a taken key is left as it is)."""
         key = (store_id, channel, address_key)
-        if key in self.t.suppressions:
+        if self._row(store_id, channel, address_key) is not None:
             return False
         self.t.suppressions[key] = SuppressionRow(
             self._next_id("suppressions"), reason, at, message_id
@@ -35,15 +47,19 @@ class FakeSuppressions(Repo):
         return True
 
     def reason(self, store_id: str, channel: str, address_key: str) -> str | None:
-        found = self.t.suppressions.get((store_id, channel, address_key))
+        found = self._row(store_id, channel, address_key)
         return None if found is None else found.reason
 
     def entry(self, store_id: str, channel: str, address_key: str) -> tuple[str, datetime] | None:
-        found = self.t.suppressions.get((store_id, channel, address_key))
+        found = self._row(store_id, channel, address_key)
         return None if found is None else (found.reason, found.created_at)
 
     def remove(self, store_id: str, channel: str, address_key: str) -> bool:
-        return self.t.suppressions.pop((store_id, channel, address_key), None) is not None
+        gone = [
+            self.t.suppressions.pop((store_id, channel, k), None)
+            for k in (address_key, self._keyed(address_key))
+        ]
+        return any(g is not None for g in gone)
 
     def add_many(
         self, *, store_id: str, channel: str, address_keys: Sequence[str], reason: str, at: datetime
@@ -61,7 +77,7 @@ class FakeSuppressions(Repo):
         return added
 
     def suppressed(self, keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-        return {k for k in set(keys) if k in self.t.suppressions}
+        return {k for k in set(keys) if self._row(*k) is not None}
 
     def count(self, store_id: str) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -160,6 +176,9 @@ class FakeAlerts(Repo):
 
     def recent(self, store_id: str, limit: int = 50) -> Sequence[tuple[datetime, str, Any]]:
         return [(a.at, a.type, copy.deepcopy(a.data)) for a in self._of(store_id)[:limit]]
+
+    def of_type(self, store_id: str, type: str) -> Sequence[Any]:
+        return [copy.deepcopy(a.data) for a in reversed(self._of(store_id)) if a.type == type]
 
     def unnotified(self, limit: int = 50) -> Sequence[tuple[int, str, datetime, str, Any]]:
         rows = [a for a in by_id(self.t.alerts) if a.notified_at is None][:limit]

@@ -10,11 +10,15 @@ from decimal import Decimal
 
 from fakes.base import Repo
 from reclaim.domain.cases import Case, CaseStatus, ReasonSource
+from reclaim.domain.devices import device_of
 from reclaim.domain.events import FinancialStatus, ShipmentStatus
+from reclaim.domain.facts import Checkout, Order
+from reclaim.services.abandonment import country_of
 from reclaim.services.ports import (
     CaseGroup,
     CouponCost,
     FunnelCounts,
+    FunnelGroup,
     MessageGroup,
     ReasonCount,
     RecoveredCase,
@@ -71,6 +75,39 @@ class FakeReports(Repo):
             shipped=len(shipped),
             delivered=len(delivered),
         )
+
+    def funnel_by(
+        self, store_id: str, start: datetime, end: datetime, *, by: str
+    ) -> Sequence[FunnelGroup]:
+        def key(fact: Checkout | Order) -> str | None:
+            if by == "country":
+                return country_of(fact.contact.country)
+            return device_of(fact.user_agent)
+
+        counts: dict[str | None, list[int]] = {}
+        for c in self.t.checkouts.values():
+            if c.store_id == store_id and start <= c.created_at < end and not c.is_test:
+                found = counts.setdefault(key(c), [0] * 6)
+                found[0] += 1
+                found[1] += c.customer_key is not None
+        for o in self.t.orders.values():
+            if o.store_id == store_id and start <= o.created_at < end and not o.is_test:
+                found = counts.setdefault(key(o), [0] * 6)
+                found[2] += 1
+                found[3] += o.paid_at is not None
+                sent = [
+                    s
+                    for s in self.t.shipments.values()
+                    if (s.store_id, s.order_external_id) == (o.store_id, o.external_id)
+                ]
+                found[4] += bool(sent)
+                found[5] += any(
+                    s.delivered_at is not None or s.status == ShipmentStatus.DELIVERED for s in sent
+                )
+        return [
+            FunnelGroup(k, FunnelCounts(*v))
+            for k, v in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        ]
 
     def _key(self, c: Case, by: str | None) -> str | None:
         if by is None:
@@ -183,3 +220,22 @@ class FakeReports(Repo):
                 if case_id in ids and source == ReasonSource.CUSTOMER
             }
         )
+
+
+class FakeReportSends(Repo):
+    """The scheduled report emails' records: a dict, as the SQL one's ``meta`` rows."""
+
+    def get(self, keys: Sequence[str]) -> dict[str, str]:
+        return {k: self.t.report_sends[k] for k in keys if k in self.t.report_sends}
+
+    def add(self, key: str, value: str) -> bool:
+        if key in self.t.report_sends:
+            return False
+        self.t.report_sends[key] = value
+        return True
+
+    def swap(self, key: str, old: str, new: str) -> bool:
+        if self.t.report_sends.get(key) != old:
+            return False
+        self.t.report_sends[key] = new
+        return True

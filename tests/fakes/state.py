@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 import orjson
 
 from reclaim.domain.alternatives import Product
+from reclaim.domain.audit import AuditEntry
 from reclaim.domain.cases import Case, CaseReason
+from reclaim.domain.experiments import Experiment
 from reclaim.domain.facts import Checkout, Order, PaymentAttempt
 from reclaim.domain.fulfilment import Lane
 from reclaim.domain.holds import Hold
@@ -191,6 +193,10 @@ class Tables:
     holds: dict[int, Hold] = field(default_factory=dict)
     scans: dict[int, ScanRow] = field(default_factory=dict)
     platform_actions: dict[int, ActionRow] = field(default_factory=dict)
+    report_sends: dict[str, str] = field(default_factory=dict)  # meta's "report:" rows
+    meta: dict[str, str] = field(default_factory=dict)  # key -> value (Reclaim's own)
+    experiments: dict[int, Experiment] = field(default_factory=dict)
+    audit_log: dict[int, AuditEntry] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self)]

@@ -5,7 +5,7 @@ what as a detached record (an ``ApiKey`` read, an inbox row)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fakes.base import Repo
@@ -51,6 +51,13 @@ class FakeStores(Repo):
         if found is None or found.revoked_at is not None:
             return False
         found.revoked_at = now
+        return True
+
+    def touch_key(self, prefix: str, *, now: datetime, every: timedelta) -> bool:
+        found = self.t.api_keys.get(prefix)
+        if found is None or (found.last_used_at is not None and found.last_used_at > now - every):
+            return False
+        found.last_used_at = now
         return True
 
     def webhook_secret(self, store_id: str) -> str | None:
@@ -173,6 +180,16 @@ class FakeInbox(Repo):
         for d in self.t.inbox.values():
             found[d.status] = found.get(d.status, 0) + 1
         return found
+
+    def noted(self, prefix: str, *, store_id: str | None, limit: int) -> Sequence[FakeDelivery]:
+        rows = [
+            d
+            for d in reversed(by_id(self.t.inbox))
+            if d.error is not None
+            and d.error.startswith(prefix)
+            and (store_id is None or d.store_id == store_id)
+        ]
+        return [clone_row(d) for d in rows[:limit]]
 
     def count_noted(self, prefix: str, *, store_id: str | None = None) -> int:
         return sum(

@@ -14,23 +14,32 @@ from contextlib import contextmanager
 from typing import Any
 
 from fakes.case_repos import FakeCases, FakeFacts
+from fakes.experiment_repos import FakeExperiments
 from fakes.flow_repos import FakeFlows, FakeMessages, FakeSteps
 from fakes.misc_repos import FakeAlerts, FakeCoupons, FakeSuppressions, FakeTemplates
-from fakes.report_repos import FakeReports
+from fakes.privacy_repos import FakeAudit, FakePrivacy
+from fakes.report_repos import FakeReports, FakeReportSends
+from fakes.retention_repos import FakeRetention
 from fakes.state import Tables, clone_tables, restore_tables
 from fakes.stock_repos import FakeLogistics, FakePlatformActions, FakeStock
 from fakes.store_repos import FakeInbox, FakeStores
+from reclaim.domain.privacy import erasure_key
 from reclaim.services.ports import (
     AlertRepository,
+    AuditRepository,
     CaseRepository,
     CouponRepository,
+    ExperimentRepository,
     FactRepository,
     FlowRepository,
     InboxRepository,
     LogisticsRepository,
     MessageRepository,
     PlatformActionRepository,
+    PrivacyRepository,
     ReportReader,
+    ReportSends,
+    RetentionRepository,
     StepRepository,
     StockRepository,
     StoreRepository,
@@ -66,6 +75,9 @@ class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase | None = None, *, row_locks: bool = True) -> None:
         self.db = db if db is not None else FakeDatabase()
         self.row_locks = row_locks
+        # What erased customers' suppression entries are hashed with (the SQL one derives
+        # it from the install's secret key).
+        self.erasure_key = erasure_key("fake-secret-key")
         self.commits = 0
         self.rollbacks = 0
         self._working: Tables | None = None
@@ -85,6 +97,11 @@ class FakeUnitOfWork:
         self.platform_actions: PlatformActionRepository = FakePlatformActions(self)
         self.logistics: LogisticsRepository = FakeLogistics(self)
         self.reports: ReportReader = FakeReports(self)
+        self.report_sends: ReportSends = FakeReportSends(self)
+        self.retention: RetentionRepository = FakeRetention(self)
+        self.experiments: ExperimentRepository = FakeExperiments(self)
+        self.audit: AuditRepository = FakeAudit(self)
+        self.privacy: PrivacyRepository = FakePrivacy(self)
 
     # -- what the repositories use ----------------------------------------------------------
 

@@ -11,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from helpers import client, make_store
 from reclaim.bootstrap import Runtime
-from reclaim.domain.stores import SCOPES
+from reclaim.domain.stores import DEFAULT_SCOPES
 from reclaim.errors import AuthError, InvalidInput, NotFound, ReclaimError
 from reclaim.services import stores as service
 from reclaim.services.stores import authenticate
 
 
 def auth(rt: Runtime, token: str, scope: str = "cases:read") -> str:
-    return authenticate(uow=rt.uow(), token=token, scope=scope)
+    return authenticate(uow=rt.uow(), token=token, scope=scope, now=rt.clock())
 
 
 def test_a_key_with_fewer_scopes_is_listed_without_its_secret(rt: Runtime, clock: Any) -> None:
@@ -32,12 +32,12 @@ def test_a_key_with_fewer_scopes_is_listed_without_its_secret(rt: Runtime, clock
     with pytest.raises(ReclaimError, match="lacks the cases:read scope"):
         auth(rt, added.api_key, "cases:read")
     everything = service.add_key(uow=rt.uow(), store_id=store.id, now=clock.now)
-    assert everything.scopes == SCOPES
+    assert everything.scopes == DEFAULT_SCOPES  # admin only when asked for
 
     keys = service.list_keys(uow=rt.uow(), store_id=store.id)
     first = store.api_key.split("_")[1]
     assert [k.prefix for k in keys] == [first, *sorted([added.prefix, everything.prefix])]
-    assert keys[0].scopes == " ".join(SCOPES)
+    assert keys[0].scopes == " ".join(DEFAULT_SCOPES)
     assert all(k.revoked_at is None and k.store_id == store.id for k in keys)
     for k in keys:  # only digests are kept
         assert all(token not in repr(vars(k)) for token in (store.api_key, added.api_key))
@@ -45,7 +45,9 @@ def test_a_key_with_fewer_scopes_is_listed_without_its_secret(rt: Runtime, clock
 
 def test_bad_names_and_scopes_are_explained(rt: Runtime, clock: Any) -> None:
     store = make_store(rt)
-    with pytest.raises(InvalidInput, match="valid scopes: events:write, cases:read, cases:write"):
+    with pytest.raises(
+        InvalidInput, match="valid scopes: events:write, cases:read, cases:write, admin"
+    ):
         service.add_key(uow=rt.uow(), store_id=store.id, scopes=["cases:delete"], now=clock.now)
     with pytest.raises(NotFound, match="no store"):
         service.add_key(uow=rt.uow(), store_id="st_nothere00", now=clock.now)
@@ -110,8 +112,8 @@ def test_a_rotation_that_fails_half_way_revokes_nothing(
     spare = service.add_key(uow=rt.uow(), store_id=store.id, now=clock.now)
     real = service.new_api_key
 
-    def clashing(store_id: str, now: object, scopes: str) -> object:
-        token, key = real(store_id, now, scopes)  # type: ignore[arg-type]
+    def clashing(store_id: str, now: object, scopes: str, expires_at: object = None) -> object:
+        token, key = real(store_id, now, scopes, expires_at)  # type: ignore[arg-type]
         key.prefix = spare.prefix  # the new key cannot be stored: the prefix is taken
         return token, key
 

@@ -111,7 +111,7 @@ def _scenario(uow: UnitOfWork) -> dict[str, Any]:
             "reasons": {i: list(uow.cases.reasons(i)) for i in case_ids},
         }
     # The report's read model: the same aggregates from the fake's loops as from SQL.
-    for by in (None, "device", "flow", "channel", "step"):
+    for by in (None, "country", "device", "flow", "channel", "step"):
         answers.append(
             report_json(
                 build_report(

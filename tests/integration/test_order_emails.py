@@ -408,7 +408,7 @@ def test_failed_stripe_payment_without_a_known_order_still_shows_the_amount(
 def test_footer_without_a_postal_address_has_no_dangling_separator(
     mail_rt: Runtime, box: Mailbox
 ) -> None:
-    store = make_store(mail_rt, platform="woocommerce", name="Store B")
+    store = make_store(mail_rt, platform="woocommerce", name="Store B", postal_address="")
     data = woo_order("order_on_hold_de.json", MONDAY)
     post_woo(mail_rt, store.id, data, "order.created")
     msg = first_email(mail_rt, box, MONDAY, timedelta(hours=1))

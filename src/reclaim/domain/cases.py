@@ -14,6 +14,11 @@ from enum import StrEnum
 
 from reclaim.domain.events import Contact, LineItem
 
+# The event that marks a case opened from a platform's test (Stripe's livemode false, a
+# Shopify test order, the events API's test) where the store accepts test mode: the case is
+# a test, and says so in its API, its messages' subjects and the worker's summary.
+TEST_MODE_EVENT = "test_mode"
+
 
 class CaseKind(StrEnum):
     ABANDONED_CHECKOUT = "abandoned_checkout"

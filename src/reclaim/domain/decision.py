@@ -17,14 +17,15 @@ from reclaim.domain.cases import Case, CaseStatus, FlowState
 from reclaim.domain.connectors import codes_work
 from reclaim.domain.flows import Step
 from reclaim.domain.incentives import Offer, plan_offer
-from reclaim.domain.messages import Channel
+from reclaim.domain.messages import Channel, Purpose
 from reclaim.domain.policy import (
     DEFAULT_QUIET_HOURS,
     consent_decision,
     earliest_send,
+    release_after_quiet_hours,
     suppression_key,
 )
-from reclaim.domain.stores import Store
+from reclaim.domain.stores import Store, is_host_name
 from reclaim.errors import InvalidInput
 
 PAUSED_RETRY = timedelta(hours=1)
@@ -53,7 +54,7 @@ class Wait:
 @dataclass(frozen=True, slots=True)
 class Skip:
     """The step is skipped, ``why`` its outcome (condition_…, out_of_stock, no_email,
-    consent_…, incentive_…); the flow moves on."""
+    consent_…, incentive_…, sender_…); the flow moves on."""
 
     why: str
     # A retry whose message can no longer go: the message is cancelled with this error.
@@ -96,8 +97,8 @@ def decide(
     """May this step's message go out now?
 
     - ``retry``: the channel of the step's message when it is tried again after a transient
-      failure (it goes where the first attempt went, its conditions, quiet hours and cap
-      already passed, its coupon already issued); None for a first attempt.
+      failure (it goes where the first attempt went, its conditions and cap already passed,
+      its coupon already issued; it waits out the quiet hours); None for a first attempt.
     - ``channels``: those the worker can send on; ``suppressed``: (store, channel, address
       key) of the addresses that get nothing; ``last_sent``: the customer's last message on
       any channel (the frequency cap).
@@ -121,8 +122,15 @@ def decide(
     if isinstance(choice, str):
         return Skip(choice)
     channel, address = choice
+    if spec.purpose == Purpose.MARKETING and (duty := sender_duty(store)) is not None:
+        return Skip(duty, None if retry is None else "the store's sender details are missing")
     if retry is not None:
-        return Send(channel, address)
+        # Its first attempt passed the cap; it still keeps the customer's quiet hours (SPEC
+        # S5): a relay down at 21:30 does not make the retry go at midnight (issue 16).
+        quiet = release_after_quiet_hours(
+            now, tz=case.customer_timezone or store.timezone, quiet=DEFAULT_QUIET_HOURS.get(channel)
+        )
+        return Send(channel, address) if quiet <= now else Wait(quiet, "quiet_hours")
     release = earliest_send(
         now,
         tz=case.customer_timezone or store.timezone,
@@ -150,6 +158,20 @@ def decide(
             return Skip(f"incentive_{planned.reason}")
         return Send(channel, address, offer=planned)
     return Send(channel, address)
+
+
+def sender_duty(store: Store) -> str | None:
+    """What the law asks of a marketing message's sender that ``store`` lacks, if anything:
+    who sends it (``sender_no_identity``: no sender email and no domain to send from; the
+    ePrivacy Directive art. 13(4), CAN-SPAM 15 U.S.C. 7704(a)(1)) or where the sender can be
+    reached by post (``sender_no_postal_address``: CAN-SPAM 15 U.S.C. 7704(a)(5)(A)(iii),
+    the E-Commerce Directive art. 5-6). Transactional notices are outside both rules."""
+    s = store.settings
+    if not (s.sender_email or is_host_name(store.domain.lower())):
+        return "sender_no_identity"
+    if not s.postal_address.strip():
+        return "sender_no_postal_address"
+    return None
 
 
 def _returning(case: Case) -> bool | None:

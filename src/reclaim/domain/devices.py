@@ -39,6 +39,15 @@ _MOBILE = re.compile(
 )
 _ANDROID = re.compile(r"android", re.IGNORECASE)
 _DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux|cros\b", re.IGNORECASE)
+# The rules in their order: the first whose pattern the agent matches names its device (None:
+# not one of the three). The report's SQL reads the same patterns (adapters/db/fact_keys.py).
+RULES: tuple[tuple[str | None, re.Pattern[str]], ...] = (
+    (None, _OTHER_SCREEN),
+    (TABLET, _TABLET),
+    (MOBILE, _MOBILE),
+    (TABLET, _ANDROID),
+    (DESKTOP, _DESKTOP),
+)
 
 
 def device_of(user_agent: str | None) -> str | None:
@@ -46,14 +55,7 @@ def device_of(user_agent: str | None) -> str | None:
     the agent says nothing about the screen (see the module docstring for the rules)."""
     if not user_agent or not user_agent.strip():
         return None
-    if _OTHER_SCREEN.search(user_agent):
-        return None
-    if _TABLET.search(user_agent):
-        return TABLET
-    if _MOBILE.search(user_agent):
-        return MOBILE
-    if _ANDROID.search(user_agent):
-        return TABLET
-    if _DESKTOP.search(user_agent):
-        return DESKTOP
+    for device, pattern in RULES:
+        if pattern.search(user_agent):
+            return device
     return None

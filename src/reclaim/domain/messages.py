@@ -90,6 +90,15 @@ class StoreView:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerLink:
+    """One answer to "What stopped you?": a reason of :class:`reclaim.domain.abandonment.Reason`
+    and the signed link that records it (``/a/<token>``)."""
+
+    reason: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class MessageContext:
     """Everything a template may use. Built fresh at send time, never stored."""
 
@@ -127,6 +136,9 @@ class MessageContext:
     # The rows between the items and the total (shipping, discount, tax …), adding up to it.
     totals: CartTotals | None = None
     payment: PaymentView | None = None  # pending orders paid offline: how to pay
+    # "What stopped you?": one signed link per reason, in the first email of an abandoned
+    # checkout only (empty: the layout shows no question)
+    answer_links: tuple[AnswerLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +156,17 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with an email (a report's PDF): ``filename`` is up to 64 plain ASCII
+    letters, digits, ``.``, ``_`` and ``-``; ``content_type`` a MIME type such as
+    ``application/pdf``."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingEmail:
     to: str
     from_address: str  # "Boutique <shop@boutique.example>"
@@ -156,6 +179,7 @@ class OutgoingEmail:
     list_unsubscribe_mailto: str | None = None
     reply_to: str | None = None
     headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. X-Reclaim-Message
+    attachments: tuple[Attachment, ...] = ()  # files after the text and HTML (multipart/mixed)
 
 
 @dataclass(frozen=True, slots=True)

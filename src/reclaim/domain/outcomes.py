@@ -133,6 +133,20 @@ _FIXED: Mapping[str, Words] = {
     "webhook_not_configured": Words(
         "no_channel", "no webhook URL", "The store has no outgoing webhook URL."
     ),
+    "sender_no_postal_address": Words(
+        "sender_duties",
+        "no postal address",
+        "Not sent: a marketing message must show the sender's postal address (CAN-SPAM, the "
+        "EU's E-Commerce Directive) and the store has none. Set it with `reclaim store set "
+        "ID --postal-address …`; notices about an order still go.",
+    ),
+    "sender_no_identity": Words(
+        "sender_duties",
+        "no sender address",
+        "Not sent: a marketing message must say truthfully who sends it and the store has "
+        "neither a sender address nor a domain to send from. Set it with `reclaim store set "
+        "ID --sender-email …`; notices about an order still go.",
+    ),
 }
 
 _CONSENT: Mapping[str, tuple[str, str]] = {
@@ -273,6 +287,7 @@ _NOT_SENT_LABELS: Mapping[str, str] = {
     "no_incentive": "no incentive could be offered",
     "bounced": "address bounced",
     "rejected": "refused by the channel",
+    "sender_duties": "the store lacks the sender details the law requires",
 }
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reclaim.domain.retention import check_windows
 from reclaim.errors import InvalidInput
 
 
@@ -38,9 +39,11 @@ _OPTIONAL_TEXT = (
     "platform_api_token",
     "shop_domain",
     "payment_instructions",
+    "consent_meta_key",
 )
 
 
+_WINDOWS = ("keep_deliveries", "keep_events", "keep_messages", "keep_closed_cases")
 REPORT_EVERY = ("week", "month")  # how often a store's report may be emailed
 REPORT_LOCALES = ("en", "zh-CN")  # the languages a report is written in
 
@@ -99,6 +102,17 @@ class StoreSettings:
     report_every: str | None = None  # "week" | "month"
     fx_rates: dict[str, Decimal] = field(default_factory=dict)
     report_locale: str | None = None  # None: English
+    # Trust (issue 16). The WooCommerce order meta key of the store's own marketing checkbox
+    # (a checkout field editor's field): read as the customer's consent (docs/consent.md).
+    consent_meta_key: str | None = None
+    # Test-mode deliveries (Stripe livemode false, Shopify test orders, the events API's
+    # test) run as real cases marked test, for a merchant trying Reclaim out.
+    accept_test_mode: bool = False
+    # Retention windows (domain/retention.py; None: the default there).
+    keep_deliveries: timedelta | None = None
+    keep_events: timedelta | None = None
+    keep_messages: timedelta | None = None
+    keep_closed_cases: timedelta | None = None
 
     def to_json(self) -> dict[str, object]:
         optional = {
@@ -119,6 +133,12 @@ class StoreSettings:
             optional["fx_rates"] = {k: str(v) for k, v in sorted(self.fx_rates.items())}
         if self.report_locale is not None:
             optional["report_locale"] = self.report_locale
+        if self.accept_test_mode:
+            optional["accept_test_mode"] = True
+        for name in _WINDOWS:
+            kept = getattr(self, name)
+            if kept is not None:
+                optional[f"{name}_days"] = kept.days
         return optional | {
             "abandonment_delay_s": int(self.abandonment_delay.total_seconds()),
             "pending_delay_s": int(self.pending_delay.total_seconds()),
@@ -155,6 +175,10 @@ class StoreSettings:
             v = data.get(key)
             return Decimal(v) if isinstance(v, str) and v else None
 
+        def days(key: str) -> timedelta | None:
+            v = data.get(key)
+            return timedelta(days=v) if isinstance(v, int) and not isinstance(v, bool) else None
+
         consent = data.get("requires_consent")
         rates = data.get("fx_rates")
         every = data.get("report_every")
@@ -183,6 +207,11 @@ class StoreSettings:
                 else {}
             ),
             report_locale=text("report_locale"),
+            accept_test_mode=data.get("accept_test_mode") is True,
+            keep_deliveries=days("keep_deliveries_days"),
+            keep_events=days("keep_events_days"),
+            keep_messages=days("keep_messages_days"),
+            keep_closed_cases=days("keep_closed_cases_days"),
             **{name: text(name) for name in _OPTIONAL_TEXT},
         )
 
@@ -214,8 +243,11 @@ class Store:
 
 
 # What an API key may do: send events, read cases, act on cases (stop a flow, suppressions,
-# feedback). A key has one or more of them, kept space-separated in this order.
-SCOPES: tuple[str, ...] = ("events:write", "cases:read", "cases:write")
+# feedback), and administer the store (its audit log, customers' access and erasure
+# requests). A key has one or more of them, kept space-separated in this order. A key made
+# without naming any gets the first three: ``admin`` is only ever given when asked for.
+SCOPES: tuple[str, ...] = ("events:write", "cases:read", "cases:write", "admin")
+DEFAULT_SCOPES: tuple[str, ...] = SCOPES[:3]
 
 
 @dataclass(eq=False)
@@ -226,29 +258,41 @@ class ApiKey:
     store_id: str
     digest: str
     created_at: datetime
-    scopes: str = " ".join(SCOPES)
+    scopes: str = " ".join(DEFAULT_SCOPES)
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # refused from then on; None: never
+    last_used_at: datetime | None = None  # to the minute (written at most once a minute)
 
 
 def new_store_id() -> str:
     return "st_" + secrets.token_hex(6)
 
 
-def new_api_key(store_id: str, now: datetime, scopes: str = " ".join(SCOPES)) -> tuple[str, ApiKey]:
+def new_api_key(
+    store_id: str,
+    now: datetime,
+    scopes: str = " ".join(DEFAULT_SCOPES),
+    expires_at: datetime | None = None,
+) -> tuple[str, ApiKey]:
     """Return the presentable key (shown once) and what is stored of it."""
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(24)
     token = f"rk_{prefix}_{secret}"
     key = ApiKey(
-        prefix=prefix, store_id=store_id, digest=key_digest(token), created_at=now, scopes=scopes
+        prefix=prefix,
+        store_id=store_id,
+        digest=key_digest(token),
+        created_at=now,
+        scopes=scopes,
+        expires_at=expires_at,
     )
     return token, key
 
 
 def scopes_text(scopes: Iterable[str] | None) -> str:
-    """The stored form of ``scopes`` (all of :data:`SCOPES` when ``None`` or empty): each once,
-    in :data:`SCOPES` order. ``InvalidInput`` names an unknown scope and the valid ones."""
-    wanted = set(scopes or ()) or set(SCOPES)
+    """The stored form of ``scopes`` (:data:`DEFAULT_SCOPES` when ``None`` or empty): each
+    once, in :data:`SCOPES` order. ``InvalidInput`` names an unknown scope and the valid ones."""
+    wanted = set(scopes or ()) or set(DEFAULT_SCOPES)
     unknown = sorted(wanted - set(SCOPES))
     if unknown:
         raise InvalidInput(
@@ -385,3 +429,11 @@ def validate_settings(s: StoreSettings) -> None:
     for host in s.extra_domains:
         if not _DOMAIN.match(host):
             raise InvalidInput(f"{host!r} is not a host name", field="extra-domain")
+    key = s.consent_meta_key
+    if key is not None and (not 0 < len(key) <= 255 or not key.isprintable() or key != key.strip()):
+        raise InvalidInput(
+            "the consent meta key is an order meta key such as _mc4wp_optin (at most 255 "
+            "printable characters)",
+            field="consent-meta-key",
+        )
+    check_windows(s)

@@ -49,7 +49,7 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/api/v1/stock", 8 * MIB),
     ("/api/v1/", 2 * MIB),
 )
-DEFAULT_BODY_LIMIT = 64 * KIB  # tracking, unsubscribe, anything else
+DEFAULT_BODY_LIMIT = 64 * KIB  # tracking, unsubscribe, answers, anything else
 MAX_DEPTH = 64
 MAX_INT = 2**63 - 1
 
@@ -147,7 +147,7 @@ class RateLimit:
         self.rules = (
             Rule("webhooks", ("/webhooks/",), parse(settings.rate_limit_webhooks)),
             Rule("api", ("/api/",), parse(settings.rate_limit_api)),
-            Rule("public", ("/t/", "/u/"), parse(settings.rate_limit_public)),
+            Rule("public", ("/t/", "/u/", "/a/"), parse(settings.rate_limit_public)),
             Rule("login", ("/console/login",), parse(settings.rate_limit_login)),
         )
         self.proxies = tuple(

@@ -50,7 +50,7 @@ def _loggable(data: dict[str, object]) -> str:
 class Alert:
     at: datetime
     # complaint_rate | sending_paused | platform_access | cancellation_unavailable |
-    # coupons_unavailable
+    # coupons_unavailable | sender_details_missing | sample_ratio_mismatch
     type: str
     data: dict[str, object]
 
@@ -62,6 +62,8 @@ class Alert:
             "platform_access": "the platform refuses Reclaim's access",
             "cancellation_unavailable": "unpaid orders cannot be cancelled on the platform",
             "coupons_unavailable": "coupon codes cannot be created on the store",
+            "sample_ratio_mismatch": "an experiment's split between variants is broken",
+            "sender_details_missing": "marketing messages are not sent: sender details missing",
         }.get(self.type, self.type)
 
     @property
@@ -87,6 +89,10 @@ class Alert:
             return _cancellation_unavailable(str(self.data.get("platform", "")))
         if self.type == "coupons_unavailable":
             return _coupons_unavailable(str(self.data.get("platform", "")))
+        if self.type == "sample_ratio_mismatch":
+            return _sample_ratio_mismatch(self.data)
+        if self.type == "sender_details_missing":
+            return _sender_details_missing(str(self.data.get("outcome", "")))
         return self.type
 
 
@@ -136,6 +142,32 @@ def _coupons_unavailable(platform: str) -> str:
         f"Let Reclaim create them: {access}; or, if you import Reclaim's codes into the store "
         "yourself, say so with `reclaim store set ID --coupons-imported` and import them from "
         "`reclaim coupons export --store ID --push-state exported`."
+    )
+
+
+def _sender_details_missing(outcome: str) -> str:
+    if outcome == "sender_no_identity":
+        missing, fix = "who sends them (a sender address)", "--sender-email shop@your-domain"
+    else:
+        missing, fix = "a postal address", '--postal-address "Company, street, city"'
+    return (
+        f"Reclaim sends no marketing messages for this store: the law wants every one to show "
+        f"{missing} (CAN-SPAM, the EU's ePrivacy and E-Commerce rules) and the store has none. "
+        f"Abandoned-cart reminders are skipped meanwhile (notices about an order still go). "
+        f"Set it with `reclaim store set ID {fix}`."
+    )
+
+
+def _sample_ratio_mismatch(data: dict[str, object]) -> str:
+    cases, weights = data.get("cases"), data.get("weights")
+    split = ", ".join(f"{k} {v}" for k, v in cases.items()) if isinstance(cases, dict) else "?"
+    design = ":".join(str(v) for v in weights.values()) if isinstance(weights, dict) else "?"
+    return (
+        f"Experiment {data.get('name')!r} ({data.get('kind')} cases) split its cases "
+        f"{split} against weights {design} (p = {data.get('p_value')} < 0.001): no chance "
+        "explains that. Assignment or tracking is broken, and none of its results can be "
+        "trusted until it is fixed: stop it (`reclaim experiment stop --store ID --name …`), "
+        "find the cause, and start a new one."
     )
 
 

@@ -17,9 +17,11 @@ from reclaim.domain.alternatives import (
     pick_alternatives,
     sold_out_skus,
 )
+from reclaim.domain.audit import Actor
 from reclaim.domain.cases import Case, CaseKind
 from reclaim.domain.messages import ItemView
 from reclaim.errors import NotFound
+from reclaim.services.audit import record
 from reclaim.services.fulfilment import put_weights
 from reclaim.services.ports import UnitOfWork
 from reclaim.services.tracking import Links, item_view
@@ -40,6 +42,7 @@ def import_products(
     products: Sequence[Product] = (),
     weights: Sequence[tuple[str, Decimal]] = (),
     now: datetime,
+    actor: Actor | None = None,
 ) -> tuple[int, int]:
     """Create or update catalogue entries and shipping weights, all or none, in one
     transaction; a price without a currency is in the store's currency. ``InvalidInput``
@@ -55,6 +58,8 @@ def import_products(
             check_product(product, f"products[{i}]")
             uow.stock.put_product(store_id, product, now=now)
         put_weights(uow, store_id, weights, now=now)
+        after = {"catalogue": len(products), "weights": len(weights)}
+        record(uow, actor, "products.import", store_id, store_id=store_id, after=after)
         uow.commit()
     return len(products), len(weights)
 

@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
+from reclaim.domain.audit import Actor
+from reclaim.domain.cases import TEST_MODE_EVENT, Case, CaseKind, CaseStatus, FlowState
 from reclaim.domain.outcomes import NotSent, why_not_sent
 from reclaim.domain.steps import MessageRecord, ScheduledStep
 from reclaim.errors import Conflict, InvalidInput, NotFound
+from reclaim.services.audit import record
 from reclaim.services.flows import stop_flow
 from reclaim.services.ports import UnitOfWork
 
@@ -21,10 +23,15 @@ class CasePage:
     cases: Sequence[Case]
     next_cursor: int | None
     not_sent: Mapping[int, NotSent] = field(default_factory=dict)  # by case id, when so
+    tests: frozenset[int] = frozenset()  # the ids of test-mode cases among them
 
     def why_not_sent(self, case: Case) -> NotSent | None:
         """Why ``case`` has had no message yet (None: it has had one)."""
         return self.not_sent.get(case.id or 0)
+
+    def is_test(self, case: Case) -> bool:
+        """A test-mode case (the store accepts test mode: docs/security.md)."""
+        return (case.id or 0) in self.tests
 
 
 def list_cases(
@@ -64,12 +71,13 @@ def list_cases(
         by_case: dict[int, list[ScheduledStep]] = {}
         for step in uow.steps.for_cases([c.id for c in rows if c.id is not None]):
             by_case.setdefault(step.case_id, []).append(step)
+        tests = uow.cases.with_event([c.id for c in rows if c.id is not None], TEST_MODE_EVENT)
     not_sent = {
         c.id: why
         for c in rows
         if c.id is not None and (why := why_not_sent(c, by_case.get(c.id, []))) is not None
     }
-    return CasePage(rows, rows[-1].id if more and rows else None, not_sent)
+    return CasePage(rows, rows[-1].id if more and rows else None, not_sent, frozenset(tests))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,11 @@ class CaseDetail:
         """Why the case has had no message yet, in plain words (None: it has had one)."""
         return why_not_sent(self.case, self.steps)
 
+    @property
+    def test(self) -> bool:
+        """A test-mode case (opened from a platform's test where the store accepts them)."""
+        return any(type == TEST_MODE_EVENT for _, type, _ in self.events)
+
 
 def get_case(*, uow: UnitOfWork, store_id: str, case_id: int) -> CaseDetail:
     with uow:
@@ -96,7 +109,9 @@ def get_case(*, uow: UnitOfWork, store_id: str, case_id: int) -> CaseDetail:
         return CaseDetail(case, list(uow.cases.events(case_id)), messages, steps)
 
 
-def stop_case(*, uow: UnitOfWork, store_id: str, case_id: int, now: datetime) -> int:
+def stop_case(
+    *, uow: UnitOfWork, store_id: str, case_id: int, now: datetime, actor: Actor | None = None
+) -> int:
     """An operator stops the case's flow (SPEC S3 "manual stop"); returns steps cancelled."""
     with uow:
         case = uow.cases.get(case_id, store_id=store_id, lock=True)
@@ -107,5 +122,14 @@ def stop_case(*, uow: UnitOfWork, store_id: str, case_id: int, now: datetime) ->
                 f"case {case_id} has no running flow (it is {case.flow_state or 'none'})"
             )
         cancelled = stop_flow(uow, case, at=now, reason="manual_stop")
+        record(
+            uow,
+            actor,
+            "case.stop",
+            case_id,
+            store_id=store_id,
+            before={"flow_state": FlowState.RUNNING.value},
+            after={"flow_state": case.flow_state, "steps_cancelled": cancelled},
+        )
         uow.commit()
         return cancelled

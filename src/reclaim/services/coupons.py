@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.steps import Coupon
 from reclaim.errors import DeliveryError, InvalidInput, NotFound
+from reclaim.services.audit import record
 from reclaim.services.ports import PlatformClient, UnitOfWork
 
 PUSH_STATES = ("pushed", "exported", "none")
@@ -69,6 +71,7 @@ def push_exported(
     store_id: str,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    actor: Actor | None = None,
 ) -> PushStats:
     """Create on the store's platform the coupons left to import because it had no connector
     when they were mailed, now that it has one: those still valid (unexpired, unredeemed).
@@ -95,7 +98,7 @@ def push_exported(
         except DeliveryError as exc:
             if exc.permanent and exc.code in (None, 401, 403):  # none will go: say why, stop
                 stats.no_connector = str(exc)
-                return stats
+                break
             stats.failed += 1
             if len(stats.errors) < 5:
                 stats.errors.append(f"{coupon.code}: {exc}")
@@ -105,6 +108,11 @@ def push_exported(
             _record(uow, coupon, state="pushed", ref=ref, error=None, now=now)
         if progress is not None:
             progress(done, len(waiting))
+    if stats.pushed or stats.failed:
+        with uow:
+            counts = {"pushed": stats.pushed, "failed": stats.failed}
+            record(uow, actor, "coupons.push", store_id, store_id=store_id, after=counts)
+            uow.commit()
     return stats
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reclaim.domain.cases import Case, CaseKind, CaseStatus, items_overlap
+from reclaim.domain.cases import TEST_MODE_EVENT, Case, CaseKind, CaseStatus, items_overlap
 from reclaim.domain.events import Contact
 from reclaim.domain.facts import Checkout, CheckoutState, Order, PaymentAttempt, WatchState
 from reclaim.domain.filters import is_bot, is_test_contact
@@ -98,8 +98,10 @@ def _skip_reason(
     if store is None:
         return "store_deleted"
     s = store.settings
-    if test or is_test_contact(email, test_emails=s.test_emails, test_domains=s.test_domains):
-        return "test"
+    if (test and not s.accept_test_mode) or is_test_contact(
+        email, test_emails=s.test_emails, test_domains=s.test_domains
+    ):
+        return "test"  # a platform's test runs as a case (marked test) where the store says so
     if is_bot(ua):
         return "bot"
     if key is None:
@@ -126,6 +128,8 @@ def _open(
     uow.cases.add(case)
     tag_case(uow, case, at=now, checkout=checkout, order=order, attempt=attempt)
     record(uow, case, at=now, type="opened", kind=case.kind, reason=case.reason)
+    if any(f is not None and f.is_test for f in (checkout, order, attempt)):
+        record(uow, case, at=now, type=TEST_MODE_EVENT)  # the store accepts test mode
     if flows is not None:
         start_flow(uow, store, case, defaults=flows, now=now)
     return case

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.facts import customer_key
 from reclaim.domain.messages import Channel
 from reclaim.domain.policy import complaint_state, suppression_key
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services.alerts import raise_alert
+from reclaim.services.audit import address_subject, record
 from reclaim.services.flows import stop_customer_flows
 from reclaim.services.ports import UnitOfWork
 
@@ -38,6 +41,7 @@ def record_feedback(
     email: str,
     message_header_id: str | None,
     now: datetime,
+    actor: Actor | None = None,
 ) -> FeedbackResult:
     if kind not in KINDS:
         raise InvalidInput(f"type must be one of {'|'.join(KINDS)}", field="type")
@@ -81,5 +85,13 @@ def record_feedback(
                 raise_alert(uow, store_id, "sending_paused", data, now=now, every=None)
             elif state == "alert":
                 raise_alert(uow, store_id, "complaint_rate", data, now=now, every=ALERT_EVERY)
+        record(
+            uow,
+            actor,
+            f"feedback.{kind}",
+            partial(address_subject, uow, Channel.EMAIL.value, key),
+            store_id=store_id,
+            after={"suppressed": reason, "new": new, "flows_stopped": stopped, "state": state},
+        )
         uow.commit()
         return FeedbackResult(new, stopped, state, store.paused)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from decimal import Decimal
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.cases import Case, CaseKind
 from reclaim.domain.facts import Checkout
 from reclaim.domain.fulfilment import (
@@ -18,6 +19,7 @@ from reclaim.domain.fulfilment import (
 )
 from reclaim.domain.messages import DeliveryPromise
 from reclaim.errors import InvalidInput, NotFound
+from reclaim.services.audit import record
 from reclaim.services.logistics import delay_index
 from reclaim.services.ports import UnitOfWork, WarehouseRow
 
@@ -36,7 +38,14 @@ def _warehouse(row: WarehouseRow) -> Warehouse:
     )
 
 
-def import_lanes(*, uow: UnitOfWork, store_id: str, lanes: Sequence[Lane], now: datetime) -> int:
+def import_lanes(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    lanes: Sequence[Lane],
+    now: datetime,
+    actor: Actor | None = None,
+) -> int:
     with uow:
         if uow.stores.get(store_id) is None:
             raise NotFound(f"no store {store_id[:40]!r}")
@@ -47,6 +56,8 @@ def import_lanes(*, uow: UnitOfWork, store_id: str, lanes: Sequence[Lane], now: 
                     f"lane {i + 1}: no warehouse {lane.origin!r}", field=f"lanes[{i}].origin"
                 )
             uow.stock.put_lane(store_id, lane, now=now)
+        after = {"lanes": len(lanes)}
+        record(uow, actor, "lanes.import", store_id, store_id=store_id, after=after)
         uow.commit()
     return len(lanes)
 

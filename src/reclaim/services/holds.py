@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.cases import CaseKind, CaseStatus, FlowState
 from reclaim.domain.flows import Anchor
 from reclaim.domain.holds import (
@@ -25,6 +26,7 @@ from reclaim.domain.holds import (
 from reclaim.domain.steps import StepStatus
 from reclaim.domain.stores import Store
 from reclaim.errors import Conflict, InvalidInput, NotFound
+from reclaim.services.audit import record
 from reclaim.services.ports import StockLevel, UnitOfWork, WarehouseRow
 from reclaim.services.resolution import close
 
@@ -53,18 +55,31 @@ def _store(uow: UnitOfWork, store_id: str) -> Store:
 
 
 def import_warehouses(
-    *, uow: UnitOfWork, store_id: str, rows: Sequence[WarehouseRow], now: datetime
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    rows: Sequence[WarehouseRow],
+    now: datetime,
+    actor: Actor | None = None,
 ) -> int:
     with uow:
         _store(uow, store_id)
         for row in rows:
             uow.stock.put_warehouse(row, now=now)
+        codes = sorted(r.code for r in rows)
+        after = {"warehouses": codes[:50], "count": len(rows)}
+        record(uow, actor, "warehouses.import", store_id, store_id=store_id, after=after)
         uow.commit()
     return len(rows)
 
 
 def update_stock(
-    *, uow: UnitOfWork, store_id: str, changes: Sequence[StockChange], now: datetime
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    changes: Sequence[StockChange],
+    now: datetime,
+    actor: Actor | None = None,
 ) -> int:
     """Apply every change or none; ``InvalidInput`` names the first one that cannot be."""
     with uow:
@@ -89,6 +104,8 @@ def update_stock(
                     f"{where}: {ch.sku} in {ch.warehouse} is unknown or would go below 0",
                     field=f"{where}.delta",
                 )
+        after = {"levels": len(changes)}
+        record(uow, actor, "stock.update", store_id, store_id=store_id, after=after)
         uow.commit()
     return len(changes)
 
@@ -198,6 +215,7 @@ def place_hold(
     order_external_id: str,
     items: Sequence[tuple[str | None, int]],
     now: datetime,
+    actor: Actor | None = None,
 ) -> Hold:
     """The API's reservation: its own transaction; ``OutOfStock`` when it cannot be covered."""
     if not demand(items):
@@ -217,6 +235,8 @@ def place_hold(
         )
         if hold is None:
             raise OutOfStock(sorted(demand(items)))
+        after = {"status": hold.status, "expires_at": hold.expires_at, "short": hold.short}
+        record(uow, actor, "hold.place", order_external_id, store_id=store_id, after=after)
         if hold.status == HoldStatus.SHORT:
             uow.commit()  # the short hold is kept: operators see the missed order
             raise OutOfStock(hold.short)
@@ -238,7 +258,13 @@ def settle(
 
 
 def extend_hold(
-    *, uow: UnitOfWork, store_id: str, order_external_id: str, until: datetime, now: datetime
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    order_external_id: str,
+    until: datetime,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> Hold:
     """An operator gives the customer more time (at most 7 days from the order)."""
     with uow:
@@ -248,6 +274,7 @@ def extend_hold(
             raise NotFound(f"order {order_external_id} has no hold")
         if hold.status != HoldStatus.ACTIVE:
             raise Conflict(f"the hold of order {order_external_id} is {hold.status}")
+        was = hold.expires_at
         hold.expires_at = extended_expiry(
             created_at=hold.created_at, current=hold.expires_at, until=until, now=now
         )
@@ -267,6 +294,15 @@ def extend_hold(
             uow.cases.add_event(
                 case.id, at=now, type="hold_extended", data={"until": hold.expires_at.isoformat()}
             )
+        record(
+            uow,
+            actor,
+            "hold.extend",
+            order_external_id,
+            store_id=store_id,
+            before={"expires_at": was},
+            after={"expires_at": hold.expires_at},
+        )
         uow.commit()
         return hold
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.events import (
     CheckoutObserved,
     Fact,
@@ -28,7 +29,9 @@ from reclaim.domain.shipments import Shipment
 from reclaim.domain.stores import Store, is_host_name
 from reclaim.errors import Conflict, InvalidInput, MalformedPayload, NotFound, SignatureError
 from reclaim.services import holds, logistics, resolution
+from reclaim.services.audit import record
 from reclaim.services.ports import PlatformConnector, UnitOfWork
+from reclaim.services.retry import Retry, retried
 
 log = logging.getLogger(__name__)
 
@@ -250,13 +253,20 @@ def _stored(error: MalformedPayload) -> str:
 TEST_MODE = "test mode"
 _STRIPE_TEST = "test mode: Stripe sent it with livemode false; kept, but tests open no case"
 _PLATFORM_TEST = "test mode: the platform marked it as a test; kept, but tests open no case"
+_ACCEPTED_TEST = (
+    "test mode: {who}; the store accepts test mode, so it runs as a real case marked test"
+)
 
 
-def test_mode_note(source: str, parsed: ParsedDelivery) -> str | None:
+def test_mode_note(source: str, parsed: ParsedDelivery, *, accepted: bool = False) -> str | None:
     """The inbox note of a delivery whose every fact is a test (Stripe's ``livemode:
-    false``, a platform's test order), else None."""
+    false``, a platform's test order), else None. ``accepted``: the store's
+    ``accept_test_mode`` (its tests open cases, marked test)."""
     if not parsed.facts or not all(getattr(f, "is_test", False) for f in parsed.facts):
         return None
+    if accepted:
+        who = "Stripe sent it with livemode false" if source == "stripe" else "a platform test"
+        return _ACCEPTED_TEST.format(who=who)
     return _STRIPE_TEST if source == "stripe" else _PLATFORM_TEST
 
 
@@ -266,6 +276,9 @@ class ProcessStats:
     ignored: int = 0
     failed: int = 0
     test_mode: int = 0  # of the processed: tests (kept, no case), see TEST_MODE
+    # Those tests by delivery id, with their note (why they opened no case, or that the
+    # store accepts test mode): the worker's summary lists them.
+    tests: list[tuple[int, str]] = field(default_factory=list, compare=False)
 
     @property
     def total(self) -> int:
@@ -279,26 +292,41 @@ def process_inbox(
     now: datetime,
     batch: int = 200,
     lease: timedelta = timedelta(minutes=5),
+    retry: Retry | None = None,
 ) -> ProcessStats:
     """Process one batch of received deliveries, each under its own savepoint.
 
     A delivery that fails (malformed after a parser change, or a bug) is kept as a dead
-    letter with the reason; the others in the batch still commit.
+    letter with the reason; the others in the batch still commit. The batch claimed is
+    processed again while the database is away for a moment (``retry``): given up, it would
+    wait for its lease.
     """
-    stats = ProcessStats()
     with uow:
         ids = uow.inbox.claim(now=now, lease_until=now + lease, limit=batch)
         uow.commit()
     if not ids:
-        return stats
+        return ProcessStats()
+    return retried(retry, lambda: _process_batch(uow, connectors, ids, now, retry))
+
+
+def _process_batch(
+    uow: UnitOfWork,
+    connectors: Mapping[str, PlatformConnector],
+    ids: Sequence[int],
+    now: datetime,
+    retry: Retry | None,
+) -> ProcessStats:
+    """The claimed deliveries ``ids``, processed; one commit."""
+    stats = ProcessStats()
     with uow:
         stores: dict[str, Store | None] = {}
         for delivery_id in ids:
-            outcome, error = _process_one(uow, connectors, stores, delivery_id, now)
+            outcome, error = _process_one(uow, connectors, stores, delivery_id, now, retry)
             uow.inbox.finish(delivery_id, status=outcome, error=error, now=now)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
             if outcome == "processed" and error is not None:
                 stats.test_mode += 1
+                stats.tests.append((delivery_id, error))
         uow.commit()
     return stats
 
@@ -309,6 +337,7 @@ def _process_one(
     stores: dict[str, Store | None],
     delivery_id: int,
     now: datetime,
+    retry: Retry | None = None,
 ) -> tuple[str, str | None]:
     delivery = uow.inbox.get(delivery_id)
     if delivery is None:
@@ -320,7 +349,12 @@ def _process_one(
         return "failed", "store no longer exists"
     connector = connectors[delivery.source]
     try:
-        parsed = connector.parse(topic=delivery.topic, headers=delivery.headers, body=delivery.body)
+        parsed = connector.parse(
+            topic=delivery.topic,
+            headers=delivery.headers,
+            body=delivery.body,
+            consent_meta_key=store.settings.consent_meta_key,
+        )
     except MalformedPayload as exc:
         return "failed", str(exc)
     if not parsed.facts:
@@ -337,9 +371,12 @@ def _process_one(
     except InvalidInput as exc:
         return "failed", str(exc)
     except Exception as exc:  # keep the worker alive; the delivery waits for a replay
+        if retry is not None and retry.database_failed(exc):
+            raise  # the database failed (away, full), not the delivery: the batch waits
         log.exception("delivery %s could not be processed", delivery_id)
         return "failed", f"internal error: {type(exc).__name__}"
-    return "processed", test_mode_note(delivery.source, parsed)
+    note = test_mode_note(delivery.source, parsed, accepted=store.settings.accept_test_mode)
+    return "processed", note
 
 
 def apply_delivery(*, uow: UnitOfWork, store: Store, parsed: ParsedDelivery, now: datetime) -> None:
@@ -417,7 +454,12 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
 
 
 def replay(
-    *, uow: UnitOfWork, store_id: str | None, statuses: Sequence[str], ids: Sequence[int] | None
+    *,
+    uow: UnitOfWork,
+    store_id: str | None,
+    statuses: Sequence[str],
+    ids: Sequence[int] | None,
+    actor: Actor | None = None,
 ) -> int:
     """Put kept deliveries back in the queue; processing them again changes nothing twice."""
     allowed = {"failed", "processed", "ignored"}
@@ -428,6 +470,10 @@ def replay(
         )
     with uow:
         n = uow.inbox.requeue(store_id=store_id, statuses=statuses, ids=ids)
+        if n:
+            asked = {"statuses": list(statuses), "ids": list(ids or [])}
+            after = asked | {"queued": n}
+            record(uow, actor, "inbox.replay", store_id or "all", store_id=store_id, after=after)
         uow.commit()
     return n
 

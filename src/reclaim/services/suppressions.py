@@ -10,11 +10,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.facts import customer_key
 from reclaim.domain.messages import Channel
 from reclaim.domain.policy import suppression_key
 from reclaim.errors import InvalidInput, NotFound
+from reclaim.services.audit import address_subject, record
 from reclaim.services.flows import stop_customer_flows
 from reclaim.services.ports import UnitOfWork
 
@@ -64,7 +67,15 @@ def check(*, uow: UnitOfWork, store_id: str, channel: str, address: str) -> Entr
     return None if found is None else Entry(*found)
 
 
-def add(*, uow: UnitOfWork, store_id: str, channel: str, address: str, now: datetime) -> Added:
+def add(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    channel: str,
+    address: str,
+    now: datetime,
+    actor: Actor | None = None,
+) -> Added:
     """Put the address on the list ("manual") and stop the customer's running flows."""
     kind = _channel(channel)
     value, key = _key(kind, address)
@@ -82,20 +93,41 @@ def add(*, uow: UnitOfWork, store_id: str, channel: str, address: str, now: date
         stopped = 0
         if who is not None:
             stopped = stop_customer_flows(uow, store_id, who, at=now, reason="suppressed")
+        if new:
+            record(
+                uow,
+                actor,
+                "suppression.add",
+                partial(address_subject, uow, kind.value, value),
+                store_id=store_id,
+                before={"suppressed": False},
+                after={"suppressed": True, "reason": "manual", "flows_stopped": stopped},
+            )
         uow.commit()
     return Added(new, stopped)
 
 
-def remove(*, uow: UnitOfWork, store_id: str, channel: str, address: str) -> Entry | None:
+def remove(
+    *, uow: UnitOfWork, store_id: str, channel: str, address: str, actor: Actor | None = None
+) -> Entry | None:
     """Take the address off the list; the entry it had, or None. Flows stopped by it stay
     stopped: only new cases message the customer again."""
     kind = _channel(channel)
-    _, key = _key(kind, address)
+    value, key = _key(kind, address)
     with uow:
         _store(uow, store_id)
         found = uow.suppressions.entry(store_id, kind.value, key)
         if found is not None:
             uow.suppressions.remove(store_id, kind.value, key)
+            record(
+                uow,
+                actor,
+                "suppression.remove",
+                partial(address_subject, uow, kind.value, value),
+                store_id=store_id,
+                before={"suppressed": True, "reason": found[0], "since": found[1]},
+                after={"suppressed": False},
+            )
         uow.commit()
     return None if found is None else Entry(*found)
 
@@ -108,6 +140,7 @@ def import_list(
     lines: Iterable[str],
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    actor: Actor | None = None,
 ) -> tuple[int, int]:
     """Import a suppression list from another tool: one address, or its SHA-256 hex hash of
     the lower-cased email / E.164 number (the form hashed lists are exchanged in), per line;
@@ -140,5 +173,7 @@ def import_list(
             )
             if progress is not None:
                 progress(min(start + 5000, len(keys)))
+        after = {"read": len(keys), "added": added, "reason": "imported"}
+        record(uow, actor, "suppression.import", kind.value, store_id=store_id, after=after)
         uow.commit()
     return len(keys), added

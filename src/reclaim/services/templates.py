@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.messages import (
     CouponView,
     DeliveryPromise,
@@ -23,10 +24,12 @@ from reclaim.domain.messages import (
 )
 from reclaim.domain.stores import Store
 from reclaim.errors import NotFound
+from reclaim.services.audit import record
 from reclaim.services.ports import UnitOfWork
 
 # Renders a compiled template (as stored) for a sample context under the save-time budget;
-# raises InvalidInput naming the part when it costs too much (adapters' ``check_cost``).
+# raises InvalidInput naming the part when it costs too much (adapters' ``check_cost``) or,
+# for an e-mail, when it shows no unsubscribe link or postal address (``check_duties``).
 CostCheck = Callable[[Mapping[str, Any], MessageContext], None]
 
 
@@ -153,6 +156,7 @@ def save_template(
     compiled: Mapping[str, Any],
     now: datetime,
     cost_check: CostCheck,
+    actor: Actor | None = None,
 ) -> None:
     """Store a compiled template (``compile_template(...).to_json()``, parsed), once
     ``cost_check`` has rendered it for :func:`cost_sample` in its locale without going over
@@ -169,6 +173,8 @@ def save_template(
             now=now,
         )
         cost_check(compiled, sample)
+        # whether the store had its own before: read only for the audit log
+        was = None if actor is None else uow.templates.get(store_id, key, channel, locale)
         uow.templates.put(
             store_id=store_id,
             key=key,
@@ -177,13 +183,40 @@ def save_template(
             compiled=dict(compiled),
             now=now,
         )
+        record(
+            uow,
+            actor,
+            "template.set",
+            f"{key}/{channel}/{locale}",
+            store_id=store_id,
+            before={"custom": was is not None},
+            after={"custom": True},
+        )
         uow.commit()
 
 
-def delete_template(*, uow: UnitOfWork, store_id: str, key: str, channel: str, locale: str) -> bool:
+def delete_template(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    key: str,
+    channel: str,
+    locale: str,
+    actor: Actor | None = None,
+) -> bool:
     """Go back to the default template; False when the store had none of its own."""
     with uow:
         gone = uow.templates.delete(store_id=store_id, key=key, channel=channel, locale=locale)
+        if gone:
+            record(
+                uow,
+                actor,
+                "template.reset",
+                f"{key}/{channel}/{locale}",
+                store_id=store_id,
+                before={"custom": True},
+                after={"custom": False},
+            )
         uow.commit()
         return gone
 

@@ -22,6 +22,7 @@ from reclaim.services.flows import stop_customer_flows
 from reclaim.services.ports import UnitOfWork
 
 OPEN, CLICK, RESTORE, UNSUBSCRIBE = "o", "c", "r", "u"
+ANSWER, ANSWER_FORM = "a", "f"  # "What stopped you?": a reason's link, the page's form
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class Links:
     base_url: str
     key: bytes
 
-    def _token(self, kind: str, message_id: int, **extra: str) -> str:
+    def _token(self, kind: str, message_id: int, **extra: str | int) -> str:
         return sign_token({"k": kind, "m": message_id, **extra}, key=self.key)
 
     def open(self, message_id: int) -> str:
@@ -46,9 +47,19 @@ class Links:
     def unsubscribe(self, message_id: int) -> str:
         return f"{self.base_url}/u/{self._token(UNSUBSCRIBE, message_id)}"
 
-    def read(self, token: str, kind: str) -> dict[str, str | int]:
-        """The token's payload; ``AuthError`` when it is forged or made for another purpose."""
-        payload = verify_token(token, key=self.key)
+    def answer(self, message_id: int, case_id: int, reason: str) -> str:
+        """The link that records ``reason`` as the customer's answer: it names the message,
+        its case and the reason, so it answers for that case only and for that reason only."""
+        return f"{self.base_url}/a/{self._token(ANSWER, message_id, c=case_id, r=reason)}"
+
+    def answer_form(self, message_id: int, case_id: int, *, expires: datetime) -> str:
+        """The token of the answer page's form (no URL: it travels in a hidden field)."""
+        return self._token(ANSWER_FORM, message_id, c=case_id, exp=int(expires.timestamp()))
+
+    def read(self, token: str, kind: str, *, now: datetime | None = None) -> dict[str, str | int]:
+        """The token's payload; ``AuthError`` when it is forged or made for another purpose
+        (or, given ``now``, past its ``exp``)."""
+        payload = verify_token(token, key=self.key, now=now)
         if payload.get("k") != kind or not isinstance(payload.get("m"), int):
             raise AuthError("link is invalid")
         return payload

@@ -38,13 +38,15 @@ PHONE = "+14155552671"
 def store(**settings: object) -> Store:
     platform = str(settings.pop("platform", "custom"))
     paused = bool(settings.pop("paused", False))
+    domain = str(settings.pop("domain", "boutique.example"))
+    settings.setdefault("postal_address", "Boutique SAS, 1 rue de Rivoli, 75001 Paris")
     return Store(
         id="st_1",
         name="Boutique",
         platform=platform,
         currency="EUR",
         timezone=str(settings.pop("timezone", "Europe/Paris")),
-        domain="boutique.example",
+        domain=domain,
         webhook_secret="whsec",
         activated_at=T0 - timedelta(days=30),
         settings_json=dict(settings),
@@ -393,10 +395,14 @@ def test_outside_quiet_hours_the_message_goes() -> None:
     assert verdict(c, now=datetime(2026, 5, 4, 12, 59, tzinfo=UTC)) == Send(Channel.EMAIL, EMAIL)
 
 
-def test_a_retry_is_not_held_by_quiet_hours_or_the_cap() -> None:
-    night = datetime(2026, 5, 4, 22, 0, tzinfo=UTC)  # midnight in Berlin
-    assert verdict(now=night, retry=Channel.EMAIL, last_sent=night - timedelta(hours=1)) == Send(
+def test_a_retry_is_not_held_by_the_cap_but_waits_out_the_quiet_hours() -> None:
+    day = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)  # 14:00 in Berlin
+    assert verdict(now=day, retry=Channel.EMAIL, last_sent=day - timedelta(hours=1)) == Send(
         Channel.EMAIL, EMAIL
+    )
+    night = datetime(2026, 5, 4, 22, 0, tzinfo=UTC)  # midnight in Berlin (issue 16)
+    assert verdict(now=night, retry=Channel.EMAIL, last_sent=night - timedelta(hours=1)) == Wait(
+        datetime(2026, 5, 5, 5, 0, tzinfo=UTC), "quiet_hours"
     )
 
 
@@ -489,3 +495,47 @@ def test_an_incentive_waits_for_quiet_hours_like_any_message() -> None:
 def test_a_retry_plans_no_new_offer() -> None:
     got = verdict(s=step(incentive=TEN_PERCENT), st=store(**CONNECTED), retry=Channel.EMAIL)
     assert got == Send(Channel.EMAIL, EMAIL)
+
+
+# -- sender duties ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"postal_address": ""}, Skip("sender_no_postal_address")),
+        ({"postal_address": "   "}, Skip("sender_no_postal_address")),
+        ({"domain": ""}, Skip("sender_no_identity")),  # nothing to send from
+        ({"domain": "", "postal_address": ""}, Skip("sender_no_identity")),
+        ({"domain": "", "sender_email": "shop@boutique.example"}, Send(Channel.EMAIL, EMAIL)),
+        ({}, Send(Channel.EMAIL, EMAIL)),
+    ],
+)
+def test_marketing_needs_a_postal_address_and_a_sender(
+    settings: dict[str, object], expected: Decision
+) -> None:
+    assert verdict(st=store(**settings)) == expected
+
+
+def test_transactional_notices_go_without_the_marketing_sender_details() -> None:
+    bare = store(postal_address="", domain="")
+    notice = step(purpose=Purpose.TRANSACTIONAL, template="pending_order/reminder")
+    assert verdict(case(kind="pending_order"), notice, bare) == Send(Channel.EMAIL, EMAIL)
+
+
+def test_sender_duties_apply_to_every_marketing_channel_and_to_retries() -> None:
+    bare = store(postal_address="", webhook_url="https://hooks.example/reclaim")
+    hook = step(channel=Channel.WEBHOOK)
+    assert verdict(s=hook, st=bare) == Skip("sender_no_postal_address")
+    assert verdict(st=bare, retry=Channel.EMAIL) == Skip(
+        "sender_no_postal_address", "the store's sender details are missing"
+    )
+
+
+def test_a_customer_who_cannot_be_written_to_is_told_as_such_before_sender_duties() -> None:
+    """Consent, suppression and addresses come first: the store's missing details are the
+    reason only for a message that could otherwise go."""
+    bare = store(postal_address="")
+    refused = case(contact={"accepts_email_marketing": False})
+    assert verdict(refused, st=bare) == Skip("consent_marketing_opted_out")
+    assert verdict(case(email=None), st=bare) == Skip("no_email")

@@ -1,7 +1,8 @@
 """The wire form of a recovery email: :func:`build_mime` (RFC 5322, MIME, RFC 2047, RFC 8058).
 
 Layout: ``multipart/alternative`` with ``text/plain`` then ``text/html`` (a text-only message
-when ``html`` is empty), both UTF-8; each part is 7bit when it is ASCII with short lines, else
+when ``html`` is empty), both UTF-8, inside a ``multipart/mixed`` with the attachments (a
+report's PDF, base64) after it when the email has any; each part is 7bit when it is ASCII with short lines, else
 quoted-printable or base64, whichever is shorter (the stdlib's rule), so nothing 8-bit is ever
 emitted and no relay needs 8BITMIME. Line ends are CRLF.
 
@@ -128,8 +129,8 @@ def build_mime(
         # "=_" cannot occur in quoted-printable or base64 output, and a 7bit part would have
         # to contain the hash of itself.
         boundary = f"=_rc_{digest[:32]}"
-        head.append(f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"')
-        body = CRLF.join(
+        entity_head = f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"'
+        entity_body = CRLF.join(
             (
                 "",  # the blank line between the header and the body
                 f"--{boundary}",
@@ -145,13 +146,61 @@ def build_mime(
             )
         )
     else:
-        head.append(text_head)
-        body = CRLF + text_body
+        entity_head, entity_body = text_head, CRLF + text_body
+    if email.attachments:
+        head.append(_mixed_head(email))
+        body = _mixed_body(email, entity_head, entity_body)
+    else:
+        head.append(entity_head)
+        body = entity_body
     # Only an internationalised address can make the header non-ASCII (RFC 6532).
     wire = (CRLF.join(head) + CRLF + body).encode("utf-8" if smtputf8 else "ascii")
     if dkim is not None:
         wire = dkim.sign(wire, now=date)
     return wire
+
+
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a folded line stays under 78
+_CONTENT_TYPE = re.compile(r"[a-z]+/[a-z0-9][a-z0-9.+-]*")
+
+
+def _mixed_boundary(email: OutgoingEmail) -> str:
+    digest = hashlib.sha256("\0".join((email.message_id, email.text, email.html)).encode())
+    for a in email.attachments:
+        digest.update(b"\0" + hashlib.sha256(a.data).digest())
+    # "=_rm_" differs from the alternative part's "=_rc_": neither is a prefix of the other.
+    return f"=_rm_{digest.hexdigest()[:32]}"
+
+
+def _mixed_head(email: OutgoingEmail) -> str:
+    return f'Content-Type: multipart/mixed;{CRLF} boundary="{_mixed_boundary(email)}"'
+
+
+def _mixed_body(email: OutgoingEmail, entity_head: str, entity_body: str) -> str:
+    """``multipart/mixed``: the text (or text and HTML) entity first, then each attachment,
+    base64 in lines of 76. ``entity_body`` starts with the blank line after its header."""
+    boundary = _mixed_boundary(email)
+    parts = [CRLF + f"--{boundary}" + CRLF + entity_head + CRLF + entity_body]
+    for a in email.attachments:
+        if not _FILENAME.fullmatch(a.filename):
+            raise InvalidInput(
+                f"attachment name {a.filename!r} must be up to 64 ASCII letters, digits, . _ -",
+                field="attachment",
+            )
+        if not _CONTENT_TYPE.fullmatch(a.content_type):
+            raise InvalidInput(
+                f"{a.content_type!r} is not a MIME type such as application/pdf",
+                field="attachment",
+            )
+        data = base64.encodebytes(a.data).decode("ascii").replace("\n", CRLF)
+        parts.append(
+            f"--{boundary}{CRLF}"
+            f'Content-Type: {a.content_type};{CRLF} name="{a.filename}"{CRLF}'
+            f'Content-Disposition: attachment;{CRLF} filename="{a.filename}"{CRLF}'
+            f"Content-Transfer-Encoding: base64{CRLF}{CRLF}{data}"
+        )
+    # Each part ends in CRLF: the CRLF before a delimiter belongs to it.
+    return "".join(parts) + f"--{boundary}--{CRLF}"
 
 
 def _part(content: str, subtype: str) -> tuple[str, str]:

@@ -23,6 +23,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     On PostgreSQL: ``pool_size`` connections kept open, and a quarter more opened for a
     burst (closed again when returned: each costs the server a backend fork).
 
+    On SQLite, ``secure_delete`` on every connection: what a deleted or rewritten row held is
+    overwritten with zeros, not left in free pages (a customer's erasure, SPEC S13).
+
     Both hide bound parameters from SQLAlchemy's exception text (``hide_parameters``): a
     failed statement's values are customers' emails, names and raw webhook bodies, and the
     worker logs such exceptions.
@@ -44,6 +47,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, PendingRollbackError
 
 from reclaim.adapters.db import migrate
 from reclaim.adapters.db.engine import make_engine
-from reclaim.errors import DatabaseUnavailable
+from reclaim.errors import DatabaseBusy, DatabaseFull, DatabaseUnavailable
 
 SETTING = "RECLAIM_DATABASE_URL"
 
@@ -27,13 +27,23 @@ SETTING = "RECLAIM_DATABASE_URL"
 _SQLITE_MISSING = ("no such table", "no such column")
 _UNDEFINED = ("42P01", "42703")  # undefined_table, undefined_column
 _REFUSED_LOGIN = ("password authentication failed", "no pg_hba.conf entry", "role ")
+_DISK_FULL = "53100"  # disk_full
 
 
 def explain(exc: BaseException, url: str) -> DatabaseUnavailable | None:
     """What went wrong with the database at ``url``, if ``exc`` (or what caused it) says."""
     for error in _chain(exc):
         if isinstance(error, DBAPIError):
-            return _explain_dbapi(error, url)
+            # The first the chain explains: SQLite's "no such savepoint" (its transaction
+            # rolled back by a full disk) is explained by the failure it followed.
+            if (problem := _explain_dbapi(error, url)) is not None:
+                return problem
+            continue
+        if isinstance(error, PendingRollbackError) and error.code == "8s2b":
+            return DatabaseBusy(  # a session used again after its connection was lost
+                f"the connection to the database at {where(url)} was lost during a "
+                "transaction: try again"
+            )
         if isinstance(error, CommandError) and "Can't locate revision" in str(error):
             return DatabaseUnavailable(
                 f"the database at {where(url)} was upgraded by a newer version of Reclaim "
@@ -147,8 +157,14 @@ def _explain_sqlite(text: str, parsed: URL, url: str) -> DatabaseUnavailable | N
             f"cannot write the SQLite database {path}: let this user write the file and its "
             f"folder, or set {SETTING} to another path"
         )
+    if "database or disk is full" in lowered:
+        return DatabaseFull(
+            f"the disk holding the SQLite database {path} is full (or the database reached "
+            "its size limit): the change was not written; free some space on that disk, or "
+            f"move the database to a bigger one, and try again"
+        )
     if "database is locked" in lowered:
-        return DatabaseUnavailable(
+        return DatabaseBusy(
             f"the SQLite database {path} stayed locked by another process for 30 s: try "
             "again, or stop the process that holds it (a long import, a database browser)"
         )
@@ -163,10 +179,15 @@ def _explain_postgresql(
     state = getattr(error.orig, "sqlstate", None) or ""
     if state in _UNDEFINED:
         return _schema_problem(url)
+    if state == _DISK_FULL:
+        return DatabaseFull(
+            f"the disk of the PostgreSQL server at {_host_port(parsed)} is full: the change "
+            "was not written; free some space there and try again"
+        )
     connecting = (
         error.connection_invalidated
         or text.startswith(("connection failed", "Multiple connection attempts failed"))
-        or state.startswith("08")
+        or state.startswith(("08", "57P"))  # connection lost; shut down, starting up
         or "server closed the connection" in text
         or "the connection is closed" in text
     )
@@ -188,7 +209,7 @@ def _explain_postgresql(
             f"the PostgreSQL server at {at} refused the login: {reason}; check the user and "
             f"password in {SETTING} (and the server's pg_hba.conf)"
         )
-    return DatabaseUnavailable(
+    return DatabaseBusy(
         f"cannot reach the database at {at}: {reason}; is it running? Start PostgreSQL there, "
         f"or set {SETTING} to where it runs"
     )

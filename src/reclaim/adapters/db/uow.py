@@ -8,16 +8,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from reclaim.adapters.db.erasure_key import ErasureKey
 from reclaim.adapters.db.repos.alerts import SqlAlerts
+from reclaim.adapters.db.repos.audit import SqlAudit
 from reclaim.adapters.db.repos.cases import SqlCases
 from reclaim.adapters.db.repos.coupons import SqlCoupons
+from reclaim.adapters.db.repos.experiments import SqlExperiments
 from reclaim.adapters.db.repos.facts import SqlFacts
 from reclaim.adapters.db.repos.flows import SqlFlows
 from reclaim.adapters.db.repos.inbox import SqlInbox
 from reclaim.adapters.db.repos.logistics import SqlLogistics
 from reclaim.adapters.db.repos.messages import SqlMessages
 from reclaim.adapters.db.repos.platform_actions import SqlPlatformActions
-from reclaim.adapters.db.repos.reports import SqlReports
+from reclaim.adapters.db.repos.privacy import SqlPrivacy
+from reclaim.adapters.db.repos.reports import SqlReports, SqlReportSends
+from reclaim.adapters.db.repos.retention import SqlRetention
 from reclaim.adapters.db.repos.steps import SqlSteps
 from reclaim.adapters.db.repos.stock import SqlStock
 from reclaim.adapters.db.repos.stores import SqlStores
@@ -25,15 +30,20 @@ from reclaim.adapters.db.repos.suppressions import SqlSuppressions
 from reclaim.adapters.db.repos.templates import SqlTemplates
 from reclaim.services.ports import (
     AlertRepository,
+    AuditRepository,
     CaseRepository,
     CouponRepository,
+    ExperimentRepository,
     FactRepository,
     FlowRepository,
     InboxRepository,
     LogisticsRepository,
     MessageRepository,
     PlatformActionRepository,
+    PrivacyRepository,
     ReportReader,
+    ReportSends,
+    RetentionRepository,
     StepRepository,
     StockRepository,
     StoreRepository,
@@ -43,8 +53,12 @@ from reclaim.services.ports import (
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], erasure: ErasureKey | None = None
+    ) -> None:
         self._factory = session_factory
+        # The key erased customers' suppression entries are hashed with (read once).
+        self._erasure = erasure if erasure is not None else ErasureKey()
         self.session: Session | None = None
         # SQLite's transactions begin IMMEDIATE (adapters/db/engine.py): the write lock held
         self.row_locks = session_factory.kw["bind"].url.get_backend_name() != "sqlite"
@@ -62,7 +76,7 @@ class SqlUnitOfWork:
         self._steps = SqlSteps(self.session)
         self.steps: StepRepository = self._steps
         self.messages: MessageRepository = SqlMessages(self.session)
-        self.suppressions: SuppressionRepository = SqlSuppressions(self.session)
+        self.suppressions: SuppressionRepository = SqlSuppressions(self.session, self._erasure)
         self.coupons: CouponRepository = SqlCoupons(self.session)
         self.templates: TemplateRepository = SqlTemplates(self.session)
         self.alerts: AlertRepository = SqlAlerts(self.session)
@@ -70,6 +84,11 @@ class SqlUnitOfWork:
         self.platform_actions: PlatformActionRepository = SqlPlatformActions(self.session)
         self.logistics: LogisticsRepository = SqlLogistics(self.session)
         self.reports: ReportReader = SqlReports(self.session)
+        self.report_sends: ReportSends = SqlReportSends(self.session)
+        self.retention: RetentionRepository = SqlRetention(self.session)
+        self.experiments: ExperimentRepository = SqlExperiments(self.session)
+        self.audit: AuditRepository = SqlAudit(self.session)
+        self.privacy: PrivacyRepository = SqlPrivacy(self.session, self._erasure)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -85,7 +85,14 @@ class GenericConnector:
     def shop(self, headers: Mapping[str, str]) -> str | None:
         return None
 
-    def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
+    def parse(
+        self,
+        *,
+        topic: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        consent_meta_key: str | None = None,  # WooCommerce's alone: its orders' meta
+    ) -> ParsedDelivery:
         event = c.load_json(body)
         if not isinstance(event, dict):
             raise MalformedPayload("body must be one event object (split batches first)")

@@ -122,7 +122,14 @@ class ShopifyConnector:
         shop = c.header(headers, "X-Shopify-Shop-Domain")
         return None if shop is None else shop.lower()[: c.MAX_ID]
 
-    def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
+    def parse(
+        self,
+        *,
+        topic: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        consent_meta_key: str | None = None,  # WooCommerce's alone: its orders' meta
+    ) -> ParsedDelivery:
         topic = (topic or self.topic(headers)).lower()
         event_id = self.event_id(headers)
         if topic in CHECKOUT_TOPICS:

@@ -97,7 +97,14 @@ class StripeConnector:
     def shop(self, headers: Mapping[str, str]) -> str | None:
         return None
 
-    def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
+    def parse(
+        self,
+        *,
+        topic: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        consent_meta_key: str | None = None,  # WooCommerce's alone: its orders' meta
+    ) -> ParsedDelivery:
         event = c.load_object(body)
         kind = c.req_text(event.get("type"), "type", max_len=100)
         event_id = c.req_ident(event.get("id"), "id")

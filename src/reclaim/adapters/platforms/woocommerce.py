@@ -27,6 +27,13 @@ filtered payload) is read as cancelled at its modification time.
 Orders placed through the block checkout (``created_via == "store-api"``) link back to their
 ``wc-draft-<id>`` checkout.
 
+Marketing consent (docs/consent.md): WooCommerce itself records none. Consent plugins keep
+their checkbox in the order's ``meta_data`` (:data:`CONSENT_META`), and a store may name its own
+checkout field's meta key (the ``consent_meta_key`` setting, passed to :meth:`parse`). A
+ticked box is an opt-in; an unticked one is no statement (``None``: the law of the
+customer's country decides), never a refusal; only a value that says so (``unsubscribed``,
+``opt-out`` …) is one.
+
 Money as the shop shows it: a line is its ``subtotal`` (before order discounts), with its
 ``subtotal_tax`` where ``prices_include_tax``; the order's shipping, discount and fee lines
 likewise, and ``total_tax`` as the tax (included or added), in :class:`Charges`.
@@ -71,6 +78,20 @@ STATUS = {
 _CANCELLED = frozenset({"cancelled", "trash"})
 DRAFT = "checkout-draft"
 
+# Order meta that consent plugins write at checkout, as each writes it:
+# - Mailchimp for WordPress (MC4WP), its WooCommerce checkbox: ``_mc4wp_optin``, "1" when
+#   ticked, "" when not (``update_post_meta(..., $this->checkbox_was_checked())``);
+# - Mailchimp for WooCommerce: ``mailchimp_woocommerce_is_subscribed``, 1 or 0 (the classic
+#   checkout's posted box), true or false (the block checkout's).
+# MailPoet and AutomateWoo keep their checkout opt-in in their own subscriber tables, not on
+# the order: an order webhook cannot carry it.
+CONSENT_META = ("_mc4wp_optin", "mailchimp_woocommerce_is_subscribed")
+_YES = frozenset({"1", "yes", "y", "true", "on", "subscribed", "opt-in", "opt_in", "optin"})
+_NO = frozenset(
+    {"unsubscribed", "opt-out", "opt_out", "optout", "opted_out", "declined", "refused"}
+)
+_META_READ = 500  # meta entries looked at (a plugin may add thousands)
+
 
 def is_ping(body: bytes) -> bool:
     return isinstance(body, bytes) and PING.fullmatch(body) is not None
@@ -97,7 +118,15 @@ class WooCommerceConnector:
     def shop(self, headers: Mapping[str, str]) -> str | None:
         return None
 
-    def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery:
+    def parse(
+        self,
+        *,
+        topic: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        consent_meta_key: str | None = None,
+    ) -> ParsedDelivery:
+        """``consent_meta_key``: the store's own checkout field holding marketing consent."""
         topic = (topic or self.topic(headers)).lower()
         if is_ping(body) and topic in {"", "ping"}:
             return ParsedDelivery(topic="ping")
@@ -105,10 +134,13 @@ class WooCommerceConnector:
             raise c.malformed("", "missing X-WC-Webhook-Topic header")
         if topic not in ORDER_TOPICS:
             return ParsedDelivery(topic=topic)
-        return ParsedDelivery(topic=topic, facts=parse_order(c.load_object(body), topic=topic))
+        facts = parse_order(c.load_object(body), topic=topic, consent_meta_key=consent_meta_key)
+        return ParsedDelivery(topic=topic, facts=facts)
 
 
-def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
+def parse_order(
+    p: dict[str, Any], *, topic: str, consent_meta_key: str | None = None
+) -> tuple[Fact, ...]:
     if isinstance(p.get("order"), dict):
         raise c.malformed(
             "order", "is a legacy API payload; set the webhook's API version to WP REST API v3"
@@ -124,7 +156,7 @@ def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
     updated_at = c.timestamp(
         c.require(p, "date_modified_gmt"), "date_modified_gmt", naive_is_utc=True
     )
-    contact = _contact(p)
+    contact = _contact(p, consent_meta_key)
     currency = c.currency(c.require(p, "currency"), "currency")
     total = c.amount(c.require(p, "total"), "total")
     included = bool(c.flag(p.get("prices_include_tax"), "prices_include_tax"))
@@ -206,7 +238,7 @@ def parse_order(p: dict[str, Any], *, topic: str) -> tuple[Fact, ...]:
     return (order, failed)
 
 
-def _contact(p: dict[str, Any]) -> Contact:
+def _contact(p: dict[str, Any], consent_meta_key: str | None = None) -> Contact:
     billing = c.opt_obj(p, "billing") or {}
     shipping = c.opt_obj(p, "shipping") or {}
     country = c.country(billing.get("country"), "billing.country")
@@ -225,7 +257,47 @@ def _contact(p: dict[str, Any]) -> Contact:
         country=country,
         region=region,
         customer_ref=None if customer_id in {None, "0"} else customer_id,
+        accepts_email_marketing=email_consent(p, consent_meta_key),
     )
+
+
+def email_consent(p: dict[str, Any], consent_meta_key: str | None = None) -> bool | None:
+    """The customer's marketing consent as the order's meta states it: the store's own field
+    first, then the plugins' (:data:`CONSENT_META`); the first that says yes or no decides."""
+    meta = _meta(p)
+    keys = ((consent_meta_key,) if consent_meta_key else ()) + CONSENT_META
+    for key in keys:
+        said = _said(meta.get(key))
+        if said is not None:
+            return said
+    return None
+
+
+def _said(value: Any) -> bool | None:
+    """A checkbox's value: True (ticked), False (an explicit opt-out), None (unticked, empty,
+    anything else: no statement)."""
+    if isinstance(value, bool):
+        return True if value else None
+    if isinstance(value, int | float):
+        return True if value == 1 else None
+    if not isinstance(value, str):
+        return None
+    word = value.strip().lower()
+    if word in _YES:
+        return True
+    return False if word in _NO else None
+
+
+def _meta(p: dict[str, Any]) -> dict[str, Any]:
+    """The order's ``meta_data`` as key -> value (the first of a repeated key)."""
+    found: dict[str, Any] = {}
+    meta = p.get("meta_data")
+    if not isinstance(meta, list):
+        return found
+    for entry in meta[:_META_READ]:
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            found.setdefault(entry["key"], entry.get("value"))
+    return found
 
 
 def _language_meta(p: dict[str, Any]) -> str | None:

@@ -3,6 +3,7 @@ charts, in English or Simplified Chinese with Babel's formatting, and the same p
 
 from __future__ import annotations
 
+from reclaim.adapters.reports.mail import ReportPages
 from reclaim.adapters.reports.render import render_html, render_pdf
 
-__all__ = ["render_html", "render_pdf"]
+__all__ = ["ReportPages", "render_html", "render_pdf"]

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reclaim.adapters.reports.charts import Bar, Interval, bars, intervals, rates_against_band
+from reclaim.adapters.reports.experiments import experiment_blocks
 from reclaim.adapters.reports.words import Speaker
 from reclaim.services.reports import BENCHMARK, LiftFigures, Report
 
@@ -122,6 +123,7 @@ def context(report: Report) -> dict[str, Any]:
         "lift_chart": lift_chart,
         "lifts": [_lift_row(say, x) for x in lifts],
         "no_holdout": report.lift.holdout == 0,
+        "experiments": experiment_blocks(say, report.experiments, p.timezone),
         "reasons_chart": reasons,
         "money_rows": [
             (say("attributed"), say.money(rev.attributed)),

@@ -4,12 +4,12 @@ numbers, money, shares and dates in the report's locale."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 
 _EN: dict[str, str] = {
@@ -99,6 +99,32 @@ _EN: dict[str, str] = {
     "channel": "channel",
     "step": "step",
     "key": "Value",
+    "experiments": "Experiments",
+    "experiments_note": (
+        "Each variant against the first (the control): the difference in recovery rate with "
+        "its confidence sequence and always-valid p-value, both safe to read every day."
+    ),
+    "whole_flows": "whole flows",
+    "step_of": "step {step}",
+    "running_since": "running since {at}",
+    "stopped_on": "{since} – {at}, stopped",
+    "vs_control": "Against the control",
+    "sequence": "Confidence sequence",
+    "p_always": "p (always valid)",
+    "control": "control",
+    "changes": "Runs",
+    "variant_head": "Variant",
+    "split": "Split between variants: p = {p}",
+    "verdict_keep running": "Keep running",
+    "verdict_winner": "{winner} wins",
+    "verdict_no difference": "No difference worth having",
+    "verdict_sample ratio mismatch": "Sample ratio mismatch: the split is broken",
+    "funnel_by": "Funnel by {by}",
+    "mail_subject": "Reclaim · {store}: recovery report, {period}",
+    "mail_title": "Recovery report of {store}, {period} ({zone})",
+    "of_cases": "{k} of {n} cases",
+    "interval_is": "95 % interval {low} … {high}",
+    "mail_attached": "The whole report is below, and attached as a PDF.",
 }
 
 _ZH: dict[str, str] = {
@@ -188,6 +214,29 @@ _ZH: dict[str, str] = {
     "channel": "渠道",
     "step": "步骤",
     "key": "取值",
+    "experiments": "实验",
+    "experiments_note": "每个版本与第一个版本（对照）比较：挽回率之差及其置信序列和随时有效的 p 值，每天查看也不会误导。",
+    "whole_flows": "整个流程",
+    "step_of": "步骤 {step}",
+    "running_since": "自 {at} 起运行",
+    "stopped_on": "{since} – {at}，已停止",
+    "vs_control": "与对照相比",
+    "sequence": "置信序列",
+    "p_always": "p 值（随时有效）",
+    "control": "对照",
+    "changes": "运行内容",
+    "variant_head": "版本",
+    "split": "版本间分流：p = {p}",
+    "verdict_keep running": "继续运行",
+    "verdict_winner": "{winner} 胜出",
+    "verdict_no difference": "无值得采用的差异",
+    "verdict_sample ratio mismatch": "样本比例失衡：分流异常",
+    "funnel_by": "按{by}的转化漏斗",
+    "mail_subject": "Reclaim · {store}：挽回报告（{period}）",
+    "mail_title": "{store} 的挽回报告，{period}（{zone}）",
+    "of_cases": "{n} 个案例中 {k} 个",
+    "interval_is": "95% 区间 {low} … {high}",
+    "mail_attached": "完整报告见下文，并附 PDF 文件。",
 }
 
 WORDS = {"en": _EN, "zh-CN": _ZH}
@@ -234,6 +283,13 @@ class Speaker:
 
     def day(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.babel)
+
+    def span(self, start: date, end: date) -> str:
+        """The days ``[start, end)`` in short: "November 2026" for a whole month, else the
+        first and last day ("Nov 2 – 8, 2026")."""
+        if start.day == 1 and end == (start + timedelta(days=32)).replace(day=1):
+            return format_skeleton("yMMMM", start, locale=self.babel)
+        return format_interval(start, end - timedelta(days=1), "yMMMd", locale=self.babel)
 
     def instant(self, value: datetime, zone: str) -> str:
         return format_datetime(value, format="medium", tzinfo=ZoneInfo(zone), locale=self.babel)

@@ -1,4 +1,5 @@
-"""The words of the customer-facing pages (the unsubscribe page), in the message's language.
+"""The words of the customer-facing pages (the unsubscribe page, the answer page of "What
+stopped you?"), in the message's language.
 
 They live in the ``page`` section of each ``data/<locale>.yaml``, next to the messages, so a
 language is added in one file. :func:`page_words` picks the language the same way a message
@@ -31,6 +32,11 @@ PAGE_KEYS = (
     "unsubscribed_title",
     "already_unsubscribed",
     "unsubscribed",
+    "answer_title",
+    "answer_thanks",
+    "answer_more",
+    "answer_button",
+    "answer_sent",
 )
 
 

@@ -128,6 +128,12 @@ def template_vars(
         "payment": None
         if payment is None
         else {"method": payment.method, "instructions": payment.instructions},
+        # "What stopped you?": each answer's reason, signed link and words (the layout shows
+        # the question only where there are links: the first email of an abandoned checkout)
+        "ask": tuple(
+            {"reason": a.reason, "url": a.url, "label": labels.get(f"ask_{a.reason}", a.reason)}
+            for a in context.answer_links
+        ),
         "labels": labels,
     }
 

@@ -7,7 +7,7 @@ Amounts are exact decimal text (``"617.28"``) and instants ISO 8601 text ending 
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class WebhookAnswer(BaseModel):
@@ -97,6 +97,11 @@ class Case(BaseModel):
     next_step_at: str | None
     attributed_message_id: int | None
     items: list[CaseItem]
+    test: bool = Field(
+        description="Opened from a platform's test (Stripe livemode false, a Shopify test "
+        "order, the events API's test) because the store accepts test mode; its messages' "
+        'subjects start with "[TEST] "'
+    )
     why_not_sent: WhyNotSent | None
 
 

@@ -5,28 +5,33 @@ HTTP answers, and the routers, one per resource, which reach the runtime through
 import logging
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from reclaim import __version__
-from reclaim.bootstrap import Runtime
+from reclaim.bootstrap import DatabaseError, Runtime, explain_database_error
 from reclaim.entrypoints.api import (
     alerts,
     cases,
     coupons,
     events,
+    experiments,
     feedback,
     fulfilment,
     health,
     holds,
     logistics,
+    privacy,
     reports,
     stock,
     suppressions,
     tracking,
     webhooks,
+    what_stopped,
 )
+from reclaim.entrypoints.api.errors import error_responses
 from reclaim.entrypoints.api.inputs import problems
 from reclaim.entrypoints.docs import add_docs
 from reclaim.entrypoints.edge import (
@@ -34,7 +39,16 @@ from reclaim.entrypoints.edge import (
     RateLimit,
     SecurityHeaders,
 )
-from reclaim.errors import AuthError, Conflict, Forbidden, InvalidInput, NotFound, SignatureError
+from reclaim.errors import (
+    AuthError,
+    Conflict,
+    DatabaseBusy,
+    DatabaseFull,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SignatureError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +66,11 @@ ROUTERS = (
     fulfilment.router,
     logistics.router,
     reports.router,
+    experiments.router,
+    privacy.router,
     health.router,
     tracking.router,
+    what_stopped.router,
 )
 
 
@@ -84,7 +101,8 @@ def create_app(rt: Runtime) -> FastAPI:
 
 
 def add_routes(app: FastAPI, router: APIRouter) -> None:
-    """Add ``router``'s routes to the app itself, each as ``@app.get(...)`` would make it.
+    """Add ``router``'s routes to the app itself, each as ``@app.get(...)`` would make it,
+    with the refusals it may answer documented (``api/errors.py``) beside its own.
 
     FastAPI's ``include_router`` (0.16x) adds a router as one lazy branch: ``app.routes``
     would then list the branch, not its routes, and what reads that list (the hostile-server
@@ -102,7 +120,7 @@ def add_routes(app: FastAPI, router: APIRouter) -> None:
             summary=route.summary,
             description=route.description,
             response_description=route.response_description,
-            responses=route.responses,
+            responses={**error_responses(route.path, route.methods), **route.responses},
             deprecated=route.deprecated,
             methods=route.methods,
             operation_id=route.operation_id,
@@ -131,6 +149,28 @@ def add_error_handlers(app: FastAPI) -> None:
         where = getattr(route, "path", "?")
         log.error("unexpected %s answering %s %s", type(exc).__name__, request.method, where)
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+    @app.exception_handler(DatabaseError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        """The database away for the moment (restarting, out of reach, locked by another
+        process) or not usable as it is: 503 with Retry-After; its disk full: 507. The log
+        says what the operator must do. Any other driver error is a bug: the 500 above."""
+        url = request.app.state.rt.settings.database_url
+        problem = await run_in_threadpool(explain_database_error, exc, url)
+        if problem is None:
+            raise exc
+        route = getattr(request.scope.get("route"), "path", "?")
+        log.warning("database problem answering %s %s: %s", request.method, route, problem)
+        if isinstance(problem, DatabaseFull):
+            detail = "the database's disk is full: nothing more can be stored until it has room"
+            return JSONResponse({"detail": detail}, status_code=507)
+        detail = (
+            "the database is not available right now (restarting, out of reach or locked by "
+            "another process); try again in a few seconds"
+            if isinstance(problem, DatabaseBusy)
+            else "the database is not available: the operator must fix it (the log says how)"
+        )
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:

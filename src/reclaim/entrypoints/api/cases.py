@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from reclaim.entrypoints.api.answers import CaseDetail, CasePage, Stopped
-from reclaim.entrypoints.api.deps import Operator, Reader, Rt
+from reclaim.entrypoints.api.deps import ApiActor, Operator, Reader, Rt
 from reclaim.entrypoints.api.inputs import CaseId, Cursor, instant
 from reclaim.entrypoints.api.shapes import case_json, iso, not_sent_json
 from reclaim.services import cases as case_service
@@ -39,7 +39,12 @@ async def list_cases(
         limit=limit,
     )
     found = [
-        {**case_json(c), "why_not_sent": not_sent_json(page.why_not_sent(c))} for c in page.cases
+        {
+            **case_json(c),
+            "test": page.is_test(c),
+            "why_not_sent": not_sent_json(page.why_not_sent(c)),
+        }
+        for c in page.cases
     ]
     return {"cases": found, "next_cursor": page.next_cursor}
 
@@ -53,6 +58,7 @@ async def get_case(case_id: CaseId, store_id: Reader, rt: Rt) -> dict[str, Any]:
     )
     return {
         **case_json(detail.case),
+        "test": detail.test,
         "why_not_sent": not_sent_json(detail.why_not_sent),
         "messages": [
             {
@@ -89,12 +95,13 @@ async def get_case(case_id: CaseId, store_id: Reader, rt: Rt) -> dict[str, Any]:
 
 
 @router.post("/api/v1/cases/{case_id}/stop", summary="Stop the case's flow", response_model=Stopped)
-async def stop_case(case_id: CaseId, store_id: Operator, rt: Rt) -> JSONResponse:
+async def stop_case(case_id: CaseId, store_id: Operator, actor: ApiActor, rt: Rt) -> JSONResponse:
     cancelled = await run_in_threadpool(
         case_service.stop_case,
         uow=rt.uow(),
         store_id=store_id,
         case_id=case_id,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return JSONResponse({"status": "stopped", "steps_cancelled": cancelled})

@@ -6,7 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from reclaim.entrypoints.api.answers import FeedbackAnswer
-from reclaim.entrypoints.api.deps import Rt, Writer
+from reclaim.entrypoints.api.deps import ApiActor, Rt, Writer
 from reclaim.entrypoints.edge import read_json
 from reclaim.errors import InvalidInput
 from reclaim.services import feedback as feedback_service
@@ -19,7 +19,7 @@ router = APIRouter(tags=["messages"])
     summary="Report a complaint or a late bounce from your mail provider",
     response_model=FeedbackAnswer,
 )
-async def feedback(request: Request, store_id: Writer, rt: Rt) -> JSONResponse:
+async def feedback(request: Request, store_id: Writer, actor: ApiActor, rt: Rt) -> JSONResponse:
     data = read_json(await request.body())  # at most its limit: BodyLimit counts it
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object: {type, email, message_id?}")
@@ -31,7 +31,8 @@ async def feedback(request: Request, store_id: Writer, rt: Rt) -> JSONResponse:
         kind=str(data.get("type", "")),
         email=str(data.get("email", "")),
         message_header_id=str(header) if header else None,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return JSONResponse(
         {

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from reclaim.entrypoints.api.answers import Hold, OutOfStock
-from reclaim.entrypoints.api.deps import Operator, Rt, Writer
+from reclaim.entrypoints.api.deps import ApiActor, Operator, Rt, Writer
 from reclaim.entrypoints.api.inputs import ExtendIn, HoldIn, instant, read_model, takes
 from reclaim.entrypoints.api.shapes import hold_json
 from reclaim.services import holds as holds_service
@@ -23,7 +23,7 @@ router = APIRouter(tags=["stock"])
     response_model=Hold,
     responses={409: {"model": OutOfStock}},
 )
-async def place_hold(request: Request, store_id: Writer, rt: Rt) -> JSONResponse:
+async def place_hold(request: Request, store_id: Writer, actor: ApiActor, rt: Rt) -> JSONResponse:
     body = await read_model(request, HoldIn)
     try:
         hold = await run_in_threadpool(
@@ -32,7 +32,8 @@ async def place_hold(request: Request, store_id: Writer, rt: Rt) -> JSONResponse
             store_id=store_id,
             order_external_id=body.order_id,
             items=[(i.sku, i.quantity) for i in body.items],
-            now=rt.clock(),
+            now=actor.at,
+            actor=actor,
         )
     except holds_service.OutOfStock as exc:
         return JSONResponse({"detail": str(exc), "skus": exc.skus}, status_code=409)
@@ -49,6 +50,7 @@ async def extend_hold(
     order_id: Annotated[str, Path(max_length=255)],
     request: Request,
     store_id: Operator,
+    actor: ApiActor,
     rt: Rt,
 ) -> dict[str, Any]:
     body = await read_model(request, ExtendIn)
@@ -59,6 +61,7 @@ async def extend_hold(
         store_id=store_id,
         order_external_id=order_id,
         until=until,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return hold_json(hold)

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from reclaim.entrypoints.api.deps import Reader, Rt
+from reclaim.entrypoints.api.experiments import Experiment
 from reclaim.errors import InvalidInput
 from reclaim.services.reports import build_report, report_json
 from reclaim.services.reports.period import parse_day
@@ -120,6 +121,16 @@ class Breakdown(BaseModel):
     rows: list[BreakdownItem]
 
 
+class FunnelOfKey(BaseModel):
+    key: str | None  # the country or device; null: unknown
+    funnel: list[FunnelStage]
+
+
+class FunnelBreakdown(BaseModel):
+    by: str  # country | device
+    rows: list[FunnelOfKey]
+
+
 class ReportSummary(BaseModel):
     """A period's report: funnel, recovery by kind, revenue in the store's currency, lift
     over the holdout, reasons. Amounts are exact decimal text; rates are fractions."""
@@ -139,6 +150,8 @@ class ReportSummary(BaseModel):
     reasons: list[ReasonItem]
     customer_reasons: CustomerReasons
     breakdown: Breakdown | None
+    experiments: list[Experiment]  # the store's experiments that ran in the period
+    funnel_by: FunnelBreakdown | None  # with by=country or by=device: each value's funnel
 
 
 @router.get(

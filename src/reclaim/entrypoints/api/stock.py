@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from reclaim.domain.alternatives import Product
 from reclaim.entrypoints.api.answers import ProductsSaved, Stock, StockUpdated, WarehousesSaved
-from reclaim.entrypoints.api.deps import Reader, Rt, Writer
+from reclaim.entrypoints.api.deps import ApiActor, Reader, Rt, Writer
 from reclaim.entrypoints.api.inputs import ProductsIn, StockIn, WarehousesIn, read_model, takes
 from reclaim.services import alternatives as alternatives_service
 from reclaim.services import holds as holds_service
@@ -23,7 +23,9 @@ router = APIRouter(tags=["stock"])
     openapi_extra=takes(WarehousesIn),
     response_model=WarehousesSaved,
 )
-async def put_warehouses(request: Request, store_id: Writer, rt: Rt) -> dict[str, int]:
+async def put_warehouses(
+    request: Request, store_id: Writer, actor: ApiActor, rt: Rt
+) -> dict[str, int]:
     body = await read_model(request, WarehousesIn)
     rows = [
         WarehouseRow(
@@ -42,7 +44,8 @@ async def put_warehouses(request: Request, store_id: Writer, rt: Rt) -> dict[str
         uow=rt.uow(),
         store_id=store_id,
         rows=rows,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return {"warehouses": n}
 
@@ -53,7 +56,7 @@ async def put_warehouses(request: Request, store_id: Writer, rt: Rt) -> dict[str
     openapi_extra=takes(StockIn),
     response_model=StockUpdated,
 )
-async def put_stock(request: Request, store_id: Writer, rt: Rt) -> dict[str, int]:
+async def put_stock(request: Request, store_id: Writer, actor: ApiActor, rt: Rt) -> dict[str, int]:
     body = await read_model(request, StockIn)
     changes = [
         holds_service.StockChange(x.warehouse, x.sku, on_hand=x.on_hand, delta=x.delta)
@@ -64,7 +67,8 @@ async def put_stock(request: Request, store_id: Writer, rt: Rt) -> dict[str, int
         uow=rt.uow(),
         store_id=store_id,
         changes=changes,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return {"updated": n}
 
@@ -75,7 +79,9 @@ async def put_stock(request: Request, store_id: Writer, rt: Rt) -> dict[str, int
     openapi_extra=takes(ProductsIn),
     response_model=ProductsSaved,
 )
-async def put_products(request: Request, store_id: Writer, rt: Rt) -> dict[str, int]:
+async def put_products(
+    request: Request, store_id: Writer, actor: ApiActor, rt: Rt
+) -> dict[str, int]:
     """What ``reclaim products import`` reads from a CSV: a product's shipping weight
     and/or its catalogue entry (what a message offers instead of a sold-out item). All or
     none: the first wrong entry is named and nothing is written."""
@@ -100,7 +106,8 @@ async def put_products(request: Request, store_id: Writer, rt: Rt) -> dict[str, 
         store_id=store_id,
         products=entries,
         weights=weights,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return {"catalogue": catalogue, "weights": weighed}
 

@@ -12,7 +12,7 @@ from reclaim.entrypoints.api.answers import (
     SuppressionEntry,
     SuppressionRemoved,
 )
-from reclaim.entrypoints.api.deps import Reader, Rt, Writer
+from reclaim.entrypoints.api.deps import ApiActor, Reader, Rt, Writer
 from reclaim.entrypoints.api.shapes import iso
 from reclaim.entrypoints.edge import read_json
 from reclaim.errors import InvalidInput
@@ -56,8 +56,12 @@ async def check_suppression(request: Request, store_id: Reader, rt: Rt) -> dict[
     summary="Put an address on the suppression list (do not contact); its flows stop",
     response_model=SuppressionAdded,
 )
-async def add_suppression(request: Request, store_id: Writer, rt: Rt) -> dict[str, Any]:
-    added = await _on_list(request, rt, suppression_service.add, store_id=store_id, now=rt.clock())
+async def add_suppression(
+    request: Request, store_id: Writer, actor: ApiActor, rt: Rt
+) -> dict[str, Any]:
+    added = await _on_list(
+        request, rt, suppression_service.add, store_id=store_id, now=actor.at, actor=actor
+    )
     return {"suppressed": True, "new": added.new, "flows_stopped": added.flows_stopped}
 
 
@@ -66,6 +70,8 @@ async def add_suppression(request: Request, store_id: Writer, rt: Rt) -> dict[st
     summary="Take an address off the suppression list (stopped flows stay stopped)",
     response_model=SuppressionRemoved,
 )
-async def remove_suppression(request: Request, store_id: Writer, rt: Rt) -> dict[str, Any]:
-    found = await _on_list(request, rt, suppression_service.remove, store_id=store_id)
+async def remove_suppression(
+    request: Request, store_id: Writer, actor: ApiActor, rt: Rt
+) -> dict[str, Any]:
+    found = await _on_list(request, rt, suppression_service.remove, store_id=store_id, actor=actor)
     return {"removed": found is not None, "was": _entry(found)}

@@ -9,9 +9,12 @@ import click
 from reclaim import __version__
 from reclaim.entrypoints.cli import (
     coupons,
+    customer,
     demo,
+    experiments,
     flows,
     inbox,
+    prune,
     report,
     serve,
     stock,
@@ -40,6 +43,7 @@ for command in (
     demo.demo,
     demo.sim,
     report.report,
+    experiments.experiment,
     coupons.coupons,
     stock.warehouse,
     stock.stock,
@@ -48,5 +52,8 @@ for command in (
     stock.products,
     suppressions.suppressions,
     templates.templates,
+    customer.customer,
+    customer.audit,
+    prune.prune,
 ):
     main.add_command(command)

@@ -3,6 +3,7 @@ runtime on the configured database, ``--now`` parsing. It imports no command mod
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -15,6 +16,7 @@ from rich.markup import escape
 
 from reclaim.bootstrap import Runtime, bootstrap, database_absent, explain_database_error
 from reclaim.config import load_settings
+from reclaim.domain.audit import Actor
 from reclaim.errors import NotFound, ReclaimError
 
 console = Console()
@@ -89,12 +91,27 @@ def runtime(clock: Callable[[], datetime] | None = None, *, create: bool = False
     return bootstrap(settings) if clock is None else bootstrap(settings, clock=clock)
 
 
-def run_service(action: Callable[..., Any], *, timed: bool = False, **kwargs: Any) -> Any:
-    """Run a service ``action`` on a runtime of its own (``timed``: at the runtime's clock)."""
+def actor(rt: Runtime) -> Actor:
+    """Who the audit log names for a change this command makes: ``cli:<os user>``, at the
+    runtime's clock."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name: a container's numeric uid
+        user = "unknown"
+    return Actor(f"cli:{user}", rt.clock())
+
+
+def run_service(
+    action: Callable[..., Any], *, timed: bool = False, audited: bool = False, **kwargs: Any
+) -> Any:
+    """Run a service ``action`` on a runtime of its own (``timed``: at the runtime's clock;
+    ``audited``: passing the :func:`actor` the audit log names)."""
     rt = runtime()
     try:
         if timed:
             kwargs["now"] = rt.clock()
+        if audited:
+            kwargs["actor"] = actor(rt)
         return action(uow=rt.uow(), **kwargs)
     finally:
         rt.close()

@@ -11,7 +11,14 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
-from reclaim.entrypoints.cli.common import console, err_console, handled, parse_now, runtime
+from reclaim.entrypoints.cli.common import (
+    actor,
+    console,
+    err_console,
+    handled,
+    parse_now,
+    runtime,
+)
 from reclaim.entrypoints.tables import print_table
 from reclaim.services import coupons as coupon_service
 
@@ -151,6 +158,7 @@ def coupons_push(store_id: str, now: str | None, as_json: bool) -> None:
                 store_id=store_id,
                 now=at or rt.clock(),
                 progress=moved,
+                actor=actor(rt),
             )
         finally:
             rt.close()

@@ -7,7 +7,7 @@ import json
 import click
 
 from reclaim.bootstrap import default_flow_source, read_flow
-from reclaim.entrypoints.cli.common import console, handled, runtime
+from reclaim.entrypoints.cli.common import actor, console, handled, runtime
 from reclaim.entrypoints.tables import print_table
 
 
@@ -81,7 +81,14 @@ def flows_set(store_id: str, path: str, as_json: bool) -> None:
     source = Path(path).read_text(encoding="utf-8")
     flow = read_flow(source)
     rt = runtime()
-    version = set_flow(uow=rt.uow(), store_id=store_id, source=source, flow=flow, now=rt.clock())
+    version = set_flow(
+        uow=rt.uow(),
+        store_id=store_id,
+        source=source,
+        flow=flow,
+        now=rt.clock(),
+        actor=actor(rt),
+    )
     if as_json:
         steps = [s.key for s in flow.steps]
         click.echo(json.dumps({"kind": flow.kind, "version": version, "steps": steps}))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from reclaim.entrypoints.cli.common import console, handled, runtime
+from reclaim.entrypoints.cli.common import actor, console, handled, runtime
 from reclaim.entrypoints.tables import print_table
 from reclaim.services import ingest
 
@@ -67,6 +67,60 @@ def inbox_failed(store_id: str | None, limit: int, as_json: bool) -> None:
         )
 
 
+_STATUSES = ("received", "processing", "processed", "ignored", "failed")
+
+
+@inbox.command("list")
+@click.option("--test", "tests", is_flag=True, help="Only test-mode deliveries, with why")
+@click.option("--store", "store_id", help="Only this store")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def inbox_list(tests: bool, store_id: str | None, limit: int, as_json: bool) -> None:
+    """Kept deliveries, newest first. ``--test``: those in test mode (Stripe's livemode
+    false, a Shopify test order, the events API's test) and why they opened no case, or that
+    they ran as test cases because the store accepts test mode."""
+    rt = runtime()
+    with rt.uow() as uow:
+        if tests:
+            rows = uow.inbox.noted(ingest.TEST_MODE, store_id=store_id, limit=limit)
+        else:
+            rows = uow.inbox.list(store_id=store_id, statuses=_STATUSES, limit=limit)
+        items = [
+            {
+                "id": r.id,
+                "store_id": r.store_id,
+                "source": r.source,
+                "topic": r.topic,
+                "received_at": r.received_at.isoformat(),
+                "status": r.status,
+                "reason": r.error,
+            }
+            for r in rows
+        ]
+    if as_json:
+        click.echo(json.dumps(items))
+        return
+    print_table(
+        console,
+        ("id", "store", "source", "topic", "received", "status", "why"),
+        [
+            (
+                str(i["id"]),
+                str(i["store_id"]),
+                str(i["source"]),
+                str(i["topic"]),
+                str(i["received_at"])[:19].replace("T", " "),
+                str(i["status"]),
+                str(i["reason"] or ""),
+            )
+            for i in items
+        ],
+        keys=("id", "store"),
+        title="test-mode deliveries" if tests else "deliveries",
+    )
+
+
 @inbox.command("replay")
 @click.option("--store", "store_id", help="Only this store")
 @click.option(
@@ -86,7 +140,11 @@ def inbox_replay(
     """Queue kept deliveries again; the worker processes them (idempotently)."""
     rt = runtime()
     n = ingest.replay(
-        uow=rt.uow(), store_id=store_id, statuses=list(statuses), ids=list(ids) or None
+        uow=rt.uow(),
+        store_id=store_id,
+        statuses=list(statuses),
+        ids=list(ids) or None,
+        actor=actor(rt),
     )
     if as_json:
         click.echo(json.dumps({"queued": n}))

@@ -12,7 +12,7 @@ from rich.progress import track
 
 from reclaim.bootstrap import read_lane_file, read_stock_file, read_warehouse_file
 from reclaim.domain.alternatives import Product
-from reclaim.entrypoints.cli.common import console, handled, parse_now, runtime
+from reclaim.entrypoints.cli.common import actor, console, handled, parse_now, runtime
 from reclaim.entrypoints.tables import print_table
 from reclaim.errors import InvalidInput
 from reclaim.services import alternatives, fulfilment, holds
@@ -47,7 +47,9 @@ def warehouse_import(store_id: str, path: Path, as_json: bool) -> None:
         for w in found
     ]
     rt = runtime()
-    n = holds.import_warehouses(uow=rt.uow(), store_id=store_id, rows=rows, now=rt.clock())
+    n = holds.import_warehouses(
+        uow=rt.uow(), store_id=store_id, rows=rows, now=rt.clock(), actor=actor(rt)
+    )
     _done(as_json, {"store": store_id, "warehouses": n}, f"{n} warehouses imported for {store_id}")
 
 
@@ -73,7 +75,9 @@ def stock_import(store_id: str, path: Path, as_json: bool) -> None:
         chunks, description="stock levels", console=console, transient=True, disable=as_json
     )
     for chunk in progress:
-        holds.update_stock(uow=rt.uow(), store_id=store_id, changes=chunk, now=rt.clock())
+        holds.update_stock(
+            uow=rt.uow(), store_id=store_id, changes=chunk, now=rt.clock(), actor=actor(rt)
+        )
     _done(
         as_json,
         {"store": store_id, "stock_levels": len(changes)},
@@ -156,7 +160,9 @@ def lanes_import(store_id: str, path: Path, as_json: bool) -> None:
     with rt.uow() as uow:
         known = [w.code for w in uow.stock.warehouses(store_id)]
     found = read_lane_file(path, warehouses=known)
-    n = fulfilment.import_lanes(uow=rt.uow(), store_id=store_id, lanes=found, now=rt.clock())
+    n = fulfilment.import_lanes(
+        uow=rt.uow(), store_id=store_id, lanes=found, now=rt.clock(), actor=actor(rt)
+    )
     _done(as_json, {"store": store_id, "lanes": n}, f"{n} lanes imported for {store_id}")
 
 
@@ -218,7 +224,12 @@ def products_import(store_id: str, path: Path, as_json: bool) -> None:
                 )
     rt = runtime()
     entered, weighed = alternatives.import_products(
-        uow=rt.uow(), store_id=store_id, products=entries, weights=weights, now=rt.clock()
+        uow=rt.uow(),
+        store_id=store_id,
+        products=entries,
+        weights=weights,
+        now=rt.clock(),
+        actor=actor(rt),
     )
     if as_json:
         click.echo(json.dumps({"store": store_id, "weights": weighed, "catalogue": entered}))

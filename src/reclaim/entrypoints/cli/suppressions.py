@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
-from reclaim.entrypoints.cli.common import console, handled, run_service, runtime
+from reclaim.entrypoints.cli.common import actor, console, handled, run_service, runtime
 from reclaim.services import suppressions as service
 
 CHANNEL = click.option(
@@ -59,7 +59,9 @@ def suppressions_check(store_id: str, channel: str, address: str, as_json: bool)
 @handled
 def suppressions_add(store_id: str, channel: str, address: str, as_json: bool) -> None:
     """Never message ADDRESS again from this store; its running flows stop."""
-    added = _on_list(service.add, timed=True, store_id=store_id, channel=channel, address=address)
+    added = _on_list(
+        service.add, timed=True, audited=True, store_id=store_id, channel=channel, address=address
+    )
     if as_json:
         click.echo(json.dumps({"added": added.new, "flows_stopped": added.flows_stopped}))
         return
@@ -76,7 +78,9 @@ def suppressions_add(store_id: str, channel: str, address: str, as_json: bool) -
 def suppressions_remove(store_id: str, channel: str, address: str, as_json: bool) -> None:
     """Take ADDRESS off the list (when the customer asks to hear from the store again);
     flows it stopped stay stopped."""
-    found = _on_list(service.remove, store_id=store_id, channel=channel, address=address)
+    found = _on_list(
+        service.remove, audited=True, store_id=store_id, channel=channel, address=address
+    )
     if as_json:
         click.echo(json.dumps({"removed": found is not None, **_entry(found)}))
         return
@@ -107,6 +111,7 @@ def suppressions_import(store_id: str, channel: str, path: Path, as_json: bool) 
                 lines=lines,
                 now=rt.clock(),
                 progress=lambda done: bar.update(task, completed=done),
+                actor=actor(rt),
             )
     finally:
         rt.close()

@@ -19,7 +19,7 @@ from reclaim.bootstrap import (
     template_locale,
 )
 from reclaim.domain.messages import Channel, OutgoingEmail, StoreView
-from reclaim.entrypoints.cli.common import console, handled, runtime
+from reclaim.entrypoints.cli.common import actor, console, handled, runtime
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services.stores import list_stores
 from reclaim.services.templates import (
@@ -90,6 +90,7 @@ def templates_set(
         compiled=json.loads(compiled.to_json()),
         now=rt.clock(),
         cost_check=check_template_cost,
+        actor=actor(rt),
     )
     console.print(f"saved {compiled.key} ({compiled.channel.value}, {compiled.locale})")
 
@@ -104,7 +105,12 @@ def templates_reset(store_id: str, key: str, locale: str, channel: str) -> None:
     """Go back to the default template."""
     rt = runtime()
     if not delete_template(
-        uow=rt.uow(), store_id=store_id, key=key, channel=channel, locale=template_locale(locale)
+        uow=rt.uow(),
+        store_id=store_id,
+        key=key,
+        channel=channel,
+        locale=template_locale(locale),
+        actor=actor(rt),
     ):
         raise NotFound(f"store {store_id} has no template of its own for {key} in {locale}")
     console.print(f"{key} ({channel}, {locale}) is the default again")

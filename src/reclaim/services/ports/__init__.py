@@ -7,6 +7,7 @@ One module per group of ports; every name is imported from here
 from __future__ import annotations
 
 from reclaim.services.ports.channels import Renderer, Senders
+from reclaim.services.ports.experiments import ExperimentRepository, VariantCount
 from reclaim.services.ports.messaging import (
     AlertRepository,
     CouponRepository,
@@ -19,6 +20,7 @@ from reclaim.services.ports.messaging import (
     TemplateRepository,
 )
 from reclaim.services.ports.platforms import PlatformClient, PlatformConnector
+from reclaim.services.ports.privacy import CUSTOMER_TABLES, AuditRepository, PrivacyRepository
 from reclaim.services.ports.records import (
     CaseRepository,
     Delivery,
@@ -30,11 +32,14 @@ from reclaim.services.ports.reports import (
     CaseGroup,
     CouponCost,
     FunnelCounts,
+    FunnelGroup,
     MessageGroup,
     ReasonCount,
     RecoveredCase,
     ReportReader,
+    ReportSends,
 )
+from reclaim.services.ports.retention import RetentionRepository
 from reclaim.services.ports.stock import (
     ActionState,
     LogisticsRepository,
@@ -47,17 +52,21 @@ from reclaim.services.ports.stock import (
 from reclaim.services.ports.uow import UnitOfWork
 
 __all__ = [
+    "CUSTOMER_TABLES",
     "ActionState",
     "AlertRepository",
+    "AuditRepository",
     "CaseGroup",
     "CaseRepository",
     "CouponCost",
     "CouponRepository",
     "Delivery",
+    "ExperimentRepository",
     "FactRepository",
     "FlowRepository",
     "FlowVersion",
     "FunnelCounts",
+    "FunnelGroup",
     "InboxRepository",
     "LogisticsRepository",
     "MessageGroup",
@@ -66,10 +75,13 @@ __all__ = [
     "PlatformActionRepository",
     "PlatformClient",
     "PlatformConnector",
+    "PrivacyRepository",
     "ReasonCount",
     "RecoveredCase",
     "Renderer",
     "ReportReader",
+    "ReportSends",
+    "RetentionRepository",
     "Senders",
     "SentMark",
     "StepRepository",
@@ -79,5 +91,6 @@ __all__ = [
     "SuppressionRepository",
     "TemplateRepository",
     "UnitOfWork",
+    "VariantCount",
     "WarehouseRow",
 ]

@@ -35,7 +35,17 @@ class PlatformConnector(Protocol):
         every shop's deliveries with one app secret (Shopify); else ``None``."""
         ...
 
-    def parse(self, *, topic: str, headers: Mapping[str, str], body: bytes) -> ParsedDelivery: ...
+    def parse(
+        self,
+        *,
+        topic: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        consent_meta_key: str | None = None,
+    ) -> ParsedDelivery:
+        """The delivery's facts. ``consent_meta_key``: the store's own checkout field that
+        holds marketing consent (WooCommerce order meta; the other platforms ignore it)."""
+        ...
 
 
 class PlatformClient(Protocol):

@@ -4,7 +4,7 @@ made from it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from reclaim.domain.cases import Case, CaseReason
@@ -38,6 +38,11 @@ class StoreRepository(Protocol):
     def key_by_prefix(self, prefix: str) -> ApiKey | None: ...
     def keys_of(self, store_id: str) -> Sequence[ApiKey]: ...
     def revoke_key(self, prefix: str, *, now: datetime) -> bool: ...
+    def touch_key(self, prefix: str, *, now: datetime, every: timedelta) -> bool:
+        """Record the key's last use at ``now``, unless one within ``every`` before it is
+        recorded already (one conditional write); whether it wrote."""
+        ...
+
     def webhook_secret(self, store_id: str) -> str | None: ...
     def settings_of(self, store_id: str) -> StoreSettings | None: ...
 
@@ -76,6 +81,10 @@ class InboxRepository(Protocol):
     def counts(self) -> dict[str, int]: ...
     def count_noted(self, prefix: str, *, store_id: str | None = None) -> int:
         """Deliveries whose note (``error``) starts with ``prefix``."""
+        ...
+
+    def noted(self, prefix: str, *, store_id: str | None, limit: int) -> Sequence[Delivery]:
+        """Deliveries whose note starts with ``prefix`` (test mode), newest first."""
         ...
 
 
@@ -132,9 +141,19 @@ class CaseRepository(Protocol):
         self, case_id: int, *, at: datetime, type: str, data: dict[str, object]
     ) -> None: ...
     def events(self, case_id: int) -> Sequence[tuple[datetime, str, dict[str, object]]]: ...
+    def with_event(self, case_ids: Sequence[int], type: str) -> set[int]:
+        """Those of ``case_ids`` that have an event of ``type`` (a mark such as test mode)."""
+        ...
+
     def add_reasons(self, reasons: Sequence[CaseReason]) -> None:
         """Record reasons of cases; one a case has already from the same source is kept as
         it was (the first answer stands)."""
+        ...
+
+    def answer(self, reason: CaseReason, *, drop: Sequence[str] = ()) -> None:
+        """The customer's answer (``reason.source`` is ``customer``): its row is written, or
+        its ``at`` and, where ``reason.detail`` is set, its ``detail`` replaced; the case's
+        customer rows of the reasons in ``drop`` are removed."""
         ...
 
     def reasons(self, case_id: int) -> Sequence[CaseReason]:

@@ -7,6 +7,10 @@ fifth or so of the cases), for medians and the bootstrap of revenue per case.
 Every method reads the cases opened (``cases.created_at``) in ``[start, end)`` of one store,
 of the sales kinds (abandoned checkouts, pending orders, failed payments): the period's
 cohort. The funnel reads the facts created in ``[start, end)``.
+
+The scheduled report emails add :class:`ReportSends`, the durable record of what was sent for
+each store and period (the report drawn for them is ``ReportRenderer``, beside its one user
+in ``services/reports/mail.py``: it takes a ``Report``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from typing import Protocol
 CASE_DIMENSIONS = ("country", "device", "variant", "flow")
 MESSAGE_DIMENSIONS = ("channel", "step")
 DIMENSIONS = (*CASE_DIMENSIONS, *MESSAGE_DIMENSIONS)
+# What the funnel's facts (checkouts, orders) carry too: the contact's country and the
+# browser's user agent (its device, as reclaim.domain.devices.device_of reads it).
+FUNNEL_DIMENSIONS = ("country", "device")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,14 @@ class FunnelCounts:
     paid: int  # of which paid (paid_at set, refunded later or not)
     shipped: int  # of which have a shipment
     delivered: int  # of which a shipment was delivered
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelGroup:
+    """The funnel of the facts with one value of a dimension (``key`` None: unknown)."""
+
+    key: str | None
+    counts: FunnelCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +113,14 @@ class ReportReader(Protocol):
         ...
 
     def funnel(self, store_id: str, start: datetime, end: datetime) -> FunnelCounts: ...
+    def funnel_by(
+        self, store_id: str, start: datetime, end: datetime, *, by: str
+    ) -> Sequence[FunnelGroup]:
+        """The funnel grouped by one of :data:`FUNNEL_DIMENSIONS`, in the database: the
+        checkout's or order's country (contact) or device (user agent); shipped and
+        delivered go with their order's value."""
+        ...
+
     def case_groups(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
     ) -> Sequence[CaseGroup]:
@@ -127,4 +150,23 @@ class ReportReader(Protocol):
     def reasons(self, store_id: str, start: datetime, end: datetime) -> Sequence[ReasonCount]: ...
     def answered(self, store_id: str, start: datetime, end: datetime) -> int:
         """How many of the period's cases have at least one answer of the customer's."""
+        ...
+
+
+class ReportSends(Protocol):
+    """What the scheduled report emails did: one record (text, the service's JSON) per
+    store and period, under a key such as ``st_…:2026-W45``. Several workers share it: a
+    record is added only where none is, and replaced only where it still holds what the
+    replacing worker read (compare and set)."""
+
+    def get(self, keys: Sequence[str]) -> dict[str, str]:
+        """The records of those of ``keys`` that have one."""
+        ...
+
+    def add(self, key: str, value: str) -> bool:
+        """Add the record; False when ``key`` has one already (it is left as it is)."""
+        ...
+
+    def swap(self, key: str, old: str, new: str) -> bool:
+        """Replace the record ``old`` by ``new``; False when it holds anything else now."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from reclaim.services.ports.experiments import ExperimentRepository
 from reclaim.services.ports.messaging import (
     AlertRepository,
     CouponRepository,
@@ -14,13 +15,15 @@ from reclaim.services.ports.messaging import (
     SuppressionRepository,
     TemplateRepository,
 )
+from reclaim.services.ports.privacy import AuditRepository, PrivacyRepository
 from reclaim.services.ports.records import (
     CaseRepository,
     FactRepository,
     InboxRepository,
     StoreRepository,
 )
-from reclaim.services.ports.reports import ReportReader
+from reclaim.services.ports.reports import ReportReader, ReportSends
+from reclaim.services.ports.retention import RetentionRepository
 from reclaim.services.ports.stock import (
     LogisticsRepository,
     PlatformActionRepository,
@@ -46,6 +49,11 @@ class UnitOfWork(Protocol):
     platform_actions: PlatformActionRepository
     logistics: LogisticsRepository
     reports: ReportReader  # aggregates for reports: read-only
+    retention: RetentionRepository  # what is past its window (SPEC S13)
+    experiments: ExperimentRepository  # A/B/n tests of flows (issue 15)
+    report_sends: ReportSends  # which scheduled report emails went (one record a period)
+    audit: AuditRepository  # who changed what (SPEC S13)
+    privacy: PrivacyRepository  # every row about one customer: access and erasure
     # Whether ``lock=True`` reads lock rows (PostgreSQL). False where every write
     # transaction holds the whole database's one write lock from its start (SQLite).
     row_locks: bool

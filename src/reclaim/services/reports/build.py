@@ -11,7 +11,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -19,22 +19,25 @@ from reclaim.domain.cases import Attribution, CaseKind
 from reclaim.domain.stats import bootstrap_mean_difference, needed_per_arm, newcombe
 from reclaim.domain.stores import REPORT_LOCALES, Store
 from reclaim.errors import InvalidInput, NotFound
+from reclaim.services.experiment_view import experiments_in
 from reclaim.services.ports import (
     CaseGroup,
     CouponCost,
     FunnelCounts,
+    FunnelGroup,
     MessageGroup,
     ReasonCount,
     RecoveredCase,
     UnitOfWork,
 )
-from reclaim.services.ports.reports import DIMENSIONS, MESSAGE_DIMENSIONS
+from reclaim.services.ports.reports import DIMENSIONS, FUNNEL_DIMENSIONS, MESSAGE_DIMENSIONS
 from reclaim.services.reports.model import (
     BENCHMARK,
     ENOUGH_HALF_WIDTH,
     FUNNEL_STAGES,
     BreakdownRow,
     Conversion,
+    FunnelRow,
     KindFigures,
     LiftFigures,
     ReasonShare,
@@ -67,6 +70,7 @@ class _Facts:
     by_groups: Sequence[CaseGroup] = ()
     by_recovered: Sequence[RecoveredCase] = ()
     by_messages: Sequence[MessageGroup] = ()
+    funnel_by: Sequence[FunnelGroup] = ()
 
 
 def build_report(
@@ -100,7 +104,8 @@ def build_report(
                 f"store {store_id} has no data yet: no checkout, order or case to report on"
             )
         facts = _read(uow, store_id, period, by)
-    return _compose(store, period, facts, now=now, by=by, locale=locale)
+        tried = experiments_in(uow, store_id, period.start_at, period.end_at, now=now)
+    return replace(_compose(store, period, facts, now=now, by=by, locale=locale), experiments=tried)
 
 
 def _read(uow: UnitOfWork, store_id: str, period: Period, by: str | None) -> _Facts:
@@ -120,6 +125,8 @@ def _read(uow: UnitOfWork, store_id: str, period: Period, by: str | None) -> _Fa
     elif by is not None:
         facts.by_groups = r.case_groups(store_id, a, b, by=by)
         facts.by_recovered = r.recovered(store_id, a, b, by=by)
+    if by in FUNNEL_DIMENSIONS:
+        facts.funnel_by = r.funnel_by(store_id, a, b, by=by)
     return facts
 
 
@@ -179,6 +186,7 @@ def _compose(
         answered=f.answered,
         by=by,
         breakdown=_breakdown(by, f, money),
+        funnel_by=tuple(FunnelRow(g.key, _funnel(g.counts)) for g in f.funnel_by),
     )
 
 

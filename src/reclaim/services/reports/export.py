@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from reclaim.domain.money import amount_text
+from reclaim.services.experiment_view import experiment_json
+from reclaim.services.ports.reports import FUNNEL_DIMENSIONS
 from reclaim.services.reports.model import (
     BENCHMARK,
     KindFigures,
@@ -159,6 +161,24 @@ def report_json(report: Report) -> dict[str, Any]:
                 for r in report.breakdown
             ],
         },
+        # The store's experiments that ran in the period (docs/experiments.md).
+        "experiments": [experiment_json(view) for view in report.experiments],
+        # The funnel of each country or device: with --by country or device only.
+        "funnel_by": None
+        if report.by not in FUNNEL_DIMENSIONS
+        else {
+            "by": report.by,
+            "rows": [
+                {
+                    "key": row.key,
+                    "funnel": [
+                        {"stage": s.stage, "count": s.count, "conversion": _num(s.conversion)}
+                        for s in row.stages
+                    ],
+                }
+                for row in report.funnel_by
+            ],
+        },
     }
 
 
@@ -213,3 +233,29 @@ def report_rows(report: Report) -> Iterator[tuple[str, str, str, str]]:
         for r in data["breakdown"]["rows"]:
             row = {k: v for k, v in r.items() if k != "key"}
             yield from _flat(f"by_{by}", "" if r["key"] is None else str(r["key"]), row)
+    if data["funnel_by"] is not None:
+        by = data["funnel_by"]["by"]
+        for r in data["funnel_by"]["rows"]:
+            stages = {s["stage"]: {k: s[k] for k in ("count", "conversion")} for s in r["funnel"]}
+            key = "" if r["key"] is None else str(r["key"])
+            yield from _flat(f"funnel_by_{by}", key, stages)
+    for e in data["experiments"]:
+        yield from _experiment_rows(e)
+
+
+def _experiment_rows(e: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+    """An experiment as rows of the table ``experiments`` (key: its name), its variants'
+    figures (key ``name:variant``) and each comparison with the control (the same key, fields
+    ``vs_control.…``)."""
+    head = {k: e[k] for k in ("id", "kind", "target", "status", "started_at", "stopped_at")}
+    head |= {k: e[k] for k in ("as_of", "control", "srm_p_value", "decision", "winner")}
+    yield from _flat("experiments", e["name"], {**head, "evidence": e["evidence"]})
+    against = {c["variant"]: c for c in e["comparisons"]}
+    for v in e["variants"]:
+        row = {k: v[k] for k in ("weight", "flow_version", "cases", "recovered", "rate")}
+        c = against.get(v["key"])
+        if c is not None:
+            row["vs_control"] = {
+                k: c[k] for k in ("difference", "confidence_sequence", "p_value", "decision")
+            }
+        yield from _flat("experiments", f"{e['name']}:{v['key']}", row)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from reclaim.services.experiment_view import ExperimentView
 from reclaim.services.reports.period import Period
 
 # The recovery rate mature sellers reach on pending orders and abandoned carts (the seeds:
@@ -23,6 +24,15 @@ class Stage:
     stage: str
     count: int
     conversion: float | None  # of the stage before it; None for the first, or after a zero
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelRow:
+    """The funnel of the facts with one value of the report's ``by`` (country or device;
+    ``key`` None: unknown)."""
+
+    key: str | None
+    stages: tuple[Stage, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +147,6 @@ class Report:
     answered: int
     by: str | None = None
     breakdown: tuple[BreakdownRow, ...] = ()
+    funnel_by: tuple[FunnelRow, ...] = ()  # by country or device: the funnel of each value
+    # The store's experiments that ran in the period (services/experiment_view.py).
+    experiments: tuple[ExperimentView, ...] = ()

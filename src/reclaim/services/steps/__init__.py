@@ -27,7 +27,10 @@ and the one ``sending`` (at most one per worker) may have gone out, so it become
 ``possibly_sent`` and the flow moves on without sending it again. A flow stopped (a payment,
 an unsubscribe) while its message is ``queued`` calls the message back: the hand-over finds
 it ``cancelled`` and it is not sent (ADR 0004). A group whose sending takes longer than half
-the lease stops early: its steps not yet sent go back to the queue.
+the lease stops early: its steps not yet sent go back to the queue. The writes after a claim
+(a group prepared, handed over, recorded) are tried again while the database is away for a
+moment (``retry``, :mod:`reclaim.services.retry`), so a restart of the database does not
+leave them waiting for their leases.
 
 The rooms: :mod:`.claim` (claiming, leases), :mod:`.prepare` (the checks, through
 :func:`reclaim.domain.decision.decide`, and the messages written), :mod:`.compose` (a message
@@ -38,11 +41,15 @@ answers recorded), :mod:`.settle` (a step waits, is skipped, the flow moves on).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from time import monotonic
+from typing import TypeVar
 
 from reclaim.errors import InvalidInput
 from reclaim.services.ports import PlatformClient, Renderer, Senders, UnitOfWork
+from reclaim.services.retry import Retry, retried
 from reclaim.services.steps.claim import _claim, release_expired
 from reclaim.services.steps.model import GROUP, LEASE, DeliveryStats, _Pushes
 from reclaim.services.steps.prepare import _prepare
@@ -51,6 +58,7 @@ from reclaim.services.steps.send import _send_group
 from reclaim.services.tracking import Links
 
 __all__ = ["GROUP", "LEASE", "DeliveryStats", "release_expired", "run_due_steps"]
+T = TypeVar("T")
 
 
 def run_due_steps(
@@ -64,12 +72,14 @@ def run_due_steps(
     lease: timedelta = LEASE,
     group: int = GROUP,
     platforms: PlatformClient | None = None,
+    retry: Retry | None = None,
 ) -> DeliveryStats:
     """Do every step due at ``now``, batch after batch, until none is left (including steps
     that became due because the one before was skipped at this same instant).
 
     ``platforms``: where a message carries a coupon, it is created on the store's platform
-    first (SPEC S6); without a client, coupons are left as they are."""
+    first (SPEC S6); without a client, coupons are left as they are. ``retry``: how a
+    group's writes are tried again while the database is away (none: not tried again)."""
     if group < 1:
         raise InvalidInput("group must be at least 1", field="group")
     stats = DeliveryStats()
@@ -87,11 +97,27 @@ def run_due_steps(
         ids = _claim(uow, now=now, lease_until=lease_end(), limit=batch, token=token)
         for start in range(0, len(ids), group):
             chunk = ids[start : start + group]
-            prepared = _prepare(
-                uow, senders, renderer, links, chunk, token, now, lease_end(), stats
+            prepare = partial(
+                _prepare, uow, senders, renderer, links, chunk, token, now, lease_end()
             )
+            prepared = _counted(retry, stats, prepare)
             pushes: _Pushes = {}
-            outcomes = _send_group(uow, senders, platforms, prepared, pushes, now, budget)
-            _record(uow, outcomes, pushes, now, stats)
+            outcomes = _send_group(uow, senders, platforms, prepared, pushes, now, budget, retry)
+            _counted(retry, stats, partial(_record, uow, outcomes, pushes, now))
         if not ids:  # a skipped step may make the next one due now: loop until none is
             return stats
+
+
+def _counted(
+    retry: Retry | None, stats: DeliveryStats, write: Callable[[DeliveryStats], T]
+) -> T:
+    """``write`` (one transaction) under ``retry``, counting into ``stats`` only what the
+    attempt that succeeded counted."""
+
+    def attempt() -> T:
+        tried = DeliveryStats()
+        done = write(tried)
+        stats.add(tried)
+        return done
+
+    return retried(retry, attempt)

@@ -5,6 +5,7 @@ delivery promise), then the email, SMS or outgoing webhook itself."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from email.utils import formataddr
 
@@ -32,6 +33,9 @@ from reclaim.services.order_view import OrderView, order_view, with_totals
 from reclaim.services.ports import Renderer, UnitOfWork
 from reclaim.services.steps.model import _Draft, _Prepared
 from reclaim.services.tracking import Links, allowed_hosts, item_view
+from reclaim.services.what_stopped import answer_links, asks
+
+TEST_MARK = "[TEST] "  # before a test-mode case's subject: nobody takes it for a real one
 
 
 def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _Prepared:
@@ -55,6 +59,8 @@ def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _P
             draft.sold_out,
             draft.order,
             draft.shown,
+            asking=asks(case.kind, draft.work.step.position, channel),
+            test=draft.work.test,
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
         return _Prepared(step.id, message.id, channel, exc)
@@ -75,10 +81,15 @@ def _compose(
     sold_out: SoldOut | None = None,
     order: OrderFacts | None = None,
     shown: OrderView | None = None,
+    *,
+    asking: bool = False,
+    test: bool = False,
 ) -> tuple[OutgoingEmail | OutgoingSms | OutgoingWebhook, str | None, str]:
     """The message for its channel, and the subject and locale to record (the locale the
     message is actually in: the customer's, or the fallback language's where theirs has no
-    template)."""
+    template). ``asking``: the message asks "What stopped you?" (its answer links). A
+    ``test`` case's message is marked: "[TEST] " before its subject (and its SMS text),
+    ``"test": true`` in its webhook."""
     assert message.id is not None
     s = store.settings
     hosts = allowed_hosts(store)
@@ -121,10 +132,17 @@ def _compose(
         order_cancelled=order is not None and order.order_cancelled,
         items_released=order is not None and order.items_released,
         now=now,
+        answer_links=answer_links(links, message.id, case.id) if asking and case.id else (),
     )
     rendered = renderer.render(
         key=spec.template, channel=channel, context=context, store_id=store.id
     )
+    if test:
+        rendered = replace(
+            rendered,
+            subject=TEST_MARK + rendered.subject,
+            text=TEST_MARK + rendered.text if channel is Channel.SMS else rendered.text,
+        )
     subject = rendered.subject[:500] or None
     locale = (rendered.locale or message.locale)[:16]
     if channel is Channel.EMAIL:
@@ -170,6 +188,7 @@ def _compose(
             "subject": subject,
             "items": [_item_payload(i, case.currency) for i in context.items],
             "alternatives": [_item_payload(i, case.currency) for i in context.alternatives],
+            "test": test,
         },
     )
     return webhook, subject, locale

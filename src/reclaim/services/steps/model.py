@@ -53,6 +53,16 @@ class DeliveryStats:
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
+    def add(self, other: DeliveryStats) -> None:
+        """Count ``other``'s numbers in too (a write tried again counts once, when done)."""
+        for name in (
+            "sent", "skipped", "waiting", "deferred", "failed", "cancelled", "released",
+            "possibly_sent",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for outcome, n in other.outcomes.items():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + n
+
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
@@ -98,6 +108,7 @@ class _Work:
     message: MessageRecord | None  # set on a retry after a transient failure
     sold_out: SoldOutPolicy  # what the flow says to do about an item sold out everywhere
     closes_later: bool = False  # a later step of the flow closes the case at the hold's end
+    test: bool = False  # a test-mode case (the store accepts test mode): marked "[TEST] "
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from reclaim.domain.cases import CaseKind
+from reclaim.domain.cases import TEST_MODE_EVENT, CaseKind
 from reclaim.domain.decision import (
     Cancel,
     Skip,
@@ -35,7 +35,11 @@ from reclaim.services.steps.model import (
     _Prepared,
     _Work,
 )
-from reclaim.services.steps.send import _coupons_unavailable, _issue_coupon
+from reclaim.services.steps.send import (
+    _coupons_unavailable,
+    _issue_coupon,
+    _sender_details_missing,
+)
 from reclaim.services.steps.settle import _skip, _wait
 from reclaim.services.tracking import Links
 
@@ -115,6 +119,9 @@ def _load(
         later = version.flow.steps[step.position + 1 :]
         closes_later = any(s.closes_case == "lost" for s in later)
         work.append(_Work(step, case, store, spec, messages.get(step_id), policy, closes_later))
+    tests = uow.cases.with_event([w.case.id for w in work if w.case.id], TEST_MODE_EVENT)
+    for item in work:
+        item.test = item.case.id in tests
     return work
 
 
@@ -190,6 +197,8 @@ def _check(
         _wait(step, case, verdict.until, verdict.why, stats)
         return None
     if isinstance(verdict, Skip):
+        if verdict.why.startswith("sender_"):
+            _sender_details_missing(uow, store.id, verdict.why, now)
         if message is not None and verdict.cancel_retry is not None:
             message.status, message.error = MessageStatus.CANCELLED, verdict.cancel_retry
         _skip(uow, case, step, verdict.why, now, stats)

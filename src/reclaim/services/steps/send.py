@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from time import monotonic
 
 from reclaim.domain.cases import Case
@@ -16,6 +17,7 @@ from reclaim.domain.stores import Store
 from reclaim.errors import CouponPushError, DeliveryError, InvalidInput
 from reclaim.services.alerts import raise_alert
 from reclaim.services.ports import PlatformClient, Senders, SentMark, UnitOfWork
+from reclaim.services.retry import Retry, retried
 from reclaim.services.steps.model import (
     ACCESS_ALERT_EVERY,
     _Outcomes,
@@ -33,6 +35,7 @@ def _send_group(
     pushes: _Pushes,
     now: datetime,
     budget: float,
+    retry: Retry | None = None,
 ) -> _Outcomes:
     """Send a group's queued messages one after another. Each is marked ``sending`` in a
     one-row commit just before its channel call, in the same commit that marks the one
@@ -40,7 +43,9 @@ def _send_group(
     tried (the group ran past ``budget`` seconds, its flow stopped and called it back, or a
     lease sweep took the step). A message's coupon is created on the store's platform before
     the hand-over (what that came to goes into ``pushes``); one that could not be is not
-    sent: a code the checkout refuses would do more harm than no message."""
+    sent: a code the checkout refuses would do more harm than no message. A hand-over the
+    database could not take for the moment is tried again (``retry``): given up, the message
+    just sent would be left "possibly sent"."""
     outcomes: _Outcomes = []
     began = monotonic()
     mark: SentMark | None = None
@@ -55,8 +60,7 @@ def _send_group(
             if platforms is not None and (failed := _push(platforms, item, pushes, now)):
                 outcomes.append((item, failed))
                 continue
-            handed = uow.messages.hand_over(item.message_id, sent=mark, subject=item.subject)
-            uow.commit()
+            handed = retried(retry, partial(_hand_over, uow, item, mark), undo=uow.rollback)
             mark = None
             if not handed:
                 outcomes.append((item, None))
@@ -69,6 +73,13 @@ def _send_group(
                 outcomes.append((item, result))
                 mark = SentMark(item.message_id, now, result.provider_id, result.segments)
     return outcomes
+
+
+def _hand_over(uow: UnitOfWork, item: _Prepared, mark: SentMark | None) -> bool:
+    """Mark ``item`` sending (and the one before it sent); one commit."""
+    handed = uow.messages.hand_over(item.message_id, sent=mark, subject=item.subject)
+    uow.commit()
+    return handed
 
 
 def _push(
@@ -141,3 +152,10 @@ def _coupons_unavailable(uow: UnitOfWork, store_id: str, now: datetime) -> None:
     platform = store.platform if store is not None else ""
     data: dict[str, object] = {"platform": platform}
     raise_alert(uow, store_id, "coupons_unavailable", data, now=now, every=ACCESS_ALERT_EVERY)
+
+
+def _sender_details_missing(uow: UnitOfWork, store_id: str, why: str, now: datetime) -> None:
+    """Tell the store's operators (at most once a day) that its marketing messages are not
+    sent for want of a postal address or a sender (``why``: the step's outcome)."""
+    data: dict[str, object] = {"outcome": why}
+    raise_alert(uow, store_id, "sender_details_missing", data, now=now, every=ACCESS_ALERT_EVERY)

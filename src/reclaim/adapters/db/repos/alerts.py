@@ -28,6 +28,14 @@ class SqlAlerts:
         ).scalar()
         return value
 
+    def of_type(self, store_id: str, type: str) -> Sequence[Any]:
+        rows = self.s.execute(
+            select(alerts.c.data)
+            .where(alerts.c.store_id == store_id, alerts.c.type == type)
+            .order_by(alerts.c.id)
+        )
+        return [r.data for r in rows]
+
     def unnotified(self, limit: int = 50) -> Sequence[tuple[int, str, datetime, str, Any]]:
         """Alerts whose operators were not told yet, oldest first: (id, store, at, type, data)."""
         rows = self.s.execute(

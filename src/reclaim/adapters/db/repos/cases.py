@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case as when
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from reclaim.adapters.db.dialect import many_rows
+from reclaim.adapters.db.dialect import many_rows, upsert
 from reclaim.adapters.db.tables import case_events, case_reasons, cases
 from reclaim.domain.cases import Case, CaseReason, CaseStatus, ReasonSource
 
@@ -134,6 +134,17 @@ class SqlCases:
         )
         return [(r.at, r.type, r.data) for r in rows]
 
+    def with_event(self, case_ids: Sequence[int], type: str) -> set[int]:
+        self.write_events()
+        if not case_ids:
+            return set()
+        rows = self.s.execute(
+            select(case_events.c.case_id)
+            .where(case_events.c.case_id.in_(sorted(set(case_ids))), case_events.c.type == type)
+            .distinct()
+        )
+        return {int(r.case_id) for r in rows}
+
     def add_reasons(self, reasons: Sequence[CaseReason]) -> None:
         """One INSERT of those the cases do not have yet (from the same source)."""
         if not reasons:
@@ -164,6 +175,34 @@ class SqlCases:
                 )
         if rows:
             self.s.execute(insert(case_reasons), rows)
+
+    def answer(self, reason: CaseReason, *, drop: Sequence[str] = ()) -> None:
+        """The drop, then one ``INSERT … ON CONFLICT DO UPDATE`` (a repeated click writes no
+        second row, even from two requests at once)."""
+        gone = [r for r in drop if r != reason.reason]
+        if gone:
+            self.s.execute(
+                delete(case_reasons).where(
+                    case_reasons.c.case_id == reason.case_id,
+                    case_reasons.c.source == ReasonSource.CUSTOMER,
+                    case_reasons.c.reason.in_(gone),
+                )
+            )
+        stmt = upsert(self.s, case_reasons).values(
+            case_id=reason.case_id,
+            store_id=reason.store_id,
+            reason=reason.reason,
+            source=reason.source,
+            detail=reason.detail,
+            at=reason.at,
+        )
+        kept = func.coalesce(stmt.excluded.detail, case_reasons.c.detail)
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["case_id", "reason", "source"],
+                set_={"at": stmt.excluded.at, "detail": kept},
+            )
+        )
 
     def reasons(self, case_id: int) -> Sequence[CaseReason]:
         first = when((case_reasons.c.source == ReasonSource.INFERRED, 0), else_=1)

@@ -83,8 +83,10 @@ class SqlFlows:
         source: str,
         definition: dict[str, object],
         now: datetime,
+        active: bool = True,
     ) -> int:
-        """A new active version; the previous one stays for the cases that run it."""
+        """A new version; an active one replaces the active one, which stays for the cases
+        that run it. An inactive one (an experiment's variant) changes nothing else."""
         self._seen.clear()
         if _is_pg(self.s):  # two saves at once must not both take the same version number
             self.s.execute(
@@ -95,11 +97,12 @@ class SqlFlows:
                 flows.c.store_id == store_id, flows.c.kind == kind
             )
         ).scalar()
-        self.s.execute(
-            update(flows)
-            .where(flows.c.store_id == store_id, flows.c.kind == kind)
-            .values(active=False)
-        )
+        if active:
+            self.s.execute(
+                update(flows)
+                .where(flows.c.store_id == store_id, flows.c.kind == kind)
+                .values(active=False)
+            )
         return int(
             self.s.execute(
                 insert(flows)
@@ -111,7 +114,7 @@ class SqlFlows:
                     source=source,
                     definition=definition,
                     created_at=now,
-                    active=True,
+                    active=active,
                 )
                 .returning(flows.c.id)
             ).scalar_one()

@@ -171,6 +171,12 @@ class SqlInbox:
         rows = self.s.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))
         return {status: int(n) for status, n in rows}
 
+    def noted(self, prefix: str, *, store_id: str | None, limit: int) -> Sequence[InboxRow]:
+        q = select(inbox).where(inbox.c.error.startswith(prefix, autoescape=True))
+        if store_id is not None:
+            q = q.where(inbox.c.store_id == store_id)
+        return [InboxRow.of(r) for r in self.s.execute(q.order_by(inbox.c.id.desc()).limit(limit))]
+
     def count_noted(self, prefix: str, *, store_id: str | None = None) -> int:
         q = select(func.count()).where(inbox.c.error.startswith(prefix, autoescape=True))
         if store_id is not None:

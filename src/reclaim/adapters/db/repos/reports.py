@@ -1,6 +1,10 @@
 """SQLAlchemy read model of a period's report (:class:`reclaim.services.ports.ReportReader`):
 counts and sums grouped in the database, over the cases ``ix_cases_report`` finds by store
-and creation time. Only recovered cases come back one row each (their values)."""
+and creation time. Only recovered cases come back one row each (their values).
+
+Also :class:`SqlReportSends`: the scheduled report emails' records, rows of ``meta`` (its
+keys ``report:<store>:<period>``), so no table of their own is needed.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import case as when
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from reclaim.adapters.db.dialect import is_postgres, upsert
+from reclaim.adapters.db.fact_keys import country_sql, device_sql
 from reclaim.adapters.db.tables import (
     case_reasons,
     cases,
@@ -20,6 +38,7 @@ from reclaim.adapters.db.tables import (
     coupons,
     flows,
     messages,
+    meta,
     orders,
     shipments,
     steps,
@@ -30,6 +49,7 @@ from reclaim.services.ports import (
     CaseGroup,
     CouponCost,
     FunnelCounts,
+    FunnelGroup,
     MessageGroup,
     ReasonCount,
     RecoveredCase,
@@ -69,6 +89,28 @@ def _with_flows(q: Any, by: str | None) -> Any:
     return q.outerjoin(flows, flows.c.id == cases.c.flow_id) if by == "flow" else q
 
 
+def _fact_key(table: Table, by: str, postgres: bool) -> Any:
+    return country_sql(table) if by == "country" else device_sql(table.c.user_agent, postgres)
+
+
+def _placed(store_id: str, start: datetime, end: datetime) -> Any:
+    return and_(
+        orders.c.store_id == store_id,
+        orders.c.created_at >= start,
+        orders.c.created_at < end,
+        orders.c.is_test.is_(False),
+    )
+
+
+_DELIVERED = or_(
+    shipments.c.delivered_at.is_not(None), shipments.c.status == ShipmentStatus.DELIVERED
+)
+_SHIPPED_JOIN = and_(
+    shipments.c.store_id == orders.c.store_id,
+    shipments.c.order_external_id == orders.c.external_id,
+)
+
+
 class SqlReports:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -89,31 +131,17 @@ class SqlReports:
                 checkouts.c.is_test.is_(False),
             )
         ).one()
-        placed = and_(
-            orders.c.store_id == store_id,
-            orders.c.created_at >= start,
-            orders.c.created_at < end,
-            orders.c.is_test.is_(False),
-        )
+        placed = _placed(store_id, start, end)
         ordered = self.s.execute(
             select(func.count(), _count_if(orders.c.paid_at.is_not(None))).where(placed)
         ).one()
-        delivered = or_(
-            shipments.c.delivered_at.is_not(None), shipments.c.status == ShipmentStatus.DELIVERED
-        )
         shipped = self.s.execute(
             select(
                 func.count(func.distinct(orders.c.id)),
-                func.count(func.distinct(when((delivered, orders.c.id)))),
+                func.count(func.distinct(when((_DELIVERED, orders.c.id)))),
             )
             .select_from(orders)
-            .join(
-                shipments,
-                and_(
-                    shipments.c.store_id == orders.c.store_id,
-                    shipments.c.order_external_id == orders.c.external_id,
-                ),
-            )
+            .join(shipments, _SHIPPED_JOIN)
             .where(placed)
         ).one()
         return FunnelCounts(
@@ -124,6 +152,71 @@ class SqlReports:
             shipped=int(shipped[0]),
             delivered=int(shipped[1]),
         )
+
+    def funnel_by(
+        self, store_id: str, start: datetime, end: datetime, *, by: str
+    ) -> Sequence[FunnelGroup]:
+        postgres = is_postgres(self.s)
+        counts: dict[str | None, list[int]] = {}
+
+        def add(rows: Any, first: int) -> None:
+            for key, a, b in rows:
+                found = counts.setdefault(key, [0] * 6)
+                found[first] += int(a)
+                found[first + 1] += int(b)
+
+        # Each query groups an inner select by its one column "key": PostgreSQL would not
+        # match a CASE with bound parameters in GROUP BY to the same CASE in SELECT.
+        carts = (
+            select(_fact_key(checkouts, by, postgres).label("key"), checkouts.c.customer_key)
+            .where(
+                checkouts.c.store_id == store_id,
+                checkouts.c.created_at >= start,
+                checkouts.c.created_at < end,
+                checkouts.c.is_test.is_(False),
+            )
+            .subquery()
+        )
+        add(
+            self.s.execute(
+                select(
+                    carts.c.key, func.count(), _count_if(carts.c.customer_key.is_not(None))
+                ).group_by(carts.c.key)
+            ),
+            0,
+        )
+        placed = _placed(store_id, start, end)
+        key = _fact_key(orders, by, postgres).label("key")
+        ordered = select(key, orders.c.paid_at).where(placed).subquery()
+        add(
+            self.s.execute(
+                select(
+                    ordered.c.key, func.count(), _count_if(ordered.c.paid_at.is_not(None))
+                ).group_by(ordered.c.key)
+            ),
+            2,
+        )
+        sent = (
+            select(key, orders.c.id, _DELIVERED.label("delivered"))
+            .select_from(orders)
+            .join(shipments, _SHIPPED_JOIN)
+            .where(placed)
+            .subquery()
+        )
+        add(
+            self.s.execute(
+                select(
+                    sent.c.key,
+                    func.count(func.distinct(sent.c.id)),
+                    func.count(func.distinct(when((sent.c.delivered, sent.c.id)))),
+                ).group_by(sent.c.key)
+            ),
+            4,
+        )
+        return [
+            FunnelGroup(k, FunnelCounts(*v))
+            for k, v in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        ]
 
     def case_groups(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
@@ -254,3 +347,36 @@ class SqlReports:
             .where(_cohort(store_id, start, end), case_reasons.c.source == ReasonSource.CUSTOMER)
         )
         return int(self.s.execute(q).scalar() or 0)
+
+
+_SENT = "report:"  # the ``meta`` keys of the report emails' records
+
+
+class SqlReportSends:
+    """The ``ReportSends`` port on ``meta``: each record one row, its key prefixed."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        rows = self.s.execute(
+            select(meta.c.key, meta.c.value).where(meta.c.key.in_([_SENT + k for k in keys]))
+        )
+        return {k[len(_SENT) :]: v for k, v in rows}
+
+    def add(self, key: str, value: str) -> bool:
+        made = self.s.execute(
+            upsert(self.s, meta)
+            .values(key=_SENT + key, value=value)
+            .on_conflict_do_nothing(index_elements=[meta.c.key])
+            .returning(meta.c.key)
+        ).scalar()
+        return made is not None  # (the rowcount of DO NOTHING is -1 on PostgreSQL)
+
+    def swap(self, key: str, old: str, new: str) -> bool:
+        res: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(meta).where(meta.c.key == _SENT + key, meta.c.value == old).values(value=new)
+        )
+        return res.rowcount == 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from reclaim.adapters.db.tables import api_keys, stores
@@ -21,6 +21,8 @@ _KEY_COLUMNS = select(
     api_keys.c.created_at,
     api_keys.c.scopes,
     api_keys.c.revoked_at,
+    api_keys.c.expires_at,
+    api_keys.c.last_used_at,
 )
 _KEY = _KEY_COLUMNS.where(api_keys.c.prefix == bindparam("p_prefix"))
 _SETTINGS = select(stores.c.settings_json).where(stores.c.id == bindparam("p_store"))
@@ -34,6 +36,8 @@ def _api_key(row: Any) -> ApiKey:
         created_at=row.created_at,
         scopes=row.scopes,
         revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
     )
 
 
@@ -87,6 +91,18 @@ class SqlStores:
             update(api_keys)
             .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=now)
+        )
+        return done.rowcount == 1
+
+    def touch_key(self, prefix: str, *, now: datetime, every: timedelta) -> bool:
+        """One conditional UPDATE: of the requests of one minute, one writes."""
+        done: CursorResult[Any] = self.s.execute(  # type: ignore[assignment]
+            update(api_keys)
+            .where(
+                api_keys.c.prefix == prefix,
+                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at <= now - every),
+            )
+            .values(last_used_at=now)
         )
         return done.rowcount == 1
 

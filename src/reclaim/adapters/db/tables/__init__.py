@@ -30,6 +30,7 @@ from reclaim.adapters.db.tables.stock import holds, stock_levels, warehouses
 from reclaim.adapters.db.tables.fulfilment import lanes, products
 from reclaim.adapters.db.tables.logistics import shipment_scans
 from reclaim.adapters.db.tables.outbox import platform_actions
+from reclaim.adapters.db.tables.audit import audit_log
 from reclaim.adapters.db.tables.mapping import mapper_registry, start_mappers
 # isort: on
 
@@ -37,6 +38,7 @@ __all__ = [
     "Id",
     "alerts",
     "api_keys",
+    "audit_log",
     "case_events",
     "case_reasons",
     "cases",

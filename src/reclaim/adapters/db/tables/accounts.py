@@ -31,4 +31,6 @@ api_keys = Table(
     Column("scopes", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),  # refused from then on; NULL: never
+    Column("last_used_at", UTCDateTime),  # written at most once a minute
 )
