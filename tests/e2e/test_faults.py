@@ -238,6 +238,10 @@ def test_sqlite_locked_by_another_process_answers_503_and_the_worker_waits(
     assert received == Counter({f"buyer{n}@example.org": 1 for n in range(8)})
     waited = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
     assert waited, "the lock never met a write: the test tested nothing"
+    print(
+        f"\n[faults: sqlite locked] 2 locks past the busy timeout: a webhook answered 503, then "
+        f"accepted; {len(waited)} writes waited for the lock; 8 messages sent once"
+    )
 
 
 def rows(rt: Runtime, table: Table) -> list[tuple[Any, ...]]:

@@ -19,8 +19,8 @@ from reclaim.bootstrap import Runtime, bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.entrypoints.cli import main
 from reclaim.entrypoints.worker import WorkerStats, run_once, summary_json, summary_lines
-from reclaim.services import ingest
 from reclaim.services.stores import update_settings
+from reclaim.services.test_mode import TEST_MODE
 from reclaim.sim.mailbox import Mailbox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -105,7 +105,7 @@ def test_test_deliveries_open_no_case_and_say_why(rt: Runtime) -> None:
     )
     assert {d["reason"] for d in summary_json(stats)["test_mode_deliveries"]} == set(notes)  # type: ignore[union-attr]
     with rt.uow() as uow:
-        listed = uow.inbox.noted(ingest.TEST_MODE, store_id=stripe.id, limit=10)
+        listed = uow.inbox.noted(TEST_MODE, store_id=stripe.id, limit=10)
         assert [(d.source, d.status) for d in listed] == [("stripe", "processed")]
     assert cases_of(rt, custom.api_key) == {}
 

@@ -102,7 +102,10 @@ def run_once(
     finally:
         if own:
             channel_set.close()
-    stats.pruned = sum(p.total for p in retention.prune_due(uow=rt.uow(), now=now))
+    try:  # once a day per store; a failure here must not lose the round's counts
+        stats.pruned = sum(p.total for p in retention.prune_due(uow=rt.uow(), now=now))
+    except Exception:
+        log.exception("retention prune failed; the next round tries again")
     return stats
 
 

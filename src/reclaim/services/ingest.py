@@ -32,6 +32,7 @@ from reclaim.services import holds, logistics, resolution
 from reclaim.services.audit import record
 from reclaim.services.ports import PlatformConnector, UnitOfWork
 from reclaim.services.retry import Retry, retried
+from reclaim.services.test_mode import TEST_MODE, test_mode_note
 
 log = logging.getLogger(__name__)
 
@@ -248,28 +249,6 @@ def _stored(error: MalformedPayload) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-# A processed delivery that is only a test keeps this note (``error``) in the inbox, so
-# ``reclaim inbox stats``, ``inbox failed`` and the worker say why it opened no case.
-TEST_MODE = "test mode"
-_STRIPE_TEST = "test mode: Stripe sent it with livemode false; kept, but tests open no case"
-_PLATFORM_TEST = "test mode: the platform marked it as a test; kept, but tests open no case"
-_ACCEPTED_TEST = (
-    "test mode: {who}; the store accepts test mode, so it runs as a real case marked test"
-)
-
-
-def test_mode_note(source: str, parsed: ParsedDelivery, *, accepted: bool = False) -> str | None:
-    """The inbox note of a delivery whose every fact is a test (Stripe's ``livemode:
-    false``, a platform's test order), else None. ``accepted``: the store's
-    ``accept_test_mode`` (its tests open cases, marked test)."""
-    if not parsed.facts or not all(getattr(f, "is_test", False) for f in parsed.facts):
-        return None
-    if accepted:
-        who = "Stripe sent it with livemode false" if source == "stripe" else "a platform test"
-        return _ACCEPTED_TEST.format(who=who)
-    return _STRIPE_TEST if source == "stripe" else _PLATFORM_TEST
-
-
 @dataclass(slots=True)
 class ProcessStats:
     processed: int = 0
@@ -324,7 +303,7 @@ def _process_batch(
             outcome, error = _process_one(uow, connectors, stores, delivery_id, now, retry)
             uow.inbox.finish(delivery_id, status=outcome, error=error, now=now)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
-            if outcome == "processed" and error is not None:
+            if outcome == "processed" and error is not None and error.startswith(TEST_MODE):
                 stats.test_mode += 1
                 stats.tests.append((delivery_id, error))
         uow.commit()

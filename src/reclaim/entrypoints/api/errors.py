@@ -41,7 +41,7 @@ WORDS: dict[int, str] = {
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def error_responses(path: str, methods: Collection[str]) -> dict[int | str, dict[str, Any]]:
+def error_responses(path: str, methods: Collection[str] | None) -> dict[int | str, dict[str, Any]]:
     """The refusals a route at ``path`` may answer. The edge may refuse any request (400, 429);
     the API and the webhooks read keys or signatures (401), inputs (404, 422) and the database
     (503, 507); a route taking a body may find it too large (413) or in conflict (409); only
@@ -51,6 +51,6 @@ def error_responses(path: str, methods: Collection[str]) -> dict[int | str, dict
         codes += [401, 404, 422, 503, 507]
         if path.startswith("/api/"):
             codes.append(403)
-        if _BODY_METHODS & set(methods):
+        if _BODY_METHODS & set(methods or ()):
             codes += [409, 413]
     return {code: {"model": Problem, "description": WORDS[code]} for code in sorted(codes)}

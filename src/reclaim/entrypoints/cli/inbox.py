@@ -9,6 +9,7 @@ import click
 from reclaim.entrypoints.cli.common import actor, console, handled, runtime
 from reclaim.entrypoints.tables import print_table
 from reclaim.services import ingest
+from reclaim.services.test_mode import TEST_MODE
 
 
 @click.group()
@@ -26,7 +27,7 @@ def inbox_failed(store_id: str | None, limit: int, as_json: bool) -> None:
     rt = runtime()
     with rt.uow() as uow:
         rows = uow.inbox.list(store_id=store_id, statuses=["failed"], limit=limit)
-        tests = uow.inbox.count_noted(ingest.TEST_MODE, store_id=store_id)
+        tests = uow.inbox.count_noted(TEST_MODE, store_id=store_id)
         items = [
             {
                 "id": r.id,
@@ -83,7 +84,7 @@ def inbox_list(tests: bool, store_id: str | None, limit: int, as_json: bool) -> 
     rt = runtime()
     with rt.uow() as uow:
         if tests:
-            rows = uow.inbox.noted(ingest.TEST_MODE, store_id=store_id, limit=limit)
+            rows = uow.inbox.noted(TEST_MODE, store_id=store_id, limit=limit)
         else:
             rows = uow.inbox.list(store_id=store_id, statuses=_STATUSES, limit=limit)
         items = [
@@ -160,7 +161,7 @@ def inbox_stats(as_json: bool) -> None:
     rt = runtime()
     with rt.uow() as uow:
         counts = uow.inbox.counts()
-        tests = uow.inbox.count_noted(ingest.TEST_MODE)
+        tests = uow.inbox.count_noted(TEST_MODE)
     if as_json:
         # test_mode (only when there are some): of the processed, the tests (no case)
         click.echo(json.dumps(counts | ({"test_mode": tests} if tests else {})))

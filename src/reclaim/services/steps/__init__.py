@@ -108,9 +108,7 @@ def run_due_steps(
             return stats
 
 
-def _counted(
-    retry: Retry | None, stats: DeliveryStats, write: Callable[[DeliveryStats], T]
-) -> T:
+def _counted(retry: Retry | None, stats: DeliveryStats, write: Callable[[DeliveryStats], T]) -> T:
     """``write`` (one transaction) under ``retry``, counting into ``stats`` only what the
     attempt that succeeded counted."""
 
