@@ -184,7 +184,7 @@ def test_send_emails_the_report_now(history: tuple[Path, str, str]) -> None:
     """``reclaim report send``: the page, a summary and the PDF, to the address given."""
     from reclaim.sim.mailbox import Mailbox
 
-    path, store_id, empty = history
+    path, store_id, _ = history
     with Mailbox() as box:
         env = cli_env(path, COLUMNS="200", RECLAIM_SMTP_URL=box.url)
         args = ["report", "send", "--store", store_id, "--period", "2026-11", *AT]
@@ -198,7 +198,14 @@ def test_send_emails_the_report_now(history: tuple[Path, str, str]) -> None:
         assert pdf.get_content().startswith(b"%PDF")
         week = run_cli([*args[:-4], "--period", "2026-w46", *AT, "--to", "me@shop.example"], env)
         assert week.stdout.strip() == "report of 2026-W46 sent to me@shop.example"
-        nobody = run_cli([*args[:3], empty, "--period", "2026-11", *AT], env, ok=False)
+        # A store of its own: another test of this module gives `empty` a report address.
+        quiet = run_cli(
+            ["store", "add", "--name", "Quiet", "--platform", "custom", "--currency", "EUR",
+             "--timezone", "Europe/Paris", "--domain", "quiet.example", "--json"],
+            env,
+        )  # fmt: skip
+        quiet_id = json.loads(quiet.stdout)["id"]
+        nobody = run_cli([*args[:3], quiet_id, "--period", "2026-11", *AT], env, ok=False)
         assert nobody.returncode == 2 and "--to:" in nobody.stderr
         assert "Traceback" not in nobody.stderr
     no_store = run_cli(["report", "--period", "2026-11"], cli_env(path), ok=False)

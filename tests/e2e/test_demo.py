@@ -54,7 +54,8 @@ KEYS = {
     "lift",
     "lift_ci",
     "true_effect",
-    "report",
+    "reports",
+    "truth",
     "expected_cases",
     "mismatches",
     "comparison",
@@ -69,7 +70,7 @@ KEYS = {
     "filtered",
     "behaviour",
 }
-VARIABLE = ("database", "report")  # paths: the only keys that differ between two runs
+VARIABLE = ("database", "reports", "truth")  # paths: the only keys that differ between two runs
 
 
 def clean_env(tmp: Path) -> dict[str, str]:
@@ -164,7 +165,11 @@ def test_exits_zero_with_one_json_object_holding_every_key(runs: dict[str, Any])
     # The files next to the database: the summary, the report, the stores' API keys (private).
     folder = runs["a"]["folder"]
     assert json.loads((folder / "summary.json").read_text()) == data
-    assert Path(data["report"]) == (folder / "report.html").resolve()
+    assert Path(data["truth"]) == (folder / "truth.html").resolve()
+    assert {k: Path(v) for k, v in data["reports"].items()} == {
+        k: (folder / "reports" / f"{k}.html").resolve()
+        for k in ("custom", "shopify", "stripe", "woocommerce")
+    }
     stores = json.loads((folder / "stores.json").read_text())
     assert sorted(s["platform"] for s in stores) == ["custom", "shopify", "stripe", "woocommerce"]
     assert all(s["api_key"].startswith("rk_") for s in stores)
@@ -175,13 +180,60 @@ def test_the_report_is_one_self_contained_html_file_with_three_charts(
     runs: dict[str, Any],
 ) -> None:
     data = summary(runs["a"])
-    page = Path(data["report"]).read_text(encoding="utf-8")
+    page = Path(data["truth"]).read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
     assert page.count("<svg ") == 3
     outside = set(re.findall(r"(?:https?:)?//[\w.-]+", page)) - {"http://www.w3.org"}
     assert outside == set()  # no fonts, scripts, images or styles from anywhere
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert f"{data['true_effect'] * 100:+.1f} points" in page
+
+
+def test_each_store_s_report_is_the_product_s_own_report_over_the_simulated_days(
+    runs: dict[str, Any],
+) -> None:
+    """Issue 15: the demo tells its story with ``reclaim report``'s page, the same bytes the
+    command draws for the store over the simulated days as of the simulation's end; the truth
+    page links to each."""
+    data = summary(runs["a"])
+    folder = runs["a"]["folder"]
+    stores = {s["platform"]: s["id"] for s in json.loads((folder / "stores.json").read_text())}
+    end = data["end"]
+    for platform, path in data["reports"].items():
+        page = Path(path).read_text(encoding="utf-8")
+        assert "Lift: messaged minus held-out recovery rate" in page, platform
+        assert f"href='reports/{platform}.html'" in Path(data["truth"]).read_text("utf-8")
+    # one store drawn again by the command (Berlin: its local days are the UTC dates here)
+    env = {**clean_env(folder), "RECLAIM_DATABASE_URL": f"sqlite:///{data['database']}"}
+    proc = subprocess.run(
+        [
+            *RECLAIM,
+            "report",
+            "--store",
+            stores["shopify"],
+            "--format",
+            "html",
+            "--now",
+            end,
+            "--from",
+            data["start"][:10],
+            "--to",
+            _next_day(end[:10]),
+        ],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == Path(data["reports"]["shopify"]).read_text(encoding="utf-8")
+
+
+def _next_day(day: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def test_same_seed_same_summary_other_seed_other_summary(runs: dict[str, Any]) -> None:
@@ -236,7 +288,7 @@ def test_every_compared_figure_shows_reclaim_the_truth_and_their_difference(
         assert m["total"] == 0, [r for r in rows if Decimal(str(r["difference"])) != 0]
         assert data["recovered_orders"] == data["expected_recovered_orders"]
         assert data["recovered_revenue_eur"] == data["expected_recovered_revenue_eur"]
-    page = Path(summary(runs["a"])["report"]).read_text(encoding="utf-8")
+    page = Path(summary(runs["a"])["truth"]).read_text(encoding="utf-8")
     assert "<th class=n>difference</th>" in page and "<td>recovered orders</td>" in page
 
 
@@ -326,7 +378,7 @@ def console(runs: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     assert run["code"] == 0, run["stderr"]
     folder = run["folder"]
     data: dict[str, Any] = json.loads((folder / "summary.json").read_text())
-    page = (folder / "report.html").read_text(encoding="utf-8")
+    page = (folder / "truth.html").read_text(encoding="utf-8")
     return run["stdout"], data, page
 
 
@@ -475,7 +527,8 @@ def test_the_demo_serves_its_data_until_interrupted(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert r.status_code == 200 and "cases" in r.json()
         assert httpx.get(f"{base}/api/v1/cases").status_code == 401
-        assert any("report.html" in line for line in seen)
+        assert any("reports/shopify.html" in line for line in seen)
+        assert any("truth.html" in line for line in seen)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

@@ -2,11 +2,13 @@
 real emails to a real SMTP server whose customers react to them.
 
 ``reclaim demo`` creates ``<dir>/reclaim.sqlite3`` afresh, runs :func:`reclaim.sim.simulate`
-(real HTTP, the real worker, simulated time), prints the summary, writes
-``<dir>/report.html``, ``<dir>/summary.json`` and ``<dir>/stores.json`` (the stores' ids and
-API keys), then serves the API on the demo data until Ctrl-C. ``reclaim sim`` is the same
-engine on a given database or a fresh folder, without serving; ``--realtime`` plays it at
-wall-clock pace (or ``--speed`` times faster) with the API on a fixed port to watch it live.
+(real HTTP, the real worker, simulated time), prints the summary, writes each store's own
+report (``<dir>/reports/<platform>.html``, as ``reclaim report`` draws it, over the simulated
+days), ``<dir>/truth.html`` (the simulation against its ground truth), ``<dir>/summary.json``
+and ``<dir>/stores.json`` (the stores' ids and API keys), then serves the API on the demo
+data until Ctrl-C. ``reclaim sim`` is the same engine on a given database or a fresh folder,
+without serving; ``--realtime`` plays it at wall-clock pace (or ``--speed`` times faster)
+with the API on a fixed port to watch it live.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from reclaim.entrypoints.demo_report import write_pages
 from reclaim.entrypoints.demo_tables import PLATFORM_LABELS, show
 from reclaim.errors import InvalidInput
 from reclaim.sim import SimulationResult
@@ -29,13 +32,13 @@ from reclaim.sim.driver import DemoStore, DriveStats
 from reclaim.sim.pacing import (
     DEMO_CUSTOMERS,
     DEMO_DAYS,
+    DEMO_HOLDOUT,
     Options,
     Pacer,
     checked_options,
     serve_stopped,
     timed_simulation,
 )
-from reclaim.sim.report import render
 
 MARKER = ".reclaim-demo"
 
@@ -50,7 +53,7 @@ def run_demo(
     days: int = DEMO_DAYS,
     serve: bool = True,
     port: int = 8000,
-    holdout: float = 0.10,
+    holdout: float = DEMO_HOLDOUT,
     response_scale: float = 1.0,
 ) -> dict[str, Any]:
     """Run the demo; print tables (or one JSON object with ``as_json``); write the report;
@@ -62,7 +65,7 @@ def run_demo(
     folder = Path(directory).expanduser().resolve()
     database = fresh_database(folder)
     result, elapsed = _run(console, options, f"sqlite:///{database}", str(database), as_json)
-    summary = _write(folder, result, elapsed)
+    summary = _write(folder, f"sqlite:///{database}", result, elapsed)
     if as_json:
         _print_json(summary)
     else:
@@ -109,7 +112,7 @@ def run_sim(
     result, elapsed = _run(
         console, options, database_url, label, as_json, pace=pace, port=port or 0, live=realtime
     )
-    summary = _write(folder, result, elapsed)
+    summary = _write(folder, database_url, result, elapsed)
     if as_json:
         _print_json(summary)
     else:
@@ -144,11 +147,13 @@ def _write_private(path: Path, text: str) -> None:
         f.write(text)
 
 
-def _write(folder: Path, result: SimulationResult, elapsed: float) -> dict[str, Any]:
+def _write(
+    folder: Path, database_url: str, result: SimulationResult, elapsed: float
+) -> dict[str, Any]:
     summary = result.summary
-    report = folder / "report.html"
-    summary["report"] = str(report)
-    report.write_text(render(summary, elapsed_s=elapsed), encoding="utf-8")
+    reports, truth = write_pages(folder, database_url, result, elapsed_s=elapsed)
+    summary["reports"] = reports
+    summary["truth"] = truth
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     keys = [
         {"platform": k, "id": s.id, "api_key": s.api_key} for k, s in sorted(result.stores.items())
@@ -240,8 +245,12 @@ def serve_demo(console: Console, database_url: str, result: SimulationResult, *,
             "",
             f"Serving the demo's data on {url} (the clock stopped at {end:%Y-%m-%d %H:%M} UTC); "
             "Ctrl-C stops.",
-            "There is no operations console yet: look through the API, or the report.",
-            f"  report:  file://{result.summary['report']}",
+            "There is no operations console yet: look through the API, or the reports.",
+            *(
+                f"  report:  file://{path}   # {PLATFORM_LABELS[key]}"
+                for key, path in sorted(result.summary["reports"].items())
+            ),
+            f"  truth:   file://{result.summary['truth']}",
             f"  API:     {url}/docs (Swagger UI)",
             f"  cases:   curl -H 'Authorization: Bearer {some.api_key}' {url}/api/v1/cases",
             "  (each store's API key is in stores.json)",

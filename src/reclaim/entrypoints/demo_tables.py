@@ -290,8 +290,10 @@ def _where(console: Console, result: SimulationResult) -> None:
     console.print("\n[bold]Where it is[/bold]")
     lines = [
         f"database: {s['database']}",
-        f"report:   {s['report']}",
-        "API keys (also in stores.json next to the report):",
+        "reports:  each store's own report (reclaim report, the simulated days):",
+        *(f"  {PLATFORM_LABELS[k]:<13} {path}" for k, path in sorted(s["reports"].items())),
+        f"truth:    {s['truth']} (the simulation against its ground truth)",
+        "API keys (also in stores.json next to the reports):",
     ]
     for key, store in sorted(result.stores.items()):
         lines.append(f"  {PLATFORM_LABELS[key]:<13} {store.api_key}")

@@ -50,6 +50,19 @@ def sure(interval: Sequence[float]) -> str:
     )
 
 
+def _store_links(s: dict[str, Any]) -> str:
+    """Links to each store's own report (``reclaim report``'s page, written by the demo)."""
+    reports = s.get("reports") or {}
+    if not reports:
+        return ""
+    links = " · ".join(f"<a href='reports/{_e(key)}.html'>{_e(key)}</a>" for key in sorted(reports))
+    return (
+        "<p class='lead'>What Reclaim tells each store's owner is its own report: "
+        f"{links}. This page adds what only the simulator knows: the true effect of the "
+        "messages and every figure against the ground truth.</p>"
+    )
+
+
 def render(summary: dict[str, Any], *, elapsed_s: float | None = None) -> str:
     """The report for a simulation summary (:func:`reclaim.sim.simulate`'s)."""
     s = summary
@@ -57,8 +70,10 @@ def render(summary: dict[str, Any], *, elapsed_s: float | None = None) -> str:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>Reclaim demo report, seed {_e(s['seed'])}</title><style>{CSS}</style></head>",
-        "<body><h1>Reclaim demo report</h1>",
+        f"<title>Reclaim demo against the truth, seed {_e(s['seed'])}</title>"
+        f"<style>{CSS}</style></head>",
+        "<body><h1>Reclaim demo: the simulation against its ground truth</h1>",
+        _store_links(s),
         f"<p class='lead'>Four simulated shops, {_e(s['customers'])} customers over "
         f"{_e(s['days'])} days ({_e(s['start'][:10])} to {_e(s['end'][:10])}); "
         f"{_e(round(s['holdout_share'] * 100))} % of cases get no message on purpose, to "

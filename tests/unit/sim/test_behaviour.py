@@ -101,3 +101,12 @@ def test_hourly_activity_has_a_value_per_hour_peaking_in_the_evening() -> None:
     assert len(bh.HOURLY) == 24
     assert max(range(24), key=lambda h: bh.HOURLY[h]) in (19, 20)
     assert bh.HOURLY[4] < 0.1
+
+
+def test_pending_order_reminders_win_back_the_seeds_15_to_25_percent() -> None:
+    """Seed 000: mature sellers win back 15–25 % of pending orders with reminders after 1 h,
+    24 h and 72 h; the three steps together persuade that share of the unpaid ones."""
+    stay = 1.0
+    for step in ("reminder", "reminder_2", "last_call"):
+        stay *= 1 - bh.step_uplift("pending_order", step, decline=None, returning=False)
+    assert 0.15 <= 1 - stay <= 0.25

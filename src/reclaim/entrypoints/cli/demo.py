@@ -3,13 +3,21 @@ line (the runs themselves: ``reclaim.entrypoints.demo``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from reclaim.entrypoints.cli.common import F, console, handled
+from reclaim.sim.pacing import DEMO_CUSTOMERS, DEMO_HOLDOUT
 
 
-def _simulation_options(command: F) -> F:
-    """``--holdout`` and ``--response-scale``, shared by ``reclaim demo`` and ``reclaim sim``."""
+def _simulation_options(holdout: float) -> Callable[[F], F]:
+    """``--holdout`` (defaulting to ``holdout``) and ``--response-scale``, shared by ``reclaim
+    demo`` and ``reclaim sim``."""
+    return lambda command: _with_options(command, holdout)
+
+
+def _with_options(command: F, holdout: float) -> F:
     command = click.option(
         "--response-scale",
         default=1.0,
@@ -19,7 +27,7 @@ def _simulation_options(command: F) -> F:
     )(command)
     return click.option(
         "--holdout",
-        default=0.10,
+        default=holdout,
         show_default=True,
         type=click.FloatRange(0, 0.5),
         help="Share of cases held out of messages",
@@ -34,7 +42,9 @@ def _simulation_options(command: F) -> F:
     show_default=True,
     help="Where the demo database and report go",
 )
-@click.option("--customers", default=600, show_default=True, type=click.IntRange(10, 100_000))
+@click.option(
+    "--customers", default=DEMO_CUSTOMERS, show_default=True, type=click.IntRange(10, 100_000)
+)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option(
     "--days", default=30, show_default=True, type=click.IntRange(1, 30), help="Simulated days"
@@ -44,7 +54,7 @@ def _simulation_options(command: F) -> F:
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="API port"
 )
-@_simulation_options
+@_simulation_options(DEMO_HOLDOUT)
 @handled
 def demo(
     directory: str,
@@ -100,7 +110,7 @@ def demo(
     help="With --realtime: simulated seconds per real second",
 )
 @click.option("--port", type=click.IntRange(1, 65535), help="API port (--realtime: 8000)")
-@_simulation_options
+@_simulation_options(0.10)
 @handled
 def sim(
     days: int,
