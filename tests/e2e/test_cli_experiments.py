@@ -78,6 +78,18 @@ def test_start_status_and_stop(shop: tuple[Path, str]) -> None:
     assert stopped["status"] == "stopped" and stopped["decision"] == "keep running"
     human = _run(shop, "stop", "--store", store_id, "--name", "offer").stdout
     assert "stopped" in human and "decision: keep running" in human
+    # Both changes are in the audit log, by the CLI's user; stopping again adds nothing.
+    audit = json.loads(
+        run_cli(["audit", "list", "--store", store_id, "--json"], cli_env(shop[0])).stdout
+    )
+    ours = [e for e in audit if e["action"].startswith("experiment.")]
+    assert [(e["action"], e["subject"]) for e in ours] == [
+        ("experiment.stop", "experiment offer"),
+        ("experiment.start", "experiment offer"),
+    ]
+    assert all(e["actor"].startswith("cli:") for e in ours)
+    assert ours[0]["before"] == {"status": "running"} and ours[0]["after"] == {"status": "stopped"}
+    assert [v["key"] for v in ours[1]["after"]["variants"]] == ["A", "B", "C"]
 
 
 @pytest.mark.parametrize(

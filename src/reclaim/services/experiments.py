@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.cases import CaseKind
 from reclaim.domain.experiments import (
     SRM_ALPHA,
@@ -30,6 +31,7 @@ from reclaim.domain.variants import (
 )
 from reclaim.errors import Conflict, InvalidInput, NotFound
 from reclaim.services.alerts import raise_alert
+from reclaim.services.audit import record
 from reclaim.services.experiment_view import ExperimentView, frozen_decision, view_of
 from reclaim.services.flows import FlowDefaults, active_flow, save_flow
 from reclaim.services.ports import FlowVersion, UnitOfWork
@@ -62,6 +64,7 @@ def start_experiment(
     step: str | None,
     defaults: FlowDefaults,
     now: datetime,
+    actor: Actor | None = None,
 ) -> ExperimentView:
     """Start an experiment of the store's ``kind`` flow (``step`` None: each variant runs a
     flow version, the current one unless it names another) or of its ``step`` (each variant
@@ -106,6 +109,19 @@ def start_experiment(
         )
         uow.experiments.add(experiment)
         view = view_of(uow, experiment, now=now)
+        record(
+            uow,
+            actor,
+            "experiment.start",
+            f"experiment {name}",
+            store_id=store_id,
+            after={
+                "name": name,
+                "kind": kind,
+                "target": target,
+                "variants": [{"key": v.key, "weight": v.weight} for v in made],
+            },
+        )
         uow.commit()
     return view
 
@@ -210,6 +226,7 @@ def stop_experiment(
     now: datetime,
     name: str | None = None,
     experiment_id: int | None = None,
+    actor: Actor | None = None,
 ) -> ExperimentView:
     """Stop the experiment and freeze its decision: the counts, the decision and its evidence
     as they stand now are kept, and its status shows them from then on. Cases opened after
@@ -223,6 +240,15 @@ def stop_experiment(
             experiment.stopped_at = now
             experiment.decision = frozen_decision(live)
             uow.experiments.save(experiment)
+            record(
+                uow,
+                actor,
+                "experiment.stop",
+                f"experiment {experiment.name}",
+                store_id=store_id,
+                before={"status": ExperimentStatus.RUNNING.value},
+                after={"status": ExperimentStatus.STOPPED.value},
+            )
             uow.commit()
         return view_of(uow, experiment, now=now)
 

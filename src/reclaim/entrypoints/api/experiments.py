@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from reclaim.domain.variants import MAX_VARIANTS, VariantSpec
-from reclaim.entrypoints.api.deps import Operator, Reader, Rt
+from reclaim.entrypoints.api.deps import ApiActor, Operator, Reader, Rt
 from reclaim.entrypoints.api.inputs import read_model, takes
 from reclaim.entrypoints.edge import MAX_INT
 from reclaim.services import experiments as service
@@ -102,7 +102,9 @@ class Experiments(BaseModel):
     response_model=Experiment,
     responses={409: {"description": "the name is taken, or one of the kind runs already"}},
 )
-async def start_experiment(request: Request, store_id: Operator, rt: Rt) -> JSONResponse:
+async def start_experiment(
+    request: Request, store_id: Operator, actor: ApiActor, rt: Rt
+) -> JSONResponse:
     body = await read_model(request, ExperimentIn)
     view = await run_in_threadpool(
         service.start_experiment,
@@ -115,7 +117,8 @@ async def start_experiment(request: Request, store_id: Operator, rt: Rt) -> JSON
             VariantSpec(v.key, v.weight, v.flow_version, dict(v.overrides)) for v in body.variants
         ],
         defaults=rt.flow_defaults,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return JSONResponse(experiment_json(view), status_code=201)
 
@@ -154,13 +157,14 @@ async def get_experiment(experiment_id: ExperimentId, store_id: Reader, rt: Rt) 
     response_model=Experiment,
 )
 async def stop_experiment(
-    experiment_id: ExperimentId, store_id: Operator, rt: Rt
+    experiment_id: ExperimentId, store_id: Operator, actor: ApiActor, rt: Rt
 ) -> dict[str, Any]:
     view = await run_in_threadpool(
         service.stop_experiment,
         uow=rt.uow(),
         store_id=store_id,
         experiment_id=experiment_id,
-        now=rt.clock(),
+        now=actor.at,
+        actor=actor,
     )
     return experiment_json(view)

@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from reclaim.domain.cases import CaseKind
 from reclaim.domain.variants import CLEARABLE, VariantSpec
-from reclaim.entrypoints.cli.common import console, handled, runtime
+from reclaim.entrypoints.cli.common import actor, console, handled, runtime
 from reclaim.entrypoints.tables import print_table
 from reclaim.errors import InvalidInput
 from reclaim.services.experiment_view import ExperimentView, experiment_json
@@ -197,6 +197,7 @@ def experiment_start(
                 step=step,
                 defaults=rt.flow_defaults,
                 now=rt.clock(),
+                actor=actor(rt),
             )
         )
     finally:
@@ -236,7 +237,9 @@ def experiment_stop(store_id: str, name: str, as_json: bool) -> None:
 
     rt = runtime()
     try:
-        view = stop_experiment(uow=rt.uow(), store_id=store_id, name=name, now=rt.clock())
+        view = stop_experiment(
+            uow=rt.uow(), store_id=store_id, name=name, now=rt.clock(), actor=actor(rt)
+        )
     finally:
         rt.close()
     _emit([view], as_json, one=True)
