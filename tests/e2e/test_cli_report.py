@@ -87,6 +87,8 @@ def test_html_is_one_page_in_the_stores_language(history: tuple[Path, str, str])
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "€390.00" in page and "Recovery report" in page
+    # Each currency apart, named with the figure it belongs to (70 GBP recovered, no rate).
+    assert "<td>GBP · Total recovered</td>" in page and "no rate set: not in the totals" in page
     zh = _run(history, "--store", history[1], "--period", "2026-11", "--locale", "zh-CN", *AT)
     assert 'lang="zh-Hans"' in zh.stdout and "挽回报告" in zh.stdout and "€390.00" in zh.stdout
 

@@ -143,7 +143,8 @@ def context(report: Report) -> dict[str, Any]:
         ),
         "conversions": [
             (
-                c.currency,
+                # One row per currency and per figure: recovered revenue, coupon discounts.
+                f"{c.currency} · {say('coupon_cost' if c.what == 'coupons' else 'total')}",
                 say.money(c.amount, c.currency),
                 say("no_rate")
                 if c.rate is None
