@@ -89,9 +89,12 @@ class FakeRetention(Repo):
             return _drop(t.cases, wanted)
         raise ValueError(f"unknown retention kind {kind!r}")
 
-    def last_pruned(self, store_id: str) -> datetime | None:
-        value = self.t.meta.get(_MARK + store_id)
-        return None if value is None else datetime.fromisoformat(value)
+    def last_pruned(self, store_ids: Sequence[str]) -> dict[str, datetime]:
+        return {
+            sid: datetime.fromisoformat(self.t.meta[_MARK + sid])
+            for sid in store_ids
+            if _MARK + sid in self.t.meta
+        }
 
     def mark_pruned(self, store_id: str, at: datetime) -> None:
         self.t.meta[_MARK + store_id] = at.isoformat()

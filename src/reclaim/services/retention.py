@@ -65,11 +65,8 @@ def prune_due(
     """The worker's round: prune the stores last pruned ``every`` or more ago (or never)."""
     with uow:
         stores = list(uow.stores.list())
-        due = [
-            s
-            for s in stores
-            if (last := uow.retention.last_pruned(s.id)) is None or now - last >= every
-        ]
+        last = uow.retention.last_pruned([s.id for s in stores])  # one query, every round
+        due = [s for s in stores if s.id not in last or now - last[s.id] >= every]
     return [_prune_store(uow, store, now, dry_run=False, batch=batch) for store in due]
 
 

@@ -110,12 +110,20 @@ class SqlRetention:
         result: CursorResult[Any] = self.s.execute(statement)  # type: ignore[assignment]
         return int(result.rowcount or 0)
 
-    def last_pruned(self, store_id: str) -> datetime | None:
-        value = self.s.execute(select(meta.c.value).where(meta.c.key == _MARK + store_id)).scalar()
-        if value is None:
-            return None
-        at = datetime.fromisoformat(value)
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
+    def last_pruned(self, store_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each of ``store_ids`` was last pruned (absent: never), in one query."""
+        if not store_ids:
+            return {}
+        rows = self.s.execute(
+            select(meta.c.key, meta.c.value).where(
+                meta.c.key.in_([_MARK + sid for sid in store_ids])
+            )
+        )
+        found = {}
+        for key, value in rows:
+            at = datetime.fromisoformat(value)
+            found[key.removeprefix(_MARK)] = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return found
 
     def mark_pruned(self, store_id: str, at: datetime) -> None:
         """One upsert: two workers pruning at once both write, neither fails."""
