@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from reclaim.adapters.db.tables import meta, start_mappers
 from reclaim.adapters.db.uow import SqlUnitOfWork
 from reclaim.adapters.flows import default_flow, default_source, load_flow
 from reclaim.adapters.logistics_files import read_lanes, read_stock, read_warehouses
+from reclaim.adapters.passwords import Argon2Passwords
 from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.adapters.platforms.generic import split_batch
@@ -40,7 +41,13 @@ from reclaim.domain.flows import Flow
 from reclaim.domain.fulfilment import Lane, Warehouse
 from reclaim.domain.messages import Channel, MessageContext
 from reclaim.errors import ConfigError, ReclaimError
-from reclaim.services.ports import PlatformClient, PlatformConnector, Renderer, Senders
+from reclaim.services.ports import (
+    PasswordHasher,
+    PlatformClient,
+    PlatformConnector,
+    Renderer,
+    Senders,
+)
 from reclaim.services.reports import Report
 from reclaim.services.reports.mail import ReportRenderer
 from reclaim.services.tracking import Links
@@ -63,6 +70,7 @@ class Runtime:
     renderer: Renderer
     senders: Callable[[], Senders]  # one per worker thread
     platform_client: PlatformClient
+    passwords: PasswordHasher = field(default_factory=Argon2Passwords)  # console sign-in
     _links: Links | None = None
 
     def schema_ready(self) -> bool:

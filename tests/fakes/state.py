@@ -30,6 +30,7 @@ from reclaim.domain.holds import Hold
 from reclaim.domain.shipments import Shipment
 from reclaim.domain.steps import Coupon, MessageRecord, ScheduledStep
 from reclaim.domain.stores import ApiKey, Store
+from reclaim.domain.users import ConsoleSession, User
 from reclaim.services.ports import WarehouseRow
 
 T = TypeVar("T")
@@ -197,6 +198,8 @@ class Tables:
     meta: dict[str, str] = field(default_factory=dict)  # key -> value (Reclaim's own)
     experiments: dict[int, Experiment] = field(default_factory=dict)
     audit_log: dict[int, AuditEntry] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self)]

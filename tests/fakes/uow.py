@@ -23,6 +23,7 @@ from fakes.retention_repos import FakeRetention
 from fakes.state import Tables, clone_tables, restore_tables
 from fakes.stock_repos import FakeLogistics, FakePlatformActions, FakeStock
 from fakes.store_repos import FakeInbox, FakeStores
+from fakes.user_repos import FakeUsers
 from reclaim.domain.privacy import erasure_key
 from reclaim.services.ports import (
     AlertRepository,
@@ -45,6 +46,7 @@ from reclaim.services.ports import (
     StoreRepository,
     SuppressionRepository,
     TemplateRepository,
+    UserRepository,
 )
 
 
@@ -102,6 +104,7 @@ class FakeUnitOfWork:
         self.experiments: ExperimentRepository = FakeExperiments(self)
         self.audit: AuditRepository = FakeAudit(self)
         self.privacy: PrivacyRepository = FakePrivacy(self)
+        self.users: UserRepository = FakeUsers(self)
 
     # -- what the repositories use ----------------------------------------------------------
 

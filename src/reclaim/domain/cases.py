@@ -92,6 +92,10 @@ class Case:
     device: str | None = None
     experiment_id: int | None = None
     variant: str | None = None
+    # The console's follow-up (SPEC S11): the user who took the case; True while a person
+    # works it instead of the flow (no step is sent).
+    assignee_id: int | None = None
+    manual: bool = False
     id: int | None = None
 
     @property

@@ -28,6 +28,7 @@ from reclaim.adapters.db.repos.stock import SqlStock
 from reclaim.adapters.db.repos.stores import SqlStores
 from reclaim.adapters.db.repos.suppressions import SqlSuppressions
 from reclaim.adapters.db.repos.templates import SqlTemplates
+from reclaim.adapters.db.repos.users import SqlUsers
 from reclaim.services.ports import (
     AlertRepository,
     AuditRepository,
@@ -49,6 +50,7 @@ from reclaim.services.ports import (
     StoreRepository,
     SuppressionRepository,
     TemplateRepository,
+    UserRepository,
 )
 
 
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.experiments: ExperimentRepository = SqlExperiments(self.session)
         self.audit: AuditRepository = SqlAudit(self.session)
         self.privacy: PrivacyRepository = SqlPrivacy(self.session, self._erasure)
+        self.users: UserRepository = SqlUsers(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from reclaim import __version__
@@ -33,6 +33,7 @@ from reclaim.entrypoints.api import (
 )
 from reclaim.entrypoints.api.errors import error_responses
 from reclaim.entrypoints.api.inputs import problems
+from reclaim.entrypoints.console import add_console, console_error
 from reclaim.entrypoints.docs import add_docs
 from reclaim.entrypoints.edge import (
     BodyLimit,
@@ -97,6 +98,7 @@ def create_app(rt: Runtime) -> FastAPI:
     add_error_handlers(app)
     for router in ROUTERS:
         add_routes(app, router)
+    add_console(app)
     return app
 
 
@@ -135,9 +137,12 @@ def add_error_handlers(app: FastAPI) -> None:
     """Reclaim's errors as HTTP answers; anything unexpected as a 500 that says nothing."""
 
     @app.exception_handler(RequestValidationError)
-    async def _unreadable(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _unreadable(request: Request, exc: RequestValidationError) -> Response:
         found = problems(list(exc.errors()))
         first = found[0] if found else {"field": "", "message": "invalid request"}
+        unread = InvalidInput(f"{first['field']}: {first['message']}", field=first["field"])
+        if (page := console_error(request, unread)) is not None:
+            return page
         return JSONResponse(
             {"detail": f"{first['field']}: {first['message']}", "problems": found},
             status_code=422,
@@ -173,25 +178,35 @@ def add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(InvalidInput)
-    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+    async def _invalid(request: Request, exc: InvalidInput) -> Response:
+        if (page := console_error(request, exc)) is not None:
+            return page
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
 
     @app.exception_handler(NotFound)
-    async def _missing(_: Request, exc: NotFound) -> JSONResponse:
+    async def _missing(request: Request, exc: NotFound) -> Response:
+        if (page := console_error(request, exc)) is not None:
+            return page
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(AuthError)
-    async def _auth(_: Request, exc: AuthError) -> JSONResponse:
+    async def _auth(request: Request, exc: AuthError) -> Response:
+        if (page := console_error(request, exc)) is not None:
+            return page
         return JSONResponse(
             {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if (page := console_error(request, exc)) is not None:
+            return page
         return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+    async def _conflict(request: Request, exc: Conflict) -> Response:
+        if (page := console_error(request, exc)) is not None:
+            return page
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(SignatureError)

@@ -21,6 +21,7 @@ from reclaim.entrypoints.cli import (
     store,
     suppressions,
     templates,
+    users,
 )
 from reclaim.entrypoints.cli.common import State
 
@@ -55,5 +56,6 @@ for command in (
     customer.customer,
     customer.audit,
     prune.prune,
+    users.user,
 ):
     main.add_command(command)

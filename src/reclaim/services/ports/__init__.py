@@ -6,6 +6,7 @@ One module per group of ports; every name is imported from here
 
 from __future__ import annotations
 
+from reclaim.services.ports.accounts import PasswordHasher, UserRepository
 from reclaim.services.ports.channels import Renderer, Senders
 from reclaim.services.ports.experiments import ExperimentRepository, VariantCount
 from reclaim.services.ports.messaging import (
@@ -71,6 +72,7 @@ __all__ = [
     "LogisticsRepository",
     "MessageGroup",
     "MessageRepository",
+    "PasswordHasher",
     "PlatformAction",
     "PlatformActionRepository",
     "PlatformClient",
@@ -91,6 +93,7 @@ __all__ = [
     "SuppressionRepository",
     "TemplateRepository",
     "UnitOfWork",
+    "UserRepository",
     "VariantCount",
     "WarehouseRow",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from reclaim.services.ports.accounts import UserRepository
 from reclaim.services.ports.experiments import ExperimentRepository
 from reclaim.services.ports.messaging import (
     AlertRepository,
@@ -54,6 +55,7 @@ class UnitOfWork(Protocol):
     report_sends: ReportSends  # which scheduled report emails went (one record a period)
     audit: AuditRepository  # who changed what (SPEC S13)
     privacy: PrivacyRepository  # every row about one customer: access and erasure
+    users: UserRepository  # the console's users and their sessions (SPEC S11)
     # Whether ``lock=True`` reads lock rows (PostgreSQL). False where every write
     # transaction holds the whole database's one write lock from its start (SQLite).
     row_locks: bool

@@ -31,6 +31,12 @@ from reclaim.adapters.db.tables.fulfilment import lanes, products
 from reclaim.adapters.db.tables.logistics import shipment_scans
 from reclaim.adapters.db.tables.outbox import platform_actions
 from reclaim.adapters.db.tables.audit import audit_log
+from reclaim.adapters.db.tables.console import (
+    console_sessions,
+    template_versions,
+    user_stores,
+    users,
+)
 from reclaim.adapters.db.tables.mapping import mapper_registry, start_mappers
 # isort: on
 
@@ -43,6 +49,7 @@ __all__ = [
     "case_reasons",
     "cases",
     "checkouts",
+    "console_sessions",
     "coupons",
     "experiments",
     "flows",
@@ -65,6 +72,9 @@ __all__ = [
     "stock_levels",
     "stores",
     "suppressions",
+    "template_versions",
     "templates",
+    "user_stores",
+    "users",
     "warehouses",
 ]

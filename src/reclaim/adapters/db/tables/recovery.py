@@ -63,6 +63,10 @@ cases = Table(
     Column("device", String(16)),  # mobile | tablet | desktop
     Column("experiment_id", BigInteger),
     Column("variant", String(32)),
+    # The console's follow-up work (SPEC S11): who took the case, and whether a person works
+    # it instead of the flow ("taken out of automation": no step is sent while true).
+    Column("assignee_id", BigInteger),
+    Column("manual", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("store_id", "kind", "subject_id"),
     Index("ix_cases_list", "store_id", "status", "id"),
     Index("ix_cases_customer", "store_id", "customer_key", "status"),
