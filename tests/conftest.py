@@ -31,7 +31,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 # ``test_property_*``), and the simulator's tests at scale (the ``big`` fixture).
 # ``pytest -m "not slow"`` is the quick loop: the pure unit tests and the services through
 # the in-memory fakes (tests/fakes/), under a minute on two cores.
-_SLOW_FOLDERS = frozenset({"e2e", "integration"})
+_SLOW_FOLDERS = frozenset({"browser", "e2e", "integration"})
 _SLOW_NAMES = ("test_fuzz_", "test_property_")
 
 

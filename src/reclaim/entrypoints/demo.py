@@ -5,8 +5,9 @@ real emails to a real SMTP server whose customers react to them.
 (real HTTP, the real worker, simulated time), prints the summary, writes each store's own
 report (``<dir>/reports/<platform>.html``, as ``reclaim report`` draws it, over the simulated
 days), ``<dir>/truth.html`` (the simulation against its ground truth), ``<dir>/summary.json``
-and ``<dir>/stores.json`` (the stores' ids and API keys), then serves the API on the demo
-data until Ctrl-C. ``reclaim sim`` is the same engine on a given database or a fresh folder,
+``<dir>/stores.json`` (the stores' ids and API keys) and ``<dir>/console.json`` (a console
+admin's sign-in, made for the demo with a random password), then serves the API and the
+console on the demo data until Ctrl-C. ``reclaim sim`` is the same engine on a given database or a fresh folder,
 without serving; ``--realtime`` plays it at wall-clock pace (or ``--speed`` times faster)
 with the API on a fixed port to watch it live.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -24,9 +26,12 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from reclaim.bootstrap import bootstrap
+from reclaim.config import load_settings
 from reclaim.entrypoints.demo_report import write_pages
 from reclaim.entrypoints.demo_tables import PLATFORM_LABELS, show
 from reclaim.errors import InvalidInput
+from reclaim.services.users import add_user
 from reclaim.sim import SimulationResult
 from reclaim.sim.driver import DemoStore, DriveStats
 from reclaim.sim.pacing import (
@@ -159,7 +164,34 @@ def _write(
         {"platform": k, "id": s.id, "api_key": s.api_key} for k, s in sorted(result.stores.items())
     ]
     _write_private(folder / "stores.json", json.dumps(keys, indent=2) + "\n")
+    login = _console_login(database_url, result)
+    _write_private(folder / "console.json", json.dumps(login, indent=2) + "\n")
+    summary["console"] = {"email": login["email"], "login": str(folder / "console.json")}
     return summary
+
+
+DEMO_ADMIN = "admin@demo.reclaim"
+
+
+def _console_login(database_url: str, result: SimulationResult) -> dict[str, str]:
+    """A console admin for the demo's stores, with a random password (kept only in the
+    private ``console.json`` and printed when the demo serves)."""
+    password = secrets.token_urlsafe(12)
+    rt = bootstrap(load_settings(database_url=database_url), clock=lambda: result.plan.config.end)
+    try:
+        add_user(
+            uow=rt.uow(),
+            hasher=rt.passwords,
+            email=DEMO_ADMIN,
+            password=password,
+            role="admin",
+            name="Demo admin",
+            timezone="Europe/Berlin",
+            now=rt.clock(),
+        )
+    finally:
+        rt.close()
+    return {"email": DEMO_ADMIN, "password": password}
 
 
 def _print_json(summary: dict[str, Any]) -> None:
@@ -240,12 +272,14 @@ def serve_demo(console: Console, database_url: str, result: SimulationResult, *,
     end = result.plan.config.end
     some = next(iter(sorted(result.stores.items())))[1]
 
+    login = json.loads(Path(result.summary["console"]["login"]).read_text())
+
     def ready(url: str) -> None:
         lines = [
             "",
             f"Serving the demo's data on {url} (the clock stopped at {end:%Y-%m-%d %H:%M} UTC); "
             "Ctrl-C stops.",
-            "There is no operations console yet: look through the API, or the reports.",
+            f"  console: {url}/console   sign in as {login['email']}, password {login['password']}",
             *(
                 f"  report:  file://{path}   # {PLATFORM_LABELS[key]}"
                 for key, path in sorted(result.summary["reports"].items())

@@ -38,14 +38,17 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 FAILURES = parse("5/15 minutes")
-_limiters: dict[str, MovingWindowRateLimiter] = {}
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
-    where = rt_of(request).settings.rate_limit_storage
-    if where not in _limiters:
-        _limiters[where] = MovingWindowRateLimiter(storage_from_string(where))
-    return _limiters[where]
+    """The failed sign-ins' counter of this application (in the edge's rate-limit storage:
+    memory, or Redis shared by several server processes)."""
+    state = request.app.state
+    if getattr(state, "login_failures", None) is None:
+        where = rt_of(request).settings.rate_limit_storage
+        state.login_failures = MovingWindowRateLimiter(storage_from_string(where))
+    limiter: MovingWindowRateLimiter = state.login_failures
+    return limiter
 
 
 def _account(email: str) -> str:
