@@ -515,7 +515,8 @@ def test_the_demo_serves_its_data_until_interrupted(tmp_path: Path) -> None:
     try:
         out, seen = lines_of(proc.stdout), []
         wait_for(out, r"Serving the demo's data", seen)
-        wait_for(out, r"no operations console yet", seen)
+        signin = wait_for(out, rf"console: http://127.0.0.1:{port}/console +sign in as ", seen)
+        email, password = re.search(r"sign in as (\S+), password (\S+)", signin).groups()  # type: ignore[union-attr]
         wait_for(out, rf"curl -H 'Authorization: Bearer rk_\S+' http://127.0.0.1:{port}/api", seen)
         key = json.loads((folder / "stores.json").read_text())[0]["api_key"]
         base = f"http://127.0.0.1:{port}"
@@ -527,6 +528,14 @@ def test_the_demo_serves_its_data_until_interrupted(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert r.status_code == 200 and "cases" in r.json()
         assert httpx.get(f"{base}/api/v1/cases").status_code == 401
+        # The console it prints takes the sign-in it prints.
+        with httpx.Client(base_url=base) as browser:
+            form = browser.get("/console/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+            login = {"email": email, "password": password, "csrf": token}
+            assert browser.post("/console/login", data=login).status_code == 303
+            assert browser.get("/console/dashboard").status_code == 200
+        assert json.loads((folder / "console.json").read_text())["email"] == email
         assert any("reports/shopify.html" in line for line in seen)
         assert any("truth.html" in line for line in seen)
     finally:

@@ -69,7 +69,10 @@ def serve(host: str, port: int, no_worker: bool) -> None:
         )
         thread.start()
     try:
-        console.print(f"Reclaim listens on http://{host}:{port} (health: /healthz, /readyz)")
+        console.print(
+            f"Reclaim listens on http://{host}:{port} (console: /console, health: /healthz, "
+            "/readyz)"
+        )
         uvicorn.run(
             create_app(rt),
             host=host,
