@@ -168,6 +168,30 @@ class FakeStock(Repo):
         ]
         return sorted(due, key=lambda h: (h.expires_at, h.id))[:limit]
 
+    def level_page(
+        self, store_id: str, *, sku: str | None, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[StockLevel]:
+        rows = [
+            lv
+            for lv in self.levels(store_id)
+            if (not sku or lv.sku.startswith(sku))
+            and (after is None or (lv.sku, lv.warehouse) > after)
+        ]
+        return rows[:limit]
+
+    def hold_page(
+        self, store_id: str, *, status: str | None, after: tuple[datetime, int] | None, limit: int
+    ) -> Sequence[Hold]:
+        rows = sorted(
+            (
+                h
+                for h in self.t.holds.values()
+                if h.store_id == store_id and (status is None or h.status == status)
+            ),
+            key=lambda h: (h.expires_at, h.id or 0),
+        )
+        return [h for h in rows if after is None or (h.expires_at, h.id or 0) > after][:limit]
+
 
 class FakePlatformActions(Repo):
     def add(self, *, store_id: str, action: str, order_external_id: str, now: datetime) -> bool:

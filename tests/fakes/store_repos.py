@@ -166,12 +166,19 @@ class FakeInbox(Repo):
         return n
 
     def list(
-        self, *, store_id: str | None, statuses: Sequence[str], limit: int
+        self,
+        *,
+        store_id: str | None,
+        statuses: Sequence[str],
+        limit: int,
+        before_id: int | None = None,
     ) -> Sequence[FakeDelivery]:
         rows = [
             d
             for d in reversed(by_id(self.t.inbox))
-            if d.status in statuses and (store_id is None or d.store_id == store_id)
+            if d.status in statuses
+            and (store_id is None or d.store_id == store_id)
+            and (before_id is None or d.id < before_id)
         ]
         return [clone_row(d) for d in rows[:limit]]
 
@@ -181,13 +188,16 @@ class FakeInbox(Repo):
             found[d.status] = found.get(d.status, 0) + 1
         return found
 
-    def noted(self, prefix: str, *, store_id: str | None, limit: int) -> Sequence[FakeDelivery]:
+    def noted(
+        self, prefix: str, *, store_id: str | None, limit: int, before_id: int | None = None
+    ) -> Sequence[FakeDelivery]:
         rows = [
             d
             for d in reversed(by_id(self.t.inbox))
             if d.error is not None
             and d.error.startswith(prefix)
             and (store_id is None or d.store_id == store_id)
+            and (before_id is None or d.id < before_id)
         ]
         return [clone_row(d) for d in rows[:limit]]
 

@@ -386,6 +386,39 @@ def queue(*, uow: UnitOfWork, store_id: str, status: str | None, now: datetime) 
     return entries
 
 
+def queue_page(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    status: str | None,
+    now: datetime,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> tuple[list[QueueEntry], int | None]:
+    """One page of :func:`queue`, newest case first (keyset on the case id): the entries and
+    the cursor of the next page (None: the last)."""
+    allowed = {s.value for s in CaseStatus}
+    if status is not None and status not in allowed:
+        raise InvalidInput(f"status must be one of {'|'.join(sorted(allowed))}", field="status")
+    with uow:
+        store = uow.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id[:40]!r}")
+        found = list(
+            uow.cases.page(
+                store_id=store_id,
+                status=status,
+                kind=CaseKind.SHIPMENT_EXCEPTION,
+                since=None,
+                after_id=cursor,
+                limit=limit + 1,
+            )
+        )
+        entries = [_entry(uow, store, case, now) for case in found[:limit]]
+    more = len(found) > limit and entries
+    return entries, entries[-1].case_id if more else None
+
+
 def _entry(uow: UnitOfWork, store: Store, case: Case, now: datetime) -> QueueEntry:
     assert case.id is not None
     shipment_id = case.subject_id.split(f":{case.reason}:", 1)[0]

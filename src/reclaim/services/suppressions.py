@@ -67,6 +67,14 @@ def check(*, uow: UnitOfWork, store_id: str, channel: str, address: str) -> Entr
     return None if found is None else Entry(*found)
 
 
+def counts(*, uow: UnitOfWork, store_id: str) -> dict[str, int]:
+    """How many entries the store's lists hold, by reason (the entries are hashes: they are
+    counted, never listed)."""
+    with uow:
+        _store(uow, store_id)
+        return dict(uow.suppressions.count(store_id))
+
+
 def add(
     *,
     uow: UnitOfWork,

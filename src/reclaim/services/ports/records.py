@@ -76,15 +76,25 @@ class InboxRepository(Protocol):
         self, *, store_id: str | None, statuses: Sequence[str], ids: Sequence[int] | None
     ) -> int: ...
     def list(
-        self, *, store_id: str | None, statuses: Sequence[str], limit: int
-    ) -> Sequence[Delivery]: ...
+        self,
+        *,
+        store_id: str | None,
+        statuses: Sequence[str],
+        limit: int,
+        before_id: int | None = None,
+    ) -> Sequence[Delivery]:
+        """Newest first; ``before_id``: only those with a smaller id (the next page)."""
+        ...
     def counts(self) -> dict[str, int]: ...
     def count_noted(self, prefix: str, *, store_id: str | None = None) -> int:
         """Deliveries whose note (``error``) starts with ``prefix``."""
         ...
 
-    def noted(self, prefix: str, *, store_id: str | None, limit: int) -> Sequence[Delivery]:
-        """Deliveries whose note starts with ``prefix`` (test mode), newest first."""
+    def noted(
+        self, prefix: str, *, store_id: str | None, limit: int, before_id: int | None = None
+    ) -> Sequence[Delivery]:
+        """Deliveries whose note starts with ``prefix`` (test mode), newest first;
+        ``before_id``: only those with a smaller id."""
         ...
 
 

@@ -75,6 +75,19 @@ class StockRepository(Protocol):
     def add_hold(self, hold: Hold) -> int | None: ...
     def shorten(self, hold_id: int, short: Sequence[str]) -> None: ...
     def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]: ...
+    def level_page(
+        self, store_id: str, *, sku: str | None, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[StockLevel]:
+        """Stock levels by SKU then warehouse, those after ``after`` (sku, warehouse);
+        ``sku``: only SKUs starting with it."""
+        ...
+
+    def hold_page(
+        self, store_id: str, *, status: str | None, after: tuple[datetime, int] | None, limit: int
+    ) -> Sequence[Hold]:
+        """The store's holds (``status``: only those), soonest end first, those after
+        ``after`` (expires_at, id)."""
+        ...
 
 
 class LogisticsRepository(Protocol):

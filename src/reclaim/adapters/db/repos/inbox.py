@@ -160,21 +160,32 @@ class SqlInbox:
         return res.rowcount
 
     def list(
-        self, *, store_id: str | None, statuses: Sequence[str], limit: int
+        self,
+        *,
+        store_id: str | None,
+        statuses: Sequence[str],
+        limit: int,
+        before_id: int | None = None,
     ) -> Sequence[InboxRow]:
         q = select(inbox).where(inbox.c.status.in_(list(statuses)))
         if store_id is not None:
             q = q.where(inbox.c.store_id == store_id)
+        if before_id is not None:
+            q = q.where(inbox.c.id < before_id)
         return [InboxRow.of(r) for r in self.s.execute(q.order_by(inbox.c.id.desc()).limit(limit))]
 
     def counts(self) -> dict[str, int]:
         rows = self.s.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))
         return {status: int(n) for status, n in rows}
 
-    def noted(self, prefix: str, *, store_id: str | None, limit: int) -> Sequence[InboxRow]:
+    def noted(
+        self, prefix: str, *, store_id: str | None, limit: int, before_id: int | None = None
+    ) -> Sequence[InboxRow]:
         q = select(inbox).where(inbox.c.error.startswith(prefix, autoescape=True))
         if store_id is not None:
             q = q.where(inbox.c.store_id == store_id)
+        if before_id is not None:
+            q = q.where(inbox.c.id < before_id)
         return [InboxRow.of(r) for r in self.s.execute(q.order_by(inbox.c.id.desc()).limit(limit))]
 
     def count_noted(self, prefix: str, *, store_id: str | None = None) -> int:

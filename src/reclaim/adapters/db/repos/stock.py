@@ -8,7 +8,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, case, func, literal, select, update
+from sqlalchemy import (
+    CursorResult,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -391,3 +401,34 @@ class SqlStock:
         if self.s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         return self.s.scalars(q).all()
+
+    def level_page(
+        self, store_id: str, *, sku: str | None, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[StockLevel]:
+        q = select(stock_levels).where(stock_levels.c.store_id == store_id)
+        if sku:
+            q = q.where(stock_levels.c.sku.startswith(sku, autoescape=True))
+        if after is not None:
+            q = q.where(
+                or_(
+                    stock_levels.c.sku > after[0],
+                    and_(stock_levels.c.sku == after[0], stock_levels.c.warehouse > after[1]),
+                )
+            )
+        q = q.order_by(stock_levels.c.sku, stock_levels.c.warehouse).limit(limit)
+        return [StockLevel(r.warehouse, r.sku, r.on_hand, r.reserved) for r in self.s.execute(q)]
+
+    def hold_page(
+        self, store_id: str, *, status: str | None, after: tuple[datetime, int] | None, limit: int
+    ) -> Sequence[Hold]:
+        q = select(Hold).where(holds.c.store_id == store_id)
+        if status is not None:
+            q = q.where(holds.c.status == status)
+        if after is not None:
+            q = q.where(
+                or_(
+                    holds.c.expires_at > after[0],
+                    and_(holds.c.expires_at == after[0], holds.c.id > after[1]),
+                )
+            )
+        return self.s.scalars(q.order_by(holds.c.expires_at, holds.c.id).limit(limit)).all()
