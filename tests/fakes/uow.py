@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fakes.case_repos import FakeCases, FakeFacts
+from fakes.casework_repos import FakeCasework
 from fakes.experiment_repos import FakeExperiments
 from fakes.flow_repos import FakeFlows, FakeMessages, FakeSteps
 from fakes.misc_repos import FakeAlerts, FakeCoupons, FakeSuppressions, FakeTemplates
@@ -29,6 +30,7 @@ from reclaim.services.ports import (
     AlertRepository,
     AuditRepository,
     CaseRepository,
+    CaseworkReader,
     CouponRepository,
     ExperimentRepository,
     FactRepository,
@@ -105,6 +107,7 @@ class FakeUnitOfWork:
         self.audit: AuditRepository = FakeAudit(self)
         self.privacy: PrivacyRepository = FakePrivacy(self)
         self.users: UserRepository = FakeUsers(self)
+        self.casework: CaseworkReader = FakeCasework(self)
 
     # -- what the repositories use ----------------------------------------------------------
 

@@ -73,11 +73,15 @@ Decision = Send | Wait | Skip | Cancel
 
 def halted(case: Case, store: Store, now: datetime) -> Cancel | Wait | None:
     """Why no step of ``case`` may run now, if any: its case closed or its flow no longer
-    running (cancelled), its store paused (due again in an hour)."""
+    running (cancelled), its store paused, or a person working it by hand (taken out of
+    automation in the console: nothing is sent until it is resumed; due again in an hour,
+    or at once when resumed)."""
     if case.status != CaseStatus.OPEN or case.flow_state != FlowState.RUNNING:
         return Cancel(f"case_{case.status}")
     if store.paused:
         return Wait(now + PAUSED_RETRY, "store_paused")
+    if case.manual:
+        return Wait(now + PAUSED_RETRY, "manual")
     return None
 
 

@@ -87,6 +87,11 @@ _FIXED: Mapping[str, Words] = {
     "waiting_store_paused": Words(
         "store_paused", "store paused", "Waiting: sending is paused for the store."
     ),
+    "waiting_manual": Words(
+        "manual",
+        "worked by hand",
+        "Waiting: a person took the case out of automation; nothing is sent until it is resumed.",
+    ),
     "deferred_coupon_push": Words(
         "retrying",
         "coupon not on the store yet",
@@ -276,6 +281,7 @@ _NOT_SENT_LABELS: Mapping[str, str] = {
     "quiet_hours": "waiting for quiet hours to end",
     "frequency_cap": "waiting for the frequency cap",
     "store_paused": "sending paused for the store",
+    "manual": "taken out of automation: a person works it",
     "retrying": "to be tried again",
     "suppressed": "address on the suppression list",
     "no_channel": "no way to reach the customer",

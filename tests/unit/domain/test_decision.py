@@ -151,6 +151,16 @@ def test_a_paused_store_waits_an_hour() -> None:
     assert verdict(case(status="recovered"), st=store(paused=True)) == Cancel("case_recovered")
 
 
+def test_a_case_taken_out_of_automation_sends_nothing_until_resumed() -> None:
+    manual = case(manual=True)
+    assert verdict(manual) == Wait(T0 + timedelta(hours=1), "manual")
+    assert halted(manual, store(), T0) == Wait(T0 + timedelta(hours=1), "manual")
+    assert verdict(manual, retry=Channel.EMAIL) == Wait(T0 + timedelta(hours=1), "manual")
+    # A closed case is still cancelled; resumed, the step goes as before.
+    assert verdict(case(manual=True, status="lost")) == Cancel("case_lost")
+    assert verdict(case(manual=False)) == Send(Channel.EMAIL, EMAIL)
+
+
 def test_nothing_halts_an_open_running_case_at_an_active_store() -> None:
     assert halted(case(), store(), T0) is None
 

@@ -12,6 +12,7 @@ from reclaim.adapters.db.erasure_key import ErasureKey
 from reclaim.adapters.db.repos.alerts import SqlAlerts
 from reclaim.adapters.db.repos.audit import SqlAudit
 from reclaim.adapters.db.repos.cases import SqlCases
+from reclaim.adapters.db.repos.casework import SqlCasework
 from reclaim.adapters.db.repos.coupons import SqlCoupons
 from reclaim.adapters.db.repos.experiments import SqlExperiments
 from reclaim.adapters.db.repos.facts import SqlFacts
@@ -33,6 +34,7 @@ from reclaim.services.ports import (
     AlertRepository,
     AuditRepository,
     CaseRepository,
+    CaseworkReader,
     CouponRepository,
     ExperimentRepository,
     FactRepository,
@@ -92,6 +94,7 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAudit(self.session)
         self.privacy: PrivacyRepository = SqlPrivacy(self.session, self._erasure)
         self.users: UserRepository = SqlUsers(self.session)
+        self.casework: CaseworkReader = SqlCasework(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

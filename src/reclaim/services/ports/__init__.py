@@ -7,6 +7,7 @@ One module per group of ports; every name is imported from here
 from __future__ import annotations
 
 from reclaim.services.ports.accounts import PasswordHasher, UserRepository
+from reclaim.services.ports.casework import CaseworkReader, CustomerRow
 from reclaim.services.ports.channels import Renderer, Senders
 from reclaim.services.ports.experiments import ExperimentRepository, VariantCount
 from reclaim.services.ports.messaging import (
@@ -19,6 +20,7 @@ from reclaim.services.ports.messaging import (
     StepRepository,
     SuppressionRepository,
     TemplateRepository,
+    TemplateVersion,
 )
 from reclaim.services.ports.platforms import PlatformClient, PlatformConnector
 from reclaim.services.ports.privacy import CUSTOMER_TABLES, AuditRepository, PrivacyRepository
@@ -59,8 +61,10 @@ __all__ = [
     "AuditRepository",
     "CaseGroup",
     "CaseRepository",
+    "CaseworkReader",
     "CouponCost",
     "CouponRepository",
+    "CustomerRow",
     "Delivery",
     "ExperimentRepository",
     "FactRepository",
@@ -92,6 +96,7 @@ __all__ = [
     "StoreRepository",
     "SuppressionRepository",
     "TemplateRepository",
+    "TemplateVersion",
     "UnitOfWork",
     "UserRepository",
     "VariantCount",

@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from reclaim.services.ports.accounts import UserRepository
+from reclaim.services.ports.casework import CaseworkReader
 from reclaim.services.ports.experiments import ExperimentRepository
 from reclaim.services.ports.messaging import (
     AlertRepository,
@@ -56,6 +57,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository  # who changed what (SPEC S13)
     privacy: PrivacyRepository  # every row about one customer: access and erasure
     users: UserRepository  # the console's users and their sessions (SPEC S11)
+    casework: CaseworkReader  # the console's queue and customer reads (SPEC S11)
     # Whether ``lock=True`` reads lock rows (PostgreSQL). False where every write
     # transaction holds the whole database's one write lock from its start (SQLite).
     row_locks: bool

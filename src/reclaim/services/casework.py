@@ -1,0 +1,237 @@
+"""A person working a case from the console (SPEC S11): take it out of automation and back,
+assign it, mark it contacted with the outcome, add a note, send its next step now, cancel
+its order. Each is one transaction, a line on the case's timeline (``case_events``: who did
+it and what) and an entry in the audit log.
+
+Stopping the flow is :func:`reclaim.services.cases.stop_case`, extending the hold
+:func:`reclaim.services.holds.extend_hold`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+
+from reclaim.domain.audit import Actor
+from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
+from reclaim.domain.connectors import can_cancel_orders
+from reclaim.domain.steps import StepStatus
+from reclaim.errors import Conflict, InvalidInput, NotFound
+from reclaim.services import holds
+from reclaim.services.audit import record
+from reclaim.services.flows import stop_flow
+from reclaim.services.platform_actions import CANCEL_ORDER
+from reclaim.services.ports import UnitOfWork
+from reclaim.services.resolution import close
+
+NOTE_MAX = 2000
+
+
+class Outcome(StrEnum):
+    """What a call or a personal message to the customer came to."""
+
+    REACHED_WILL_PAY = "reached_will_pay"
+    REACHED_DECLINED = "reached_declined"
+    NO_ANSWER = "no_answer"
+    LEFT_MESSAGE = "left_message"
+    WRONG_NUMBER = "wrong_number"
+
+
+def _note(text: str | None, *, required: bool) -> str:
+    cleaned = (text or "").strip()
+    if required and not cleaned:
+        raise InvalidInput("the note is empty", field="note")
+    if len(cleaned) > NOTE_MAX:
+        raise InvalidInput(f"the note is longer than {NOTE_MAX} characters", field="note")
+    return cleaned
+
+
+def _act(
+    uow: UnitOfWork,
+    store_id: str,
+    case_id: int,
+    *,
+    now: datetime,
+    actor: Actor,
+    action: str,
+    change: Callable[[Case], dict[str, object]],
+) -> Case:
+    """Lock the case, apply ``change`` (which returns the event's data and raises to refuse),
+    write the event and the audit entry, commit."""
+    with uow:
+        case = uow.cases.get(case_id, store_id=store_id, lock=True)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        before = {"manual": case.manual, "assignee_id": case.assignee_id}
+        data = change(case)
+        case.updated_at = now
+        uow.cases.add_event(case_id, at=now, type=action, data={"by": actor.name, **data})
+        after = {"manual": case.manual, "assignee_id": case.assignee_id, **data}
+        record(uow, actor, f"case.{action}", case_id, store_id=store_id, before=before, after=after)
+        uow.commit()
+        return case
+
+
+def _open(case: Case) -> None:
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(f"case {case.id} is {case.status}")
+
+
+def set_manual(
+    *, uow: UnitOfWork, store_id: str, case_id: int, manual: bool, now: datetime, actor: Actor
+) -> Case:
+    """Take the case out of automation (no step is sent while a person works it) or give it
+    back: its next step, if due, goes at the worker's next round."""
+
+    def change(case: Case) -> dict[str, object]:
+        _open(case)
+        if case.manual == manual:
+            raise Conflict(f"case {case_id} is already {'manual' if manual else 'automated'}")
+        case.manual = manual
+        if not manual and case.flow_state == FlowState.RUNNING and case.id is not None:
+            for step in uow.steps.for_case(case.id):
+                if step.status == StepStatus.SCHEDULED and step.outcome == "waiting_manual":
+                    step.due_at = min(step.due_at, now)  # it waited on the person: now
+                    case.next_step_at = step.due_at
+        return {}
+
+    return _act(
+        uow,
+        store_id,
+        case_id,
+        now=now,
+        actor=actor,
+        action="automation_off" if manual else "automation_on",
+        change=change,
+    )
+
+
+def assign(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    case_id: int,
+    user_id: int | None,
+    name: str | None,
+    now: datetime,
+    actor: Actor,
+) -> Case:
+    """Give the case to the user ``user_id`` (``name`` for the timeline), or to nobody."""
+
+    def change(case: Case) -> dict[str, object]:
+        case.assignee_id = user_id
+        return {"to": name}
+
+    return _act(uow, store_id, case_id, now=now, actor=actor, action="assigned", change=change)
+
+
+def mark_contacted(
+    *,
+    uow: UnitOfWork,
+    store_id: str,
+    case_id: int,
+    outcome: str,
+    note: str | None,
+    now: datetime,
+    actor: Actor,
+) -> Case:
+    """The customer was called or written to by a person; what came of it."""
+    if outcome not in {o.value for o in Outcome}:
+        raise InvalidInput("unknown outcome", field="outcome")
+    text = _note(note, required=False)
+
+    def change(case: Case) -> dict[str, object]:
+        return {"outcome": outcome, "text": text} if text else {"outcome": outcome}
+
+    return _act(uow, store_id, case_id, now=now, actor=actor, action="contacted", change=change)
+
+
+def add_note(
+    *, uow: UnitOfWork, store_id: str, case_id: int, text: str, now: datetime, actor: Actor
+) -> Case:
+    cleaned = _note(text, required=True)
+    return _act(
+        uow,
+        store_id,
+        case_id,
+        now=now,
+        actor=actor,
+        action="note",
+        change=lambda case: {"text": cleaned},
+    )
+
+
+def send_now(*, uow: UnitOfWork, store_id: str, case_id: int, now: datetime, actor: Actor) -> Case:
+    """Bring the flow's next step forward to now: the worker sends it at its next round,
+    through every usual check (consent, quiet hours, the frequency cap)."""
+
+    def change(case: Case) -> dict[str, object]:
+        _open(case)
+        if case.manual:
+            raise Conflict(f"case {case_id} is worked by hand: resume automation first")
+        if case.flow_state != FlowState.RUNNING or case.id is None:
+            raise Conflict(f"case {case_id} has no running flow")
+        waiting = [s for s in uow.steps.for_case(case.id) if s.status == StepStatus.SCHEDULED]
+        if not waiting:
+            raise Conflict(f"case {case_id} has no step waiting")
+        step = min(waiting, key=lambda s: (s.position, s.id or 0))
+        was = step.due_at
+        step.due_at = min(step.due_at, now)
+        case.next_step_at = step.due_at
+        return {"step": step.key, "was_due": was.isoformat()}
+
+    return _act(uow, store_id, case_id, now=now, actor=actor, action="send_now", change=change)
+
+
+def cancel_reason(case: Case, can_cancel: bool) -> str | None:
+    """Why the case's order cannot be cancelled from the console, if it cannot: a code the
+    console words (``not_pending``, ``closed``, ``no_order``, ``no_connector``)."""
+    if case.kind != CaseKind.PENDING_ORDER:
+        return "not_pending"
+    if case.status != CaseStatus.OPEN:
+        return "closed"
+    if not case.order_external_id:
+        return "no_order"
+    if not can_cancel:
+        return "no_connector"
+    return None
+
+
+def cancel_order(
+    *, uow: UnitOfWork, store_id: str, case_id: int, now: datetime, actor: Actor
+) -> Case:
+    """Cancel the unpaid order of a pending-order case: the platform is asked by the worker
+    (the outbox of platform calls, which never cancels an order paid meanwhile), the items
+    held for it come back to stock, the flow stops (the customer is sent nothing more) and
+    the case closes as cancelled."""
+
+    with uow:
+        store = uow.stores.get(store_id)
+        case = uow.cases.get(case_id, store_id=store_id, lock=True)
+        if case is None or store is None:
+            raise NotFound(f"no case {case_id}")
+        why = cancel_reason(case, can_cancel_orders(store))
+        if why is not None:
+            raise Conflict(f"the order of case {case_id} cannot be cancelled ({why})")
+        order = case.order_external_id
+        assert order is not None and case.id is not None
+        if uow.facts.order_succeeded_payment(store_id, order):
+            raise Conflict(f"the order of case {case_id} is paid")
+        uow.platform_actions.add(
+            store_id=store_id, action=CANCEL_ORDER, order_external_id=order, now=now
+        )
+        holds.settle(uow, store, order, paid=False, at=now)
+        stopped = stop_flow(uow, case, at=now, reason="order_cancelled_by_operator")
+        close(uow, case, CaseStatus.CANCELLED, at=now, reason="order_cancelled_by_operator")
+        uow.cases.add_event(case.id, at=now, type="order_cancel_requested", data={"by": actor.name})
+        record(
+            uow,
+            actor,
+            "case.cancel_order",
+            case_id,
+            store_id=store_id,
+            before={"status": CaseStatus.OPEN.value},
+            after={"status": case.status, "order": order, "steps_cancelled": stopped},
+        )
+        uow.commit()
+        return case
