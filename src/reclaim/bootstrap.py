@@ -271,6 +271,12 @@ def check_template_cost(compiled: Mapping[str, Any], context: MessageContext) ->
     check_duties(compiled, context)
 
 
+def fresh_renderer(rt: Runtime) -> Renderer:
+    """The renderer the step engine uses, reading stores' templates without its few
+    seconds' cache: the console's preview shows what was saved a moment ago."""
+    return TemplateRenderer(overrides=StoreTemplates(rt.engine, ttl=0))
+
+
 def template_locale(tag: str) -> str:
     """``de_at`` → ``de-AT``; refuses tags Babel does not know (InvalidInput, field locale)."""
     return normalise_locale(tag)

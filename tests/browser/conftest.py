@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 from browser_support import Live
-from reclaim.bootstrap import Runtime, bootstrap, init_database
+from reclaim.bootstrap import bootstrap, init_database
 from reclaim.config import Settings
 from reclaim.entrypoints.api import create_app
 

@@ -14,6 +14,7 @@ from fakes.state import AlertRow, SuppressionRow, TemplateRow, clone_row, json_r
 from fakes.store_repos import by_id
 from reclaim.domain.privacy import keyed_hash
 from reclaim.domain.steps import Coupon
+from reclaim.services.ports import TemplateVersion
 
 
 class FakeSuppressions(Repo):
@@ -160,6 +161,51 @@ class FakeTemplates(Repo):
 
     def delete(self, *, store_id: str, key: str, channel: str, locale: str) -> bool:
         return self.t.templates.pop((store_id, key, channel, locale), None) is not None
+
+    def listed(self, store_id: str) -> Sequence[tuple[str, str, str, datetime]]:
+        return sorted(
+            (key, channel, locale, row.updated_at)
+            for (store, key, channel, locale), row in self.t.templates.items()
+            if store == store_id
+        )
+
+    def add_version(
+        self,
+        *,
+        store_id: str,
+        key: str,
+        channel: str,
+        locale: str,
+        compiled: dict[str, Any] | None,
+        saved_at: datetime,
+        saved_by: str,
+    ) -> int:
+        version_id = self._next_id("template_versions")
+        self.t.template_versions[version_id] = TemplateVersion(
+            version_id,
+            store_id,
+            key,
+            channel,
+            locale,
+            None if compiled is None else json_round_trip(compiled),
+            saved_at,
+            saved_by[:120],
+        )
+        return version_id
+
+    def versions(
+        self, store_id: str, key: str, channel: str, locale: str, *, limit: int = 50
+    ) -> Sequence[TemplateVersion]:
+        mine = [
+            copy.deepcopy(v)
+            for v in reversed(by_id(self.t.template_versions))
+            if (v.store_id, v.key, v.channel, v.locale) == (store_id, key, channel, locale)
+        ]
+        return mine[:limit]
+
+    def version(self, version_id: int) -> TemplateVersion | None:
+        found = self.t.template_versions.get(version_id)
+        return None if found is None else copy.deepcopy(found)
 
 
 class FakeAlerts(Repo):

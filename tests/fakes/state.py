@@ -31,7 +31,7 @@ from reclaim.domain.shipments import Shipment
 from reclaim.domain.steps import Coupon, MessageRecord, ScheduledStep
 from reclaim.domain.stores import ApiKey, Store
 from reclaim.domain.users import ConsoleSession, User
-from reclaim.services.ports import WarehouseRow
+from reclaim.services.ports import TemplateVersion, WarehouseRow
 
 T = TypeVar("T")
 
@@ -186,6 +186,7 @@ class Tables:
     coupons: dict[int, Coupon] = field(default_factory=dict)
     # (store_id, key, channel, locale)
     templates: dict[tuple[str, str, str, str], TemplateRow] = field(default_factory=dict)
+    template_versions: dict[int, TemplateVersion] = field(default_factory=dict)
     alerts: dict[int, AlertRow] = field(default_factory=dict)
     warehouses: dict[tuple[str, str], WarehouseRow] = field(default_factory=dict)
     levels: dict[tuple[str, str, str], LevelRow] = field(default_factory=dict)  # store, wh, sku

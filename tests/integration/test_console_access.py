@@ -116,7 +116,7 @@ def test_console_pages_carry_a_strict_csp_and_the_vendored_scripts_are_served(
     scripts = re.findall(r'<script src="([^"]+)"', page.text)
     assert "/console/static/vendor/htmx.min.js" in scripts
     assert "<script>" not in page.text  # nothing inline for the CSP to refuse
-    for path in scripts + ["/console/static/vendor/chart.umd.min.js", "/console/static/console.css"]:
+    for path in [*scripts, "/console/static/vendor/chart.umd.min.js", "/console/static/console.css"]:
         served = c.get(path)
         assert served.status_code == 200 and len(served.content) > 1000, path
     assert "Chart.js v4" in c.get("/console/static/vendor/chart.umd.min.js").text[:200]

@@ -183,6 +183,15 @@ def save_template(
             compiled=dict(compiled),
             now=now,
         )
+        uow.templates.add_version(
+            store_id=store_id,
+            key=key,
+            channel=channel,
+            locale=locale,
+            compiled=dict(compiled),
+            saved_at=now,
+            saved_by=saved_by(actor),
+        )
         record(
             uow,
             actor,
@@ -195,6 +204,11 @@ def save_template(
         uow.commit()
 
 
+def saved_by(actor: Actor | None) -> str:
+    """Who a template version names: the actor, or ``system`` (the simulator, tests)."""
+    return "system" if actor is None else actor.name[:120]
+
+
 def delete_template(
     *,
     uow: UnitOfWork,
@@ -203,11 +217,25 @@ def delete_template(
     channel: str,
     locale: str,
     actor: Actor | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Go back to the default template; False when the store had none of its own."""
+    """Go back to the default template; False when the store had none of its own. The reset
+    is a version too (``compiled`` None), saved at ``now`` (else the actor's time)."""
+    at = now if now is not None else None if actor is None else actor.at
+    if at is None:
+        raise ValueError("delete_template needs now or an actor: its version row has a time")
     with uow:
         gone = uow.templates.delete(store_id=store_id, key=key, channel=channel, locale=locale)
         if gone:
+            uow.templates.add_version(
+                store_id=store_id,
+                key=key,
+                channel=channel,
+                locale=locale,
+                compiled=None,
+                saved_at=at,
+                saved_by=saved_by(actor),
+            )
             record(
                 uow,
                 actor,

@@ -139,9 +139,14 @@ def test_what_one_operation_walks_counts_before_it_runs(source: str) -> None:
 @dataclass
 class FakeTemplates:
     stored: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
 
     def put(self, **row: Any) -> None:
         self.stored.append(row)
+
+    def add_version(self, **row: Any) -> int:
+        self.versions.append(row)
+        return len(self.versions)
 
 
 @dataclass

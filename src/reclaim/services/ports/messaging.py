@@ -141,8 +141,45 @@ class CouponRepository(Protocol):
     ) -> Sequence[Coupon]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateVersion:
+    """What a store's template was after one save (``compiled`` None: after a reset to the
+    default), who saved it and when (``template_versions``)."""
+
+    id: int
+    store_id: str
+    key: str
+    channel: str
+    locale: str
+    compiled: dict[str, Any] | None
+    saved_at: datetime
+    saved_by: str
+
+
 class TemplateRepository(Protocol):
     def get(self, store_id: str, key: str, channel: str, locale: str) -> dict[str, Any] | None: ...
+    def listed(self, store_id: str) -> Sequence[tuple[str, str, str, datetime]]:
+        """The store's own templates: (key, channel, locale, updated_at), by key."""
+        ...
+
+    def add_version(
+        self,
+        *,
+        store_id: str,
+        key: str,
+        channel: str,
+        locale: str,
+        compiled: dict[str, Any] | None,
+        saved_at: datetime,
+        saved_by: str,
+    ) -> int: ...
+    def versions(
+        self, store_id: str, key: str, channel: str, locale: str, *, limit: int = 50
+    ) -> Sequence[TemplateVersion]:
+        """The template's versions, newest first (by id)."""
+        ...
+
+    def version(self, version_id: int) -> TemplateVersion | None: ...
     def put(
         self,
         *,
