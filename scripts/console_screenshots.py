@@ -28,19 +28,27 @@ from sqlalchemy import text
 from reclaim.bootstrap import bootstrap
 from reclaim.config import load_settings
 from reclaim.entrypoints.api import create_app
+from reclaim.services.users import update_user
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "img"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 # (file name, path; {store}, {case}, {customer}, {flow_kind} filled from the data)
 PAGES = [
-    ("dashboard", "/console/dashboard?store={store}"),
+    ("dashboard", "/console/dashboard?store={store}&period={month}"),
     ("queue", "/console/queue?store={store}"),
     ("case", "/console/cases/{case}"),
     ("customer", "/console/customers/{store}/{customer}"),
     ("customers", "/console/customers?store={store}"),
     ("flows", "/console/flows?store={store}"),
     ("templates", "/console/templates?store={store}"),
+    (
+        "template-preview",
+        "/console/templates/preview?store={store}&key=abandoned_checkout/reminder&channel=email"
+        "&locale=zh-CN&case={case}",
+    ),
+    ("template-edit", "/console/templates/edit?store={store}&key=abandoned_checkout/reminder"),
+    ("flow-edit", "/console/flows/edit?store={store}&kind=abandoned_checkout"),
     ("experiments", "/console/experiments?store={store}"),
     ("coupons", "/console/coupons?store={store}"),
     ("suppressions", "/console/suppressions?store={store}"),
@@ -48,12 +56,16 @@ PAGES = [
     ("logistics", "/console/logistics?store={store}"),
     ("inbox", "/console/inbox?store={store}"),
     ("alerts", "/console/alerts?store={store}"),
-    ("reports", "/console/reports?store={store}"),
+    ("reports", "/console/reports?store={store}&period={month}"),
     ("settings", "/console/settings?store={store}"),
+    ("settings-store", "/console/settings/stores/{store}"),
+    ("settings-keys", "/console/settings/stores/{store}/keys"),
+    ("settings-users", "/console/settings/users"),
+    ("inbox-test", "/console/inbox/test?store={store}"),
     ("audit", "/console/audit"),
 ]
 PHONE = {"dashboard", "queue", "case"}
-CHINESE = {"dashboard", "queue"}
+CHINESE = {"dashboard", "queue", "case"}
 
 
 def _port() -> int:
@@ -72,7 +84,15 @@ def _values(rt: object) -> dict[str, str]:
                 " AND s.platform = 'shopify' ORDER BY c.value DESC LIMIT 1"
             )
         ).one()
-    return {"store": store, "case": str(case), "customer": quote(customer, safe="")}
+        # The month with most of the store's cases (the demo's days may straddle two).
+        month = conn.execute(
+            text(
+                "SELECT substr(CAST(created_at AS TEXT), 1, 7) AS m FROM cases"
+                " WHERE store_id = :s GROUP BY m ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"s": store},
+        ).scalar()
+    return {"store": store, "case": str(case), "customer": quote(customer, safe=""), "month": month}
 
 
 def _shoot(page: Page, name: str, path: str) -> None:
@@ -80,7 +100,12 @@ def _shoot(page: Page, name: str, path: str) -> None:
     page.wait_for_load_state("networkidle")
     status = answer.status if answer else 0
     file = OUT / f"console-{name}.png"
-    page.screenshot(path=str(file), full_page=True)
+    # The whole page, but no taller than two screens' worth (a long list shows its top).
+    size = page.viewport_size or {"width": 1366, "height": 900}
+    height = min(page.evaluate("document.documentElement.scrollHeight"), 2 * size["height"])
+    page.screenshot(
+        path=str(file), full_page=True, clip={"x": 0, "y": 0, "width": size["width"], "height": height}
+    )
     print(f"{status}  {path}  ->  {file.relative_to(OUT.parents[1])}")
 
 
@@ -106,6 +131,8 @@ def main(folder: str) -> None:
     while not server.started:
         time.sleep(0.05)
     values = _values(rt)
+    # English first, whatever an earlier run left (the language is kept with the user).
+    update_user(uow=rt.uow(), hasher=rt.passwords, email=login["email"], locale="en", now=end)
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
@@ -124,7 +151,7 @@ def main(folder: str) -> None:
         phone = browser.new_context(
             base_url=f"http://127.0.0.1:{port}",
             viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
+            device_scale_factor=1.5,
             storage_state=context.storage_state(),
         ).new_page()
         for name, path in PAGES:

@@ -99,7 +99,8 @@ def test_the_kpis_are_the_reports_numbers(rt: Runtime, clock: Any) -> None:
         assert f.percent(r["share"]) in reasons
     assert "Extra costs" in reasons
     # the unconverted GBP is said, not added
-    assert "GBP" in answer.text and "no exchange rate" in answer.text
+    notice = re.search(r'<p class="notice">(.*?)</p>', answer.text, re.S).group(1)  # type: ignore[union-attr]
+    assert "no exchange rate" in notice and "£" in notice and "recovered revenue" in notice
 
 
 def test_the_trend_is_a_report_per_week(rt: Runtime, clock: Any) -> None:

@@ -249,7 +249,7 @@ def trend_chart(rows: list[dict[str, Any]], t: Words) -> dict[str, Any]:
                     "label": t("dashboard.trend.rate"),
                     "data": [_pct(r["rate"]) for r in rows],
                     "fill": False,
-                    "tension": 0.2,
+                    "tension": 0,
                 },
                 *_band(len(rows), t),
             ],
