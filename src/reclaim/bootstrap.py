@@ -32,6 +32,7 @@ from reclaim.adapters.platforms import SOURCES, connector_for
 from reclaim.adapters.platforms.actions import HttpPlatformClient
 from reclaim.adapters.platforms.generic import split_batch
 from reclaim.adapters.reports import ReportPages, render_html, render_pdf
+from reclaim.adapters.reports.fonts import missing_font_warning
 from reclaim.adapters.templates import CompiledTemplate, TemplateRenderer, compile_template, pages
 from reclaim.adapters.templates.compiled import normalise_locale
 from reclaim.adapters.templates.duties import check_duties
@@ -296,6 +297,11 @@ def report_html(report: Report) -> str:
 def report_pdf(report: Report) -> bytes:
     """The same page printed to PDF by WeasyPrint (``reclaim report --format pdf``)."""
     return render_pdf(report)
+
+
+def report_font_warning(locale: str) -> str | None:
+    """A line to show when a PDF in ``locale`` would print as boxes (no CJK font)."""
+    return missing_font_warning(locale)
 
 
 def report_renderer() -> ReportRenderer:

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from fakes.base import Repo
-from reclaim.domain.cases import Case, CaseStatus, ReasonSource
+from reclaim.domain.cases import TEST_MODE_EVENT, Case, CaseStatus, ReasonSource
 from reclaim.domain.devices import device_of
 from reclaim.domain.events import FinancialStatus, ShipmentStatus
 from reclaim.domain.facts import Checkout, Order
@@ -35,10 +35,14 @@ def _arm(c: Case) -> str:
 
 class FakeReports(Repo):
     def _cohort(self, store_id: str, start: datetime, end: datetime) -> list[Case]:
+        tests = {e.owner for e in self.t.case_events.values() if e.type == TEST_MODE_EVENT}
         return [
             c
             for c in self.t.cases.values()
-            if c.store_id == store_id and start <= c.created_at < end and c.kind in SALES_KINDS
+            if c.store_id == store_id
+            and start <= c.created_at < end
+            and c.kind in SALES_KINDS
+            and c.id not in tests
         ]
 
     def has_data(self, store_id: str) -> bool:

@@ -50,6 +50,63 @@ class FakeRetention(Repo):
                 for i in self._closed(store_id)
                 if (at := self.t.cases[i].closed_at) is not None and at < before
             )
+        return self._facts(kind, store_id, before)
+
+    def _named(self, store_id: str, field: str) -> set[str]:
+        """What an open case of the store names: its subject, and its ``field``."""
+        found: set[str] = set()
+        for c in self.t.cases.values():
+            if c.store_id == store_id and c.status == CaseStatus.OPEN:
+                found |= {v for v in (c.subject_id, getattr(c, field)) if v is not None}
+        return found
+
+    def _facts(self, kind: str, store_id: str, before: datetime) -> list[int]:
+        t = self.t
+        if kind == "checkouts":
+            named = self._named(store_id, "checkout_external_id")
+            return sorted(
+                i
+                for i, c in t.checkouts.items()
+                if c.store_id == store_id
+                and c.updated_at < before
+                and c.state != "active"
+                and c.external_id not in named
+            )
+        if kind == "orders":
+            busy = self._named(store_id, "order_external_id")
+            busy |= {
+                h.order_external_id
+                for h in t.holds.values()
+                if h.store_id == store_id and h.status == "active"
+            }
+            busy |= {
+                a.order_external_id
+                for a in t.platform_actions.values()
+                if a.store_id == store_id and a.status == "pending"
+            }
+            busy |= {
+                s.order_external_id
+                for s in t.shipments.values()
+                if s.store_id == store_id and s.last_event_at >= before
+            }
+            return sorted(
+                i
+                for i, o in t.orders.items()
+                if o.store_id == store_id
+                and o.updated_at < before
+                and o.watch != "watching"
+                and o.external_id not in busy
+            )
+        if kind == "payments":
+            named = self._named(store_id, "intent_id")
+            return sorted(
+                i
+                for i, p in t.payments.items()
+                if p.store_id == store_id
+                and p.occurred_at < before
+                and p.watch != "watching"
+                and p.intent_id not in named
+            )
         raise ValueError(f"unknown retention kind {kind!r}")
 
     def expired(
@@ -87,6 +144,22 @@ class FakeRetention(Repo):
             _drop(t.case_events, {i for i, e in t.case_events.items() if e.owner in wanted})
             _drop(t.case_reasons, {k for k in t.case_reasons if k[0] in wanted})
             return _drop(t.cases, wanted)
+        if kind == "checkouts":
+            return _drop(t.checkouts, wanted)
+        if kind == "orders":
+            numbers = {(o.store_id, o.external_id) for i, o in t.orders.items() if i in wanted}
+            parcels = {
+                i for i, s in t.shipments.items() if (s.store_id, s.order_external_id) in numbers
+            }
+            names = {(t.shipments[i].store_id, t.shipments[i].external_id) for i in parcels}
+            _drop(
+                t.scans,
+                {i for i, s in t.scans.items() if (s.store_id, s.shipment_external_id) in names},
+            )
+            _drop(t.shipments, parcels)
+            return _drop(t.orders, wanted)
+        if kind == "payments":
+            return _drop(t.payments, wanted)
         raise ValueError(f"unknown retention kind {kind!r}")
 
     def last_pruned(self, store_ids: Sequence[str]) -> dict[str, datetime]:

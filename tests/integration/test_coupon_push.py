@@ -36,6 +36,7 @@ from reclaim.adapters.db.tables import coupons, steps
 from reclaim.bootstrap import Runtime
 from reclaim.entrypoints.cli import main
 from reclaim.entrypoints.worker import run_once
+from reclaim.services.audit import list_entries
 from reclaim.services.stores import NewStore, update_settings
 from reclaim.sim.mailbox import Mailbox
 from unit.channels.channel_servers import HttpServer, Reply
@@ -259,6 +260,10 @@ def test_without_a_connector_an_importing_store_gets_its_coupon_mailed_and_left_
     assert json.loads(call.body)["variables"]["d"]["code"] == row.code
     row = the_coupon(rt)
     assert (row.push_state, row.platform_ref) == ("pushed", "gid://shopify/DiscountCodeNode/77")
+    [entry] = [
+        e for e in list_entries(uow=rt.uow(), store_id=store.id) if e.action == "coupons.push"
+    ]
+    assert entry.actor.startswith("cli:") and entry.after == {"pushed": 1, "failed": 0}
     again = CliRunner().invoke(main, push, env=env)
     assert again.exit_code == 0 and "0 coupons created" in again.output  # nothing left
 

@@ -1,10 +1,13 @@
-"""How long Reclaim keeps each kind of data (SPEC S13 "retention windows"): the four kinds,
-the default window of each with the reason for it, and the cut-off a store's settings give.
+"""How long Reclaim keeps each kind of data (SPEC S13 "retention windows"): the kinds, the
+default window of each with the reason for it, and the cut-off a store's settings give.
 
 A window is a store setting (``keep_deliveries`` …; ``None`` is the default below). What is
 older than its window is deleted by the worker (once a day per store) and by ``reclaim
 prune``. A live case is never touched: its events and messages go only once it is closed,
-and a delivery only once it has been processed (or ignored, or failed).
+and a delivery only once it has been processed (or ignored, or failed, or rewritten by an
+erasure). The facts (checkouts, orders, payment attempts) go only when no open case names
+them and nothing is still waiting on them (a checkout or order still watched, a hold still
+reserving stock, a call to the platform still to make).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from reclaim.errors import InvalidInput
 class Kind:
     """One kind of data with a window of its own."""
 
-    name: str  # deliveries | events | messages | closed_cases
+    name: str  # deliveries | events | messages | closed_cases | checkouts | orders | payments
     setting: str  # the StoreSettings field that overrides the default
     default: timedelta
     minimum: timedelta  # a shorter window would break something Reclaim promises
@@ -70,7 +73,48 @@ CLOSED_CASES = Kind(
     "may be questioned, and last year's figures for a report to compare with",
 )
 
-KINDS: tuple[Kind, ...] = (DELIVERIES, EVENTS, MESSAGES, CLOSED_CASES)
+CHECKOUTS = Kind(
+    "checkouts",
+    "keep_checkouts",
+    730 * DAY,
+    30 * DAY,
+    "checkouts (contact, cart, the delivery quoted), counted from their last update",
+    "as long as closed cases: a checkout is the evidence of the abandoned cart its case was "
+    "made from, and a report's funnel counts the checkouts of its period, so last year's "
+    "funnel stays comparable; at least 30 days so a checkout outlives its case's flow",
+)
+ORDERS = Kind(
+    "orders",
+    "keep_orders",
+    730 * DAY,
+    30 * DAY,
+    "orders (contact, lines, totals) with their shipments and tracking scans, counted from "
+    "their last update (or a shipment's last scan, if later)",
+    "Reclaim is not the store's book of record: the platform (Shopify, WooCommerce, Stripe) "
+    "keeps the orders its accounting and tax need for as long as the law asks; Reclaim's "
+    "copy attributes recoveries, reminds pending orders and feeds the reports, so it is "
+    "kept as long as closed cases (a recovered order can be questioned within the tax and "
+    "chargeback periods, up to 540 days for a card dispute) and last year's report",
+)
+PAYMENTS = Kind(
+    "payments",
+    "keep_payments",
+    730 * DAY,
+    30 * DAY,
+    "payment attempts (contact, amount, decline code), counted from the attempt",
+    "as long as orders and closed cases: a failed payment's decline code is the reason its "
+    "case names, and a card dispute can come up to 540 days after the payment",
+)
+
+KINDS: tuple[Kind, ...] = (
+    DELIVERIES,
+    EVENTS,
+    MESSAGES,
+    CLOSED_CASES,
+    CHECKOUTS,
+    ORDERS,
+    PAYMENTS,
+)
 MAXIMUM = 3650 * DAY
 
 # Case events that are the case's own marks, not its history: kept as long as the case.

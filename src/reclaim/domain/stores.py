@@ -43,7 +43,15 @@ _OPTIONAL_TEXT = (
 )
 
 
-_WINDOWS = ("keep_deliveries", "keep_events", "keep_messages", "keep_closed_cases")
+_WINDOWS = (
+    "keep_deliveries",
+    "keep_events",
+    "keep_messages",
+    "keep_closed_cases",
+    "keep_checkouts",
+    "keep_orders",
+    "keep_payments",
+)
 REPORT_EVERY = ("week", "month")  # how often a store's report may be emailed
 REPORT_LOCALES = ("en", "zh-CN")  # the languages a report is written in
 
@@ -113,6 +121,9 @@ class StoreSettings:
     keep_events: timedelta | None = None
     keep_messages: timedelta | None = None
     keep_closed_cases: timedelta | None = None
+    keep_checkouts: timedelta | None = None
+    keep_orders: timedelta | None = None
+    keep_payments: timedelta | None = None
 
     def to_json(self) -> dict[str, object]:
         optional = {
@@ -212,6 +223,9 @@ class StoreSettings:
             keep_events=days("keep_events_days"),
             keep_messages=days("keep_messages_days"),
             keep_closed_cases=days("keep_closed_cases_days"),
+            keep_checkouts=days("keep_checkouts_days"),
+            keep_orders=days("keep_orders_days"),
+            keep_payments=days("keep_payments_days"),
             **{name: text(name) for name in _OPTIONAL_TEXT},
         )
 

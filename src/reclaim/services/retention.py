@@ -14,9 +14,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.retention import KEPT_EVENTS, KINDS, Kind, cutoff
 from reclaim.domain.stores import Store
 from reclaim.errors import NotFound
+from reclaim.services.audit import record
 from reclaim.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -45,9 +47,11 @@ def prune(
     store_id: str | None = None,
     dry_run: bool = False,
     batch: int = BATCH,
+    actor: Actor | None = None,
 ) -> list[Pruned]:
     """Delete what is past its window for one store (``store_id``) or every store; with
-    ``dry_run``, count it and delete nothing. Each store is marked pruned at ``now``."""
+    ``dry_run``, count it and delete nothing. Each store is marked pruned at ``now``, and
+    with an ``actor`` (``reclaim prune`` by hand, not the worker) its counts are logged."""
     with uow:
         if store_id is not None:
             found = uow.stores.get(store_id)
@@ -56,7 +60,9 @@ def prune(
             stores = [found]
         else:
             stores = list(uow.stores.list())
-    return [_prune_store(uow, store, now, dry_run=dry_run, batch=batch) for store in stores]
+    return [
+        _prune_store(uow, store, now, dry_run=dry_run, batch=batch, actor=actor) for store in stores
+    ]
 
 
 def prune_due(
@@ -71,7 +77,13 @@ def prune_due(
 
 
 def _prune_store(
-    uow: UnitOfWork, store: Store, now: datetime, *, dry_run: bool, batch: int
+    uow: UnitOfWork,
+    store: Store,
+    now: datetime,
+    *,
+    dry_run: bool,
+    batch: int,
+    actor: Actor | None = None,
 ) -> Pruned:
     pruned = Pruned(store.id)
     for kind in KINDS:
@@ -85,6 +97,7 @@ def _prune_store(
     if not dry_run:
         with uow:
             uow.retention.mark_pruned(store.id, now)
+            record(uow, actor, "data.prune", store.id, store_id=store.id, after=pruned.counts)
             uow.commit()
         if pruned.total:
             counts = " ".join(f"{k}={n}" for k, n in pruned.counts.items() if n)

@@ -46,7 +46,7 @@ from reclaim.sim.payloads import sign
 from reclaim.sim.storefronts import Emitted
 from reclaim.sim.traffic import Plan, SimConfig
 from reclaim.sim.truth import GroundTruth
-from reclaim.sim.world import STORE, STORES
+from reclaim.sim.world import STORE, STORES, store_rates
 
 if TYPE_CHECKING:
     from reclaim.sim.customers import Audience
@@ -140,6 +140,9 @@ def connect_stores(
                 # The custom site imports Reclaim's codes itself (its simulated checkout takes
                 # every exported code): without that, its emails would carry none.
                 coupons_imported=not connected,
+                # Customers pay in their own currencies: the report converts them at the
+                # demo's fixed rates (sim/world.py, ECB 2024 averages) and names each.
+                fx_rates=store_rates(spec.currency),
             ),
             now=config.start,
             # Fixed by the seed: the holdout is a hash of the store and the case, so the same

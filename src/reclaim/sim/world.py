@@ -34,6 +34,17 @@ RATES: dict[str, Decimal] = {
 }
 
 
+def store_rates(currency: str) -> dict[str, Decimal]:
+    """A demo store's ``fx_rates`` setting: units of its own ``currency`` for one unit of
+    each other currency of :data:`RATES`, so its report converts every order and names the
+    currencies it converted. Source: the same fixed demo rates (rounded from the ECB's 2024
+    average euro reference rates, https://www.ecb.europa.eu/stats/policy_and_exchange_rates/
+    euro_reference_exchange_rates/), crossed through the euro and rounded to 6 significant
+    digits; e.g. in a USD store GBP = 1.08 / 0.85 = 1.27059."""
+    mine = RATES[currency]
+    return {code: Decimal(f"{mine / rate:.6g}") for code, rate in RATES.items() if code != currency}
+
+
 def to_eur(amount: Decimal, currency: str) -> Decimal:
     """``amount`` of ``currency`` in euros at the fixed demo rate, to the cent."""
     return (amount / RATES[currency]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

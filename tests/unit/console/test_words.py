@@ -40,7 +40,7 @@ def test_every_literal_key_in_templates_and_pages_is_defined() -> None:
         if path.name == "words.py":  # its docstring's examples
             continue
         for key in USED.findall(path.read_text(encoding="utf-8")):
-            if key not in words and not key.endswith("."):  # "role." ~ role: a prefix
+            if key not in words and not key.endswith((".", "_")):  # "role." ~ role: a prefix
                 missing.append(f"{path.relative_to(CONSOLE)}: {key}")
     assert not missing, missing
 

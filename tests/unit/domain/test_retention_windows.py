@@ -33,6 +33,9 @@ def test_the_defaults_and_their_reasons() -> None:
         "events": 365,
         "messages": 730,
         "closed_cases": 730,
+        "checkouts": 730,
+        "orders": 730,
+        "payments": 730,
     }
     assert all(k.reason and k.what for k in KINDS)
     assert cutoff(defaults, DELIVERIES, NOW) == NOW - 30 * DAY

@@ -1,12 +1,13 @@
 """The report's "Experiments" section: per experiment, a chart of each variant's difference
 from the control with its confidence sequence, the variants' figures, and the decision with
-its evidence (the evidence is the decision rule's own English sentence)."""
+its evidence in the report's language (``evidence.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from reclaim.adapters.reports.charts import Interval, intervals
+from reclaim.adapters.reports.evidence import evidence_text
 from reclaim.adapters.reports.words import Speaker
 from reclaim.services.experiment_view import Decision, ExperimentView
 
@@ -71,7 +72,7 @@ def experiment_blocks(say: Speaker, views: tuple[ExperimentView, ...], zone: str
                 "split": say("split", p=say.number(round(view.srm_p, 4))),
                 "verdict": verdict,
                 "broken": view.decision is Decision.SAMPLE_RATIO_MISMATCH,
-                "evidence": view.evidence,
+                "evidence": evidence_text(say, view),
             }
         )
     return blocks

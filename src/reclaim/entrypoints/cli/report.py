@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from reclaim.bootstrap import report_html, report_pdf, report_renderer
+from reclaim.bootstrap import report_font_warning, report_html, report_pdf, report_renderer
 from reclaim.domain.stores import REPORT_LOCALES
-from reclaim.entrypoints.cli.common import err_console, handled, parse_now, runtime
+from reclaim.entrypoints.cli.common import actor, err_console, handled, parse_now, runtime
 from reclaim.errors import InvalidInput
 from reclaim.services.ports.reports import DIMENSIONS
 from reclaim.services.reports import CSV_HEADER, Report, build_report, report_json, report_rows
@@ -106,6 +106,8 @@ def report(
         )
     finally:
         rt.close()
+    if fmt == "pdf" and (warning := report_font_warning(made.locale)) is not None:
+        err_console.print(warning, highlight=False, soft_wrap=True)
     data = rendered(made, fmt)
     if out is None:
         sys.stdout.buffer.write(data)
@@ -148,6 +150,7 @@ def send(store_id: str, period: str, to: tuple[str, ...], now: str | None) -> No
             period=period,
             now=parse_now(now) or rt.clock(),
             to=to,
+            actor=actor(rt),
         )
     finally:
         senders.close()

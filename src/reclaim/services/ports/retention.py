@@ -10,10 +10,14 @@ from typing import Protocol
 
 class RetentionRepository(Protocol):
     """``kind`` is a :mod:`reclaim.domain.retention` kind's name: ``deliveries`` (inbox rows
-    received before ``before`` and processed, ignored or failed), ``events`` (events of the
-    store's closed cases, at before ``before``, but not ``keep_types``), ``messages`` (messages
-    of closed cases written before ``before``) or ``closed_cases`` (cases closed before
-    ``before``)."""
+    received before ``before`` and processed, ignored, failed or erased), ``events`` (events
+    of the store's closed cases, at before ``before``, but not ``keep_types``), ``messages``
+    (messages of closed cases written before ``before``), ``closed_cases`` (cases closed
+    before ``before``), or the facts no open case names and nothing waits on: ``checkouts``
+    (last updated before ``before``, no longer active), ``orders`` (last updated before
+    ``before``, not watched, no active hold, no pending platform call, no shipment scanned
+    since; deleted with their shipments and scans) and ``payments`` (attempts before
+    ``before``, not watched)."""
 
     def expired(
         self,
@@ -34,7 +38,8 @@ class RetentionRepository(Protocol):
 
     def delete(self, kind: str, ids: Sequence[int]) -> int:
         """Delete those rows and what hangs on them (a message's events; a case's events,
-        reasons, steps, messages and their events, coupons); how many of ``ids`` went."""
+        reasons, steps, messages and their events, coupons; an order's shipments and their
+        scans); how many of ``ids`` went."""
         ...
 
     def last_pruned(self, store_ids: Sequence[str]) -> dict[str, datetime]: ...

@@ -25,9 +25,11 @@ from datetime import date, datetime, timedelta
 from email.utils import formataddr
 from typing import Protocol
 
+from reclaim.domain.audit import Actor
 from reclaim.domain.messages import Attachment, Channel, OutgoingEmail
 from reclaim.domain.stores import REPORT_EVERY, Store, validate_settings
 from reclaim.errors import ConfigError, DeliveryError, InvalidInput, NotFound
+from reclaim.services.audit import record
 from reclaim.services.ports import Senders, UnitOfWork
 from reclaim.services.reports.build import build_report
 from reclaim.services.reports.model import Report
@@ -272,11 +274,14 @@ def send_report(
     now: datetime,
     to: Sequence[str] = (),
     reader: UnitOfWork | None = None,
+    actor: Actor | None = None,
 ) -> tuple[str, tuple[str, ...]]:
     """Send the report of ``period`` (a month ``2026-11`` or an ISO week ``2026-W45``) now,
     to ``to`` or else the store's ``report_emails`` (``reclaim report send``, to try the
-    emails out). Not recorded: the scheduled one still goes. Returns the period's name and
-    the recipients; a failure of the mail server raises ``DeliveryError``."""
+    emails out). Not recorded as the period's send: the scheduled one still goes; with an
+    ``actor``, written to the audit log (the store's figures mailed out, and to whom).
+    Returns the period's name and the recipients; a failure of the mail server raises
+    ``DeliveryError``."""
     name, start, end = parse_period(period)
     with uow:
         store = uow.stores.get(store_id)
@@ -299,4 +304,9 @@ def send_report(
     drawn = _Drawn.of(renderer, report)
     for address in recipients:
         senders.send_email(drawn.email(store, name, address), now=now)
+    if actor is not None:
+        with uow:
+            after = {"period": name, "to": list(recipients)}
+            record(uow, actor, "report.send", name, store_id=store.id, after=after)
+            uow.commit()
     return name, recipients

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from reclaim.adapters.db.dialect import is_postgres, upsert
 from reclaim.adapters.db.fact_keys import country_sql, device_sql
 from reclaim.adapters.db.tables import (
+    case_events,
     case_reasons,
     cases,
     checkouts,
@@ -43,7 +44,7 @@ from reclaim.adapters.db.tables import (
     shipments,
     steps,
 )
-from reclaim.domain.cases import CaseKind, CaseStatus, ReasonSource
+from reclaim.domain.cases import TEST_MODE_EVENT, CaseKind, CaseStatus, ReasonSource
 from reclaim.domain.events import FinancialStatus, ShipmentStatus
 from reclaim.services.ports import (
     CaseGroup,
@@ -68,12 +69,21 @@ def _count_if(cond: Any) -> Any:
     return func.coalesce(func.sum(when((cond, 1), else_=0)), 0)
 
 
+# A case opened from a test-mode delivery (a store trying Reclaim out) is marked by a
+# ``test_mode`` event: never a real customer's, so no report counts it (as the funnel counts
+# no test checkout or order).
+_TEST_CASE = exists().where(
+    case_events.c.case_id == cases.c.id, case_events.c.type == TEST_MODE_EVENT
+)
+
+
 def _cohort(store_id: str, start: datetime, end: datetime) -> Any:
     return and_(
         cases.c.store_id == store_id,
         cases.c.created_at >= start,
         cases.c.created_at < end,
         cases.c.kind.in_([str(k) for k in SALES_KINDS]),
+        ~_TEST_CASE,
     )
 
 

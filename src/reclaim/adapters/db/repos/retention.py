@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, delete, func, select
+from sqlalchemy import CursorResult, Select, delete, func, select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,11 +19,18 @@ from reclaim.adapters.db.tables import (
     case_events,
     case_reasons,
     cases,
+    checkouts,
     coupons,
+    holds,
     inbox,
     message_events,
     messages,
     meta,
+    orders,
+    payment_attempts,
+    platform_actions,
+    shipment_scans,
+    shipments,
     steps,
 )
 
@@ -34,6 +41,59 @@ _MARK = "pruned:"  # meta key prefix: when a store was last pruned (ISO 8601, UT
 
 def _closed(store_id: str) -> ColumnElement[bool]:
     return (cases.c.store_id == store_id) & (cases.c.status != "open")
+
+
+def _named(store_id: str, *columns: Any) -> Any:
+    """The external ids an open case of the store names in ``columns`` (its subject, its
+    checkout, order or payment intent): the facts it still needs."""
+    open_ = (cases.c.store_id == store_id) & (cases.c.status == "open")
+    return union(
+        *(select(c.label("ref")).where(open_ & c.is_not(None)) for c in columns)
+    ).subquery()
+
+
+def _fact_query(kind: str, store_id: str, before: datetime) -> tuple[Any, ColumnElement[bool]]:
+    """The facts past their window that nothing open needs: a checkout no longer watched
+    (``active``), an order no longer watched for payment, without an active hold, a call to
+    the platform still to make or a shipment scanned since the cut-off; a payment attempt
+    no longer watched; none named by an open case."""
+    if kind == "checkouts":
+        named = _named(store_id, cases.c.subject_id, cases.c.checkout_external_id)
+        return checkouts.c.id, (
+            (checkouts.c.store_id == store_id)
+            & (checkouts.c.updated_at < before)
+            & (checkouts.c.state != "active")
+            & checkouts.c.external_id.not_in(select(named.c.ref))
+        )
+    if kind == "orders":
+        named = _named(store_id, cases.c.subject_id, cases.c.order_external_id)
+        held = select(holds.c.order_external_id).where(
+            (holds.c.store_id == store_id) & (holds.c.status == "active")
+        )
+        calling = select(platform_actions.c.order_external_id).where(
+            (platform_actions.c.store_id == store_id) & (platform_actions.c.status == "pending")
+        )
+        moving = select(shipments.c.order_external_id).where(
+            (shipments.c.store_id == store_id) & (shipments.c.last_event_at >= before)
+        )
+        return orders.c.id, (
+            (orders.c.store_id == store_id)
+            & (orders.c.updated_at < before)
+            & (orders.c.watch != "watching")
+            & orders.c.external_id.not_in(select(named.c.ref))
+            & orders.c.external_id.not_in(held)
+            & orders.c.external_id.not_in(calling)
+            & orders.c.external_id.not_in(moving)
+        )
+    if kind == "payments":
+        named = _named(store_id, cases.c.subject_id, cases.c.intent_id)
+        return payment_attempts.c.id, (
+            (payment_attempts.c.store_id == store_id)
+            & (payment_attempts.c.occurred_at < before)
+            & (payment_attempts.c.watch != "watching")
+            & payment_attempts.c.intent_id.not_in(select(named.c.ref))
+        )
+    raise ValueError(f"unknown retention kind {kind!r}")
 
 
 def _query(
@@ -61,7 +121,7 @@ def _query(
         )
     if kind == "closed_cases":
         return cases.c.id, _closed(store_id) & (cases.c.closed_at < before)
-    raise ValueError(f"unknown retention kind {kind!r}")
+    return _fact_query(kind, store_id, before)
 
 
 class SqlRetention:
@@ -104,7 +164,35 @@ class SqlRetention:
             for child in (messages, steps, coupons, case_events, case_reasons):
                 self._gone(delete(child).where(child.c.case_id.in_(wanted)))
             return self._gone(delete(cases).where(cases.c.id.in_(wanted)))
+        if kind == "checkouts":
+            return self._gone(delete(checkouts).where(checkouts.c.id.in_(wanted)))
+        if kind == "orders":
+            self._drop_shipments(wanted)
+            return self._gone(delete(orders).where(orders.c.id.in_(wanted)))
+        if kind == "payments":
+            return self._gone(delete(payment_attempts).where(payment_attempts.c.id.in_(wanted)))
         raise ValueError(f"unknown retention kind {kind!r}")
+
+    def _drop_shipments(self, order_ids: Sequence[int]) -> None:
+        """The shipments of those orders and their scans."""
+        rows = self.s.execute(
+            select(orders.c.store_id, orders.c.external_id).where(orders.c.id.in_(order_ids))
+        )
+        by_store: dict[str, list[str]] = {}
+        for store_id, external_id in rows:
+            by_store.setdefault(store_id, []).append(external_id)
+        for store_id, numbers in by_store.items():
+            theirs = shipments.c.store_id == store_id
+            parcels = select(shipments.c.external_id).where(
+                theirs & shipments.c.order_external_id.in_(numbers)
+            )
+            self._gone(
+                delete(shipment_scans).where(
+                    (shipment_scans.c.store_id == store_id)
+                    & shipment_scans.c.shipment_external_id.in_(parcels)
+                )
+            )
+            self._gone(delete(shipments).where(theirs & shipments.c.order_external_id.in_(numbers)))
 
     def _gone(self, statement: Any) -> int:
         result: CursorResult[Any] = self.s.execute(statement)  # type: ignore[assignment]
