@@ -186,7 +186,12 @@ class FakeMessages(Repo):
         return {i: self.t.messages[i] for i in sorted(set(message_ids)) if i in self.t.messages}
 
     def hand_over(
-        self, message_id: int, *, sent: SentMark | None = None, subject: str | None = None
+        self,
+        message_id: int,
+        *,
+        sent: SentMark | None = None,
+        subject: str | None = None,
+        text_body: str | None = None,
     ) -> bool:
         """Mark ``sent`` the one before (if still ``sending``), then this one ``sending`` if
         it is still ``queued``; whether it was."""
@@ -204,6 +209,7 @@ class FakeMessages(Repo):
             return False
         found.status = MessageStatus.SENDING
         found.subject = subject if subject is not None else found.subject
+        found.text_body = text_body if text_body is not None else found.text_body
         return True
 
     def call_back(self, case_id: int) -> int:

@@ -1,22 +1,29 @@
 """One case in the console (SPEC S11): its page, each action (state, timeline, audit log),
 a case taken out of automation sending nothing until resumed, bad input, viewers (403) and
-other stores' cases (404)."""
+other stores' cases (404); what each message said (sent through a real SMTP server), the
+order's stock hold and shipments on the timeline. Coupons: test_console_case_coupons.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from markupsafe import escape
 from sqlalchemy import select
 
 from casework_support import seed_case
 from console_support import console_as
 from fakes import FakeSenders
-from helpers import checkout_event, client, make_store, post_events
-from reclaim.adapters.db.tables import audit_log, platform_actions
+from helpers import MONDAY, checkout_event, client, make_store, post_events
+from reclaim.adapters.db.tables import audit_log, messages, platform_actions
 from reclaim.bootstrap import Runtime
+from reclaim.domain.holds import Hold
+from reclaim.domain.shipments import Shipment
+from reclaim.entrypoints.worker import run_once
 from reclaim.services.detection import detect_due
 from reclaim.services.ingest import process_inbox
 from reclaim.services.steps import run_due_steps
+from reclaim.sim.mailbox import Mailbox
 
 
 def _audit(rt: Runtime, action: str) -> list[Any]:
@@ -177,3 +184,64 @@ def test_cancel_an_unpaid_order(rt: Runtime) -> None:
     assert "cannot reach this store" in admin.get(f"/console/cases/{other}").text
     assert admin.form(f"/console/cases/{other}/act", {"action": "cancel_order"}).status_code == 409
     assert _case(rt, other).status == "open"
+
+
+def test_the_timeline_shows_what_a_sent_message_said(mail_rt: Runtime, box: Mailbox) -> None:
+    rt = mail_rt
+    store = make_store(rt)
+    body = checkout_event(MONDAY, timezone="Europe/Berlin", accepts_marketing=True)
+    assert post_events(client(rt), store.api_key, body).status_code == 202
+    run_once(rt, MONDAY + timedelta(minutes=31))
+    assert run_once(rt, MONDAY + timedelta(hours=1)).steps.sent == 1
+    [email] = box.take()
+    said = email.parsed().get_body(("plain",)).get_content()
+    with rt.engine.connect() as db:
+        [row] = db.execute(select(messages)).all()
+    assert row.text_body and "Hallo Ana," in row.text_body
+    lines = [line.rstrip() for line in row.text_body.strip().splitlines()]
+    assert lines == [line.rstrip() for line in said.strip().splitlines()]  # what went out
+    html = console_as(rt, "viewer", [store.id]).get(f"/console/cases/{row.case_id}").text
+    assert "<summary>What it said</summary>" in html
+    assert f"<pre>{escape(row.text_body)}</pre>" in html
+
+
+def test_the_timeline_shows_the_orders_hold_and_shipments(rt: Runtime) -> None:
+    store = make_store(rt)
+    now = rt.clock()
+    case_id = seed_case(rt, store.id, kind="pending_order", order_external_id="o5")
+    with rt.uow() as uow:
+        uow.stock.add_hold(
+            Hold(store.id, "o5", "active", now - timedelta(hours=2), now + timedelta(days=2))
+        )
+        for n, (status, extra) in enumerate(
+            [
+                ("delivered", {"delivered_at": now - timedelta(hours=1)}),
+                ("exception", {"location": "Leipzig hub"}),
+            ]
+        ):
+            uow.facts.add(
+                Shipment(
+                    store_id=store.id,
+                    external_id=f"sh{n}",
+                    order_external_id="o5",
+                    status=status,
+                    first_event_at=now - timedelta(days=3 - n),
+                    last_event_at=now - timedelta(hours=1 + n),
+                    version_tag="",
+                    carrier="DHL",
+                    tracking_number=f"JD0{n}",
+                    tracking_url="javascript:alert(1)" if n else f"https://dhl.example/JD0{n}",
+                    **extra,
+                )
+            )
+        uow.facts.add(  # another order's parcel is not this case's
+            Shipment(store.id, "sh9", "o6", "in_transit", now, now, "", tracking_number="ZZ9")
+        )
+        uow.commit()
+    html = console_as(rt, "viewer", [store.id]).get(f"/console/cases/{case_id}").text
+    assert "Stock hold and shipments" in html and "Stock held" in html
+    assert html.count("<strong>Shipment</strong>") == 2 and "ZZ9" not in html
+    assert '<a href="https://dhl.example/JD00"' in html and "delivered" in html
+    assert "exception" in html and "Leipzig hub" in html
+    assert "javascript:" not in html and "JD01" in html  # only web links are links
+    assert html.index("JD00") < html.index("JD01")  # first shipped first

@@ -103,7 +103,7 @@ def _scenario(uow: UnitOfWork) -> dict[str, Any]:
                 (s.id, s.case_id, s.key, s.status, s.due_at, s.outcome, s.attempts) for s in steps
             ],
             "messages": [
-                (m.id, m.step_id, m.status, m.attempts, m.sent_at, m.subject, m.error)
+                (m.id, m.step_id, m.status, m.attempts, m.sent_at, m.subject, m.error, m.text_body)
                 for i in case_ids
                 for m in uow.messages.for_case(i)
             ],

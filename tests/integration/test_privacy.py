@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from fakes import FakeSenders, FakeUnitOfWork
 from helpers import checkout_event, client, make_store, order_event, post_events
-from reclaim.adapters.db.tables import audit_log, inbox, suppressions
+from reclaim.adapters.db.tables import audit_log, inbox, messages, suppressions
 from reclaim.bootstrap import Runtime
 from reclaim.domain.audit import Actor
 from reclaim.domain.messages import Channel
@@ -115,9 +115,12 @@ def test_erasure_removes_the_customer_and_keeps_them_suppressed(rt: Runtime, clo
         "/api/v1/customers/export", json={"email": "bob@example.com"}, headers=admin
     )
 
+    said = messages.c.text_body.like("%Bestellung o7%")  # what her message said (the console's)
+    assert _count(rt, messages, said) >= 1
     answer = c.post("/api/v1/customers/erase", json={"email": ANA}, headers=admin)
     assert answer.status_code == 200, answer.text
     done = answer.json()
+    assert _count(rt, messages, said) == 0
     assert done["already"] is False and done["suppressed"] == 2  # the address and the phone
     assert done["deleted"]["checkouts"] == 1 and done["deleted"]["orders"] == 1
     assert done["deleted"]["cases"] == 2 and done["deleted"]["messages"] >= 1

@@ -108,6 +108,7 @@ class MessageRecord:
     segments: int | None = None
     coupon_code: str | None = None
     error: str | None = None
+    text_body: str | None = None  # the rendered plain text: email text part, SMS, webhook text
     id: int | None = None
 
     @property

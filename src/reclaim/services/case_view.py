@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from reclaim.domain.cases import Case, CaseReason, CaseStatus
-from reclaim.domain.connectors import can_cancel_orders, codes_work
+from reclaim.domain.connectors import can_cancel_orders, can_create_coupons, codes_work
 from reclaim.domain.facts import Order
 from reclaim.domain.fulfilment import FulfilmentOptions
 from reclaim.domain.holds import Hold
@@ -20,18 +20,20 @@ from reclaim.domain.messages import Channel, Purpose
 from reclaim.domain.policy import consent_decision, suppression_key
 from reclaim.domain.policy.timing import zone
 from reclaim.domain.priority import Priority, QueueQuery, decent_hour, priority
+from reclaim.domain.shipments import Shipment
 from reclaim.domain.steps import Coupon, MessageRecord
 from reclaim.domain.stores import Store
 from reclaim.domain.users import User
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services.cases import CaseDetail, get_case
-from reclaim.services.casework import cancel_reason
+from reclaim.services.casework import cancel_reason, coupon_blocked
 from reclaim.services.fulfilment import _options
 from reclaim.services.ports import ActionState, CustomerRow, UnitOfWork
 
 PAGE = 50
 MAX_OFFSET = 10_000  # the queue is worked from the top: 200 pages is plenty
 CUSTOMER_ROWS = 200  # each list on a customer's page
+CASE_SHIPMENTS = 20  # an order's parcels shown on its case's page
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,10 @@ class CaseView:
     options: FulfilmentOptions | None  # where the cart can ship from, when stock is known
     cancel_blocked: str | None  # why the order cannot be cancelled (None: it can)
     coupons_work: bool
+    coupon_blocked: str | None  # why no coupon can be issued here (None: one can)
+    coupons_created: bool  # Reclaim creates its coupons on the store's platform (else imported)
+    shipments: Sequence[Shipment]  # the order's parcels, first shipped first
+    now: datetime
 
     @property
     def case(self) -> Case:
@@ -143,6 +149,11 @@ def case_view(*, uow: UnitOfWork, store: Store, case_id: int, now: datetime) -> 
         hold = uow.stock.hold(store.id, order_id) if order_id else None
         actions = list(uow.platform_actions.for_order(store.id, order_id)) if order_id else []
         order = uow.facts.order(store.id, order_id, lock=False) if order_id else None
+        shipments = (
+            list(uow.logistics.for_order(store.id, order_id, limit=CASE_SHIPMENTS))
+            if order_id
+            else []
+        )
         assignee = uow.users.get(case.assignee_id) if case.assignee_id is not None else None
         skus = [(i.sku, i.quantity) for i in case.items if i.sku]
         if case.is_open and skus and case.country and len(skus) == len(case.items):
@@ -180,6 +191,10 @@ def case_view(*, uow: UnitOfWork, store: Store, case_id: int, now: datetime) -> 
         options=options if options is not None and options.options else None,
         cancel_blocked=cancel_reason(case, can_cancel_orders(store)),
         coupons_work=codes_work(store),
+        coupon_blocked=coupon_blocked(case, store),
+        coupons_created=can_create_coupons(store),
+        now=now,
+        shipments=shipments,
     )
 
 

@@ -1,6 +1,6 @@
 """A person working a case from the console (SPEC S11): take it out of automation and back,
 assign it, mark it contacted with the outcome, add a note, send its next step now, cancel
-its order. Each is one transaction, a line on the case's timeline (``case_events``: who did
+its order, issue a coupon. Each is one transaction, a line on the case's timeline (``case_events``: who did
 it and what) and an entry in the audit log.
 
 Stopping the flow is :func:`reclaim.services.cases.stop_case`, extending the hold
@@ -9,22 +9,29 @@ Stopping the flow is :func:`reclaim.services.cases.stop_case`, extending the hol
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from reclaim.domain.audit import Actor
 from reclaim.domain.cases import Case, CaseKind, CaseStatus, FlowState
-from reclaim.domain.connectors import can_cancel_orders
-from reclaim.domain.steps import StepStatus
+from reclaim.domain.connectors import can_cancel_orders, codes_work
+from reclaim.domain.incentives import IncentiveSpec, Offer, plan_offer
+from reclaim.domain.money import exponent
+from reclaim.domain.steps import Coupon, StepStatus
+from reclaim.domain.stores import Store
 from reclaim.errors import Conflict, InvalidInput, NotFound
-from reclaim.services import holds
+from reclaim.services import coupons, holds
 from reclaim.services.audit import record
 from reclaim.services.flows import stop_flow
 from reclaim.services.platform_actions import CANCEL_ORDER
-from reclaim.services.ports import UnitOfWork
+from reclaim.services.ports import PlatformClient, UnitOfWork
 from reclaim.services.resolution import close
 
 NOTE_MAX = 2000
+COUPON_KINDS = ("percent", "fixed")
+COUPON_DAYS = (1, 90)  # a coupon from the console lasts 1 to 90 days
+OVER_FLOOR = "the discount is more than the store's margin floor allows on this cart"
 
 
 class Outcome(StrEnum):
@@ -235,3 +242,123 @@ def cancel_order(
         )
         uow.commit()
         return case
+
+
+def coupon_blocked(case: Case, store: Store) -> str | None:
+    """Why no coupon can be issued for the case from the console, if none can: ``closed``,
+    or ``no_connector`` (Reclaim cannot create it on the store's platform and the merchant
+    does not import codes: a code the checkout refuses would do more harm than none)."""
+    if case.status != CaseStatus.OPEN:
+        return "closed"
+    if not codes_work(store):
+        return "no_connector"
+    return None
+
+
+def coupon_offer(
+    case: Case, store: Store, *, kind: str, value: str, days: str, now: datetime
+) -> Offer:
+    """The offer a person asked for on the case's cart: ``kind`` percent or fixed (an amount
+    in the case's currency), ``value``, lasting ``days``; held to the store's margin floor as
+    a flow's coupons are (never cut silently: refused). Raises :class:`InvalidInput` naming
+    the form's field."""
+    if kind not in COUPON_KINDS:
+        raise InvalidInput("choose a percentage or a fixed amount", field="kind")
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        raise InvalidInput("the value is not a number", field="value") from None
+    places = exponent(case.currency) if kind == "fixed" else 2
+    if (
+        not amount.is_finite()
+        or not 0 < amount < 10**9
+        or amount != amount.quantize(Decimal(1).scaleb(-places))
+    ):
+        raise InvalidInput("the value is not a usable amount", field="value")
+    try:
+        lasts = int(days.strip())
+    except ValueError:
+        raise InvalidInput("the days are not a whole number", field="days") from None
+    if not COUPON_DAYS[0] <= lasts <= COUPON_DAYS[1]:
+        raise InvalidInput("a coupon lasts 1 to 90 days", field="days")
+    spec = IncentiveSpec("percent" if kind == "percent" else "fixed", amount, timedelta(days=lasts))
+    planned = plan_offer(
+        spec,
+        order_value=case.value,
+        currency=case.currency,
+        shipping_cost=None,
+        gross_margin=store.settings.gross_margin,
+        margin_floor=store.settings.margin_floor,
+        now=now,
+    )
+    if not isinstance(planned, Offer) or planned.reduced:
+        raise InvalidInput(OVER_FLOOR, field="value")
+    return planned
+
+
+def issue_coupon(
+    *,
+    uow: UnitOfWork,
+    platforms: PlatformClient,
+    store_id: str,
+    case_id: int,
+    kind: str,
+    value: str,
+    days: str,
+    now: datetime,
+    actor: Actor,
+) -> Coupon:
+    """Issue a single-use coupon for the case (for a person to give the customer, e.g. on
+    the phone), then create it on the store's platform as a flow's coupon is, outside the
+    transaction (:func:`reclaim.services.coupons.push_coupon`): ``pushed``, ``exported`` (the
+    merchant imports it) or not yet there (``push_state`` None, ``push_error`` says why:
+    :func:`push_coupon_again`). A ``coupon_issued`` event and a ``case.coupon`` audit entry."""
+    with uow:
+        store = uow.stores.get(store_id)
+        case = uow.cases.get(case_id, store_id=store_id, lock=True)
+        if case is None or store is None:
+            raise NotFound(f"no case {case_id}")
+        why = coupon_blocked(case, store)
+        if why is not None:
+            raise Conflict(f"no coupon can be issued for case {case_id} ({why})")
+        offer = coupon_offer(case, store, kind=kind, value=value, days=days, now=now)
+        coupon = coupons.issue_coupon(uow, store, case, offer, now, by=actor.name)
+        after = {
+            "code": coupon.code,
+            "kind": coupon.kind,
+            "value": str(coupon.value),
+            "currency": coupon.currency,
+            "expires_at": coupon.expires_at.isoformat(),
+        }
+        record(uow, actor, "case.coupon", case_id, store_id=store_id, after=after)
+        uow.commit()
+    push = coupons.push_coupon(platforms, store, coupon, now)
+    return coupons.keep_push(uow, coupon, push, now)
+
+
+def push_coupon_again(
+    *,
+    uow: UnitOfWork,
+    platforms: PlatformClient,
+    store_id: str,
+    case_id: int,
+    code: str,
+    now: datetime,
+    actor: Actor,
+) -> Coupon:
+    """Create on the store's platform a coupon of the case that is not there yet (its push
+    failed), once more; audited as ``case.coupon_push``."""
+    with uow:
+        store = uow.stores.get(store_id)
+        coupon = uow.coupons.by_code(store_id, code)
+        if store is None or coupon is None or coupon.case_id != case_id:
+            raise NotFound(f"no coupon {code[:40]!r} on case {case_id}")
+        if not coupon.needs_push or coupon.expires_at <= now or coupon.redeemed_at is not None:
+            raise Conflict(f"coupon {coupon.code} needs no push")
+    push = coupons.push_coupon(platforms, store, coupon, now)
+    kept = coupons.keep_push(uow, coupon, push, now)
+    with uow:
+        after = {"code": kept.code, "push_state": kept.push_state, "error": kept.push_error}
+        record(uow, actor, "case.coupon_push", case_id, store_id=store_id, after=after)
+        uow.commit()
+    return kept

@@ -1,5 +1,7 @@
 """The coupons Reclaim issued, for the merchant: where each stands on the store's platform
-(pushed, left to import, not tried yet), and whether it was redeemed (SPEC S6)."""
+(pushed, left to import, not tried yet), and whether it was redeemed (SPEC S6); and how one
+is made and created on the store's platform, by a flow's incentive step or by a person from
+the console alike (:func:`issue_coupon`, :func:`push_coupon`)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,99 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reclaim.domain.audit import Actor
+from reclaim.domain.cases import Case
+from reclaim.domain.incentives import Offer, new_coupon_code
 from reclaim.domain.steps import Coupon
+from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError, InvalidInput, NotFound
 from reclaim.services.audit import record
 from reclaim.services.ports import PlatformClient, UnitOfWork
 
 PUSH_STATES = ("pushed", "exported", "none")
 MAX_PAGE = 1000
+
+
+def issue_coupon(
+    uow: UnitOfWork,
+    store: Store,
+    case: Case,
+    offer: Offer,
+    now: datetime,
+    *,
+    by: str | None = None,
+) -> Coupon:
+    """Make ``offer`` a single-use coupon of ``case`` under a new unique code, with a
+    ``coupon_issued`` event on the case's timeline (``by``: the person who issued it, if one
+    did). In the caller's transaction; not yet on the store's platform (:func:`push_coupon`)."""
+    assert case.id is not None
+    for _ in range(8):  # 10 characters of 31 symbols: a collision is a ~1e-15 event
+        code = new_coupon_code()
+        coupon = Coupon(
+            store_id=store.id,
+            case_id=case.id,
+            # Stripe's promotion codes are letters and digits only: shown as pushed there.
+            code=code.replace("-", "") if store.platform == "stripe" else code,
+            kind=offer.kind,
+            value=offer.value,
+            discount=offer.discount,
+            currency=offer.currency,
+            min_order=offer.min_order,
+            expires_at=offer.expires_at,
+            created_at=now,
+        )
+        if uow.coupons.add(coupon):
+            data: dict[str, object] = {"code": coupon.code}
+            if by is not None:
+                data["by"] = by
+            uow.cases.add_event(case.id, at=now, type="coupon_issued", data=data)
+            return coupon
+    raise RuntimeError("could not draw an unused coupon code")
+
+
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    """What creating a coupon on the store's platform came to (:func:`push_coupon`)."""
+
+    state: str | None  # "pushed", "exported" (no connector: imported), None (failed)
+    ref: str | None
+    error: str | None
+    refused_access: tuple[str, int] | None = None  # (platform, 401|403): credentials refused
+    unavailable: bool = False  # no connector, and the operator does not import codes
+    permanent: bool = False  # a failure that trying again will not mend
+    code: int | None = None  # the platform's status code for a failure, if it gave one
+
+
+def push_coupon(
+    platforms: PlatformClient, store: Store, coupon: Coupon, now: datetime
+) -> PushOutcome:
+    """Create ``coupon`` on its store's platform (outside any transaction: the platform's API
+    is called). Without API access the coupon is left "exported" for the merchant to import
+    where the store says it does (``coupons_imported``), else it is unavailable. Pushing again
+    after a crash is safe: each platform's adapter finds a code it already has."""
+    try:
+        ref = platforms.create_coupon(store, coupon, now=now)
+    except DeliveryError as exc:
+        error = str(exc)[:500]
+        if exc.permanent and exc.code is None and store.settings.coupons_imported:
+            return PushOutcome("exported", None, error)  # the merchant imports the codes
+        if exc.permanent and exc.code is None:  # no API access (taken away since it was made)
+            return PushOutcome(None, None, error, unavailable=True, permanent=True)
+        denied = (store.platform, exc.code) if exc.permanent and exc.code in (401, 403) else None
+        return PushOutcome(None, None, error, denied, permanent=exc.permanent, code=exc.code)
+    return PushOutcome("pushed", ref, None)
+
+
+def keep_push(uow: UnitOfWork, coupon: Coupon, push: PushOutcome, now: datetime) -> Coupon:
+    """Record ``push`` on ``coupon`` in a transaction of its own (:func:`note_push`); the
+    coupon as it now stands."""
+    assert coupon.id is not None
+    with uow:
+        found = uow.coupons.get_many([coupon.id]).get(coupon.id)
+        if found is None:  # erased meanwhile
+            return coupon
+        note_push(uow, found, state=push.state, ref=push.ref, error=push.error, now=now)
+        uow.commit()
+        return found
 
 
 @dataclass(frozen=True, slots=True)

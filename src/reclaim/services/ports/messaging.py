@@ -77,7 +77,12 @@ class MessageRepository(Protocol):
     def get(self, message_id: int) -> MessageRecord | None: ...
     def get_many(self, message_ids: Sequence[int]) -> dict[int, MessageRecord]: ...
     def hand_over(
-        self, message_id: int, *, sent: SentMark | None = None, subject: str | None = None
+        self,
+        message_id: int,
+        *,
+        sent: SentMark | None = None,
+        subject: str | None = None,
+        text_body: str | None = None,
     ) -> bool: ...
     def call_back(self, case_id: int) -> int:
         """Mark the case's ``queued`` messages ``cancelled`` (its flow stopped before they

@@ -36,6 +36,7 @@ from reclaim.services.tracking import Links, allowed_hosts, item_view
 from reclaim.services.what_stopped import answer_links, asks
 
 TEST_MARK = "[TEST] "  # before a test-mode case's subject: nobody takes it for a real one
+TEXT_KEPT = 20_000  # characters of a message's plain text kept for the console
 
 
 def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _Prepared:
@@ -64,7 +65,29 @@ def _ready(renderer: Renderer, links: Links, draft: _Draft, now: datetime) -> _P
         )
     except InvalidInput as exc:  # a merchant's template that cannot render
         return _Prepared(step.id, message.id, channel, exc)
-    return _Prepared(step.id, message.id, channel, outgoing, subject, draft.coupon, store, locale)
+    return _Prepared(
+        step.id,
+        message.id,
+        channel,
+        outgoing,
+        subject,
+        draft.coupon,
+        store,
+        locale,
+        _text_of(outgoing),
+    )
+
+
+def _text_of(outgoing: OutgoingEmail | OutgoingSms | OutgoingWebhook) -> str | None:
+    """What the message said, as plain text: the email's text part, the SMS, the webhook's
+    ``text`` (its subject, coupon and links are in that text or beside it on the page)."""
+    if isinstance(outgoing, OutgoingEmail):
+        text: object = outgoing.text
+    elif isinstance(outgoing, OutgoingSms):
+        text = outgoing.body
+    else:
+        text = outgoing.payload.get("text")
+    return (text[:TEXT_KEPT] or None) if isinstance(text, str) else None
 
 
 def _compose(

@@ -23,6 +23,7 @@ from reclaim.domain.steps import Coupon, MessageRecord, ScheduledStep
 from reclaim.domain.stores import Store
 from reclaim.errors import DeliveryError, InvalidInput
 from reclaim.services.alternatives import SoldOut
+from reclaim.services.coupons import PushOutcome
 from reclaim.services.order_notices import OrderFacts
 from reclaim.services.order_view import OrderView
 from reclaim.services.ports import UnitOfWork
@@ -77,24 +78,14 @@ class _Prepared:
     coupon: Coupon | None = None  # pushed to the store's platform before the message goes
     store: Store | None = None
     locale: str | None = None  # the locale the message was written and formatted in
-
-
-@dataclass(frozen=True, slots=True)
-class _Push:
-    """What pushing a coupon to the store's platform came to (recorded with the group)."""
-
-    state: str | None  # "pushed", "exported" (no connector), None (failed: tried again)
-    ref: str | None
-    error: str | None
-    refused_access: tuple[str, int] | None = None  # (platform, 401|403): credentials refused
-    unavailable: bool = False  # no connector, and the operator does not import codes
+    text_body: str | None = None  # its plain text, kept for the console's case page
 
 
 # What became of a prepared message: the channel's answer, its refusal, a template that
 # could not render, or None (not tried: out of time, called back, or taken by a lease sweep).
 _Outcome = SendResult | DeliveryError | InvalidInput | None
 _Outcomes = list[tuple[_Prepared, _Outcome]]
-_Pushes = dict[int, _Push]  # coupon id -> what its push came to
+_Pushes = dict[int, PushOutcome]  # coupon id -> what its push came to (recorded with the group)
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from reclaim.domain.decision import (
 from reclaim.domain.messages import Channel
 from reclaim.domain.steps import Coupon, MessageRecord, MessageStatus, StepStatus
 from reclaim.services.alternatives import sold_out_offer
+from reclaim.services.coupons import issue_coupon
 from reclaim.services.fulfilment import better_promise
 from reclaim.services.order_notices import OrderFacts, at_hold_end, while_unpaid
 from reclaim.services.ports import Renderer, Senders, UnitOfWork
@@ -35,11 +36,7 @@ from reclaim.services.steps.model import (
     _Prepared,
     _Work,
 )
-from reclaim.services.steps.send import (
-    _coupons_unavailable,
-    _issue_coupon,
-    _sender_details_missing,
-)
+from reclaim.services.steps.send import _coupons_unavailable, _sender_details_missing
 from reclaim.services.steps.settle import _skip, _wait
 from reclaim.services.tracking import Links
 
@@ -219,7 +216,7 @@ def _check(
             data={"step": step.key, "why": "no_connector"},
         )
     elif verdict.offer is not None:
-        coupon = _issue_coupon(uow, store, case, verdict.offer, now)
+        coupon = issue_coupon(uow, store, case, verdict.offer, now)
     channel = verdict.channel
     assert step.id is not None and case.id is not None
     message = MessageRecord(

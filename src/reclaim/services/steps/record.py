@@ -63,6 +63,8 @@ def _record(
                 message.subject = prepared.subject
             if prepared.locale is not None:
                 message.locale = prepared.locale
+            if prepared.text_body is not None:
+                message.text_body = prepared.text_body
             if outcome is None:
                 _untried(step, message, case, now, stats)
             elif isinstance(outcome, InvalidInput):

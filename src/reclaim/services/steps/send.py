@@ -1,6 +1,6 @@
 """Sending a group's queued messages: each handed over in a one-row commit, its coupon first
-created on the store's platform (SPEC S6), then given to its channel; and issuing a step's
-coupon when its message is written."""
+created on the store's platform (SPEC S6: :func:`reclaim.services.coupons.push_coupon`), then
+given to its channel."""
 
 from __future__ import annotations
 
@@ -9,20 +9,16 @@ from datetime import datetime
 from functools import partial
 from time import monotonic
 
-from reclaim.domain.cases import Case
-from reclaim.domain.incentives import Offer, new_coupon_code
 from reclaim.domain.messages import OutgoingEmail, OutgoingSms, SendResult
-from reclaim.domain.steps import Coupon
-from reclaim.domain.stores import Store
 from reclaim.errors import CouponPushError, DeliveryError, InvalidInput
 from reclaim.services.alerts import raise_alert
+from reclaim.services.coupons import push_coupon
 from reclaim.services.ports import PlatformClient, Senders, SentMark, UnitOfWork
 from reclaim.services.retry import Retry, retried
 from reclaim.services.steps.model import (
     ACCESS_ALERT_EVERY,
     _Outcomes,
     _Prepared,
-    _Push,
     _Pushes,
 )
 
@@ -77,7 +73,9 @@ def _send_group(
 
 def _hand_over(uow: UnitOfWork, item: _Prepared, mark: SentMark | None) -> bool:
     """Mark ``item`` sending (and the one before it sent); one commit."""
-    handed = uow.messages.hand_over(item.message_id, sent=mark, subject=item.subject)
+    handed = uow.messages.hand_over(
+        item.message_id, sent=mark, subject=item.subject, text_body=item.text_body
+    )
     uow.commit()
     return handed
 
@@ -86,28 +84,17 @@ def _push(
     platforms: PlatformClient, item: _Prepared, pushes: _Pushes, now: datetime
 ) -> CouponPushError | None:
     """Create the message's coupon on the store's platform unless that is done (or left to
-    the merchant); the error that keeps the message back, if any. Pushing again after a crash
-    is safe: each platform's adapter finds a code it already has."""
+    the merchant): :func:`reclaim.services.coupons.push_coupon`; the error that keeps the
+    message back, if any."""
     coupon, store = item.coupon, item.store
     if coupon is None or store is None or coupon.id is None or not coupon.needs_push:
         return None
-    try:
-        ref = platforms.create_coupon(store, coupon, now=now)
-    except DeliveryError as exc:
-        error = str(exc)[:500]
-        if exc.permanent and exc.code is None and store.settings.coupons_imported:
-            pushes[coupon.id] = _Push("exported", None, error)  # the merchant imports the codes
-            return None
-        if exc.permanent and exc.code is None:  # API access taken away since it was issued
-            pushes[coupon.id] = _Push(None, None, error, unavailable=True)
-            return CouponPushError(f"coupon not created on the store: {error}", permanent=True)
-        denied = (store.platform, exc.code) if exc.permanent and exc.code in (401, 403) else None
-        pushes[coupon.id] = _Push(None, None, error, denied)
-        return CouponPushError(
-            f"coupon not created on the store: {error}", permanent=exc.permanent, code=exc.code
-        )
-    pushes[coupon.id] = _Push("pushed", ref, None)
-    return None
+    push = pushes[coupon.id] = push_coupon(platforms, store, coupon, now)
+    if push.state is not None:
+        return None
+    return CouponPushError(
+        f"coupon not created on the store: {push.error}", permanent=push.permanent, code=push.code
+    )
 
 
 def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
@@ -121,29 +108,6 @@ def _send(senders: Senders, prepared: _Prepared, now: datetime) -> SendResult:
         return senders.send_webhook(out, now=now)
     except InvalidInput as exc:  # refused before anything left: an address or URL that is wrong
         raise DeliveryError(str(exc), permanent=True) from exc
-
-
-def _issue_coupon(uow: UnitOfWork, store: Store, case: Case, offer: Offer, now: datetime) -> Coupon:
-    assert case.id is not None
-    for _ in range(8):  # 10 characters of 31 symbols: a collision is a ~1e-15 event
-        code = new_coupon_code()
-        coupon = Coupon(
-            store_id=store.id,
-            case_id=case.id,
-            # Stripe's promotion codes are letters and digits only: shown as pushed there.
-            code=code.replace("-", "") if store.platform == "stripe" else code,
-            kind=offer.kind,
-            value=offer.value,
-            discount=offer.discount,
-            currency=offer.currency,
-            min_order=offer.min_order,
-            expires_at=offer.expires_at,
-            created_at=now,
-        )
-        if uow.coupons.add(coupon):
-            uow.cases.add_event(case.id, at=now, type="coupon_issued", data={"code": coupon.code})
-            return coupon
-    raise RuntimeError("could not draw an unused coupon code")
 
 
 def _coupons_unavailable(uow: UnitOfWork, store_id: str, now: datetime) -> None:

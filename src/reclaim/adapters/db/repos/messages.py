@@ -19,14 +19,14 @@ _HAND_OVER = {
     "qmark": (
         "UPDATE messages SET status = 'sent', sent_at = ?, provider_id = ?, segments = ?, "
         "error = NULL WHERE id = ? AND status = 'sending'",
-        "UPDATE messages SET status = 'sending', subject = COALESCE(?, subject) "
-        "WHERE id = ? AND status = 'queued'",
+        "UPDATE messages SET status = 'sending', subject = COALESCE(?, subject), "
+        "text_body = COALESCE(?, text_body) WHERE id = ? AND status = 'queued'",
     ),
     "%s": (
         "UPDATE messages SET status = 'sent', sent_at = %s, provider_id = %s, segments = %s, "
         "error = NULL WHERE id = %s AND status = 'sending'",
-        "UPDATE messages SET status = 'sending', subject = COALESCE(%s, subject) "
-        "WHERE id = %s AND status = 'queued'",
+        "UPDATE messages SET status = 'sending', subject = COALESCE(%s, subject), "
+        "text_body = COALESCE(%s, text_body) WHERE id = %s AND status = 'queued'",
     ),
 }
 
@@ -60,12 +60,18 @@ class SqlMessages:
         return self.s.get(MessageRecord, message_id)
 
     def hand_over(
-        self, message_id: int, *, sent: SentMark | None = None, subject: str | None = None
+        self,
+        message_id: int,
+        *,
+        sent: SentMark | None = None,
+        subject: str | None = None,
+        text_body: str | None = None,
     ) -> bool:
-        """Mark a queued message ``sending`` with its rendered ``subject`` (and the one before
-        it ``sent``, when given) in two single-row UPDATEs; False when it is not queued any
-        more (called back, or a lease sweep took its step), so it must not be sent. The
-        subject is kept from here on, so a message a crash leaves "possibly sent" has it.
+        """Mark a queued message ``sending`` with its rendered ``subject`` and ``text_body``
+        (and the one before it ``sent``, when given) in two single-row UPDATEs; False when it
+        is not queued any more (called back, or a lease sweep took its step), so it must not
+        be sent. Both are kept from here on, so a message a crash leaves "possibly sent" has
+        them.
 
         Runs once per message sent, so its SQL is written out for the driver: building and
         compiling the statements costs SQLAlchemy ~200 µs a message, the database ~10 µs."""
@@ -83,7 +89,7 @@ class SqlMessages:
                     sent.message_id,
                 ),
             )
-        res = conn.exec_driver_sql(mark_sending, (subject, message_id))
+        res = conn.exec_driver_sql(mark_sending, (subject, text_body, message_id))
         return bool(res.rowcount)
 
     def call_back(self, case_id: int) -> int:

@@ -109,6 +109,9 @@ messages = Table(
     Column("segments", Integer),
     Column("coupon_code", String(40)),
     Column("error", Text),
+    # What was sent, for the console: the email's plain-text part, the SMS, the webhook's text
+    # (erased with the message; gone when retention deletes it).
+    Column("text_body", Text),
     Index("ix_messages_customer", "store_id", "customer_key", "sent_at"),
     Index("ix_messages_case", "case_id"),
     Index("ix_messages_sent", "store_id", "sent_at"),

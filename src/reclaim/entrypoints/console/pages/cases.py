@@ -2,7 +2,9 @@
 can ship from, and what a person can do (operators and admins; each action audited and on
 the timeline): take the case out of automation or give it back, assign it, mark the customer
 contacted, add a note, send the next step now, stop the flow, extend the hold, cancel the
-order. The queue's row actions post here too (``back`` says where to return)."""
+order, issue a coupon (created on the store's platform as a flow's coupon is; its code shown
+here for the operator to give the customer). The queue's row actions post here too
+(``back`` says where to return)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,9 @@ ACTIONS = (
 )
 OUTCOMES = tuple(o.value for o in casework.Outcome)
 FIELDS = ("action", "outcome", "note", "until")
+COUPON_FIELDS = ("kind", "value", "days")
+# the flashes after an action; a coupon's says where it stands on the store's platform
+DONE = (*ACTIONS, "coupon_pushed", "coupon_exported", "coupon_failed")
 
 
 async def call(fn: Callable[..., T], /, **kw: Any) -> T:
@@ -101,11 +106,13 @@ async def _render(
         {
             "v": view,
             "c": view.case,
-            "done": done if done in ACTIONS else "",
+            "done": done if done in DONE else "",
             "values": values or {},
             "errors": errors or {},
             "outcomes": OUTCOMES,
             "note_max": casework.NOTE_MAX,
+            "coupon_kinds": casework.COUPON_KINDS,
+            "coupon_days": casework.COUPON_DAYS,
             "hold_default": hold_end.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
             if hold_end
             else "",
@@ -207,3 +214,64 @@ async def _extend(rt: Runtime, who: Who, store_id: str, case_id: int, until: str
         now=rt.clock(),
         actor=who.actor(rt),
     )
+
+
+@router.post("/console/cases/{case_id}/coupon")
+async def issue_coupon(
+    request: Request,
+    who: Worker,
+    case_id: int,
+    kind: Annotated[str, Form(max_length=16)] = "",
+    value: Annotated[str, Form(max_length=32)] = "",
+    days: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Issue a coupon for the case and create it on the store's platform (outside the
+    database transaction); its code is on the case's page."""
+    rt = rt_of(request)
+    store_id = await store_of_case(rt, who, case_id)
+    words = Words(who.user.locale)
+    try:
+        coupon = await call(
+            casework.issue_coupon,
+            uow=rt.uow(),
+            platforms=rt.platform_client,
+            store_id=store_id,
+            case_id=case_id,
+            kind=kind,
+            value=value,
+            days=days,
+            now=rt.clock(),
+            actor=who.actor(rt),
+        )
+    except InvalidInput as exc:
+        field = exc.field if exc.field in COUPON_FIELDS else "value"
+        key = "value_floor" if str(exc) == casework.OVER_FLOOR else field
+        values = {"kind": kind, "value": value, "days": days, "action": "coupon"}
+        errors = {field: words.t(f"cases.error.coupon_{key}")}
+        return await _render(request, who, case_id, values=values, errors=errors, status_code=422)
+    done = f"coupon_{coupon.push_state or 'failed'}"
+    return RedirectResponse(f"/console/cases/{case_id}?done={done}", status_code=303)
+
+
+@router.post("/console/cases/{case_id}/coupon/push")
+async def push_coupon(
+    request: Request,
+    who: Worker,
+    case_id: int,
+    code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Try again to create a coupon of the case on the store's platform."""
+    rt = rt_of(request)
+    store_id = await store_of_case(rt, who, case_id)
+    coupon = await call(
+        casework.push_coupon_again,
+        uow=rt.uow(),
+        platforms=rt.platform_client,
+        store_id=store_id,
+        case_id=case_id,
+        code=code,
+        now=rt.clock(),
+        actor=who.actor(rt),
+    )
+    done = f"coupon_{coupon.push_state or 'failed'}"
+    return RedirectResponse(f"/console/cases/{case_id}?done={done}", status_code=303)

@@ -1,8 +1,9 @@
 """console: users, the stores each may see, signed-in sessions, template versions, and a
-case's assignee and manual follow-up (issue 13, SPEC S11)
+case's assignee and manual follow-up, a message's rendered text (issue 13, SPEC S11)
 
 Cases opened before this revision have no assignee and stay automated. Templates saved
-before it have no history: their first version is the next save.
+before it have no history: their first version is the next save. Messages sent before it
+have no text kept: the console shows their subject only.
 
 Revision ID: 0016
 Revises: 0015
@@ -96,9 +97,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("manual", sa.Boolean(), server_default=sa.text("false"), nullable=False)
         )
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("text_body", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("text_body")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_column("manual")
         batch_op.drop_column("assignee_id")
