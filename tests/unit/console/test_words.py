@@ -53,3 +53,13 @@ def test_a_word_in_each_language(locale: str, text: str) -> None:
 
 def test_an_unknown_locale_falls_back_to_english() -> None:
     assert Words("fr").t("login.submit") == "Sign in"
+
+
+def test_one_takes_the_singular_where_english_has_one() -> None:
+    en, zh = Words("en"), Words("zh-CN")
+    assert en.t("queue.count", n=1) == "1 open case"
+    assert en.t("queue.count", n="1") == "1 open case"  # a number already formatted
+    assert en.t("queue.count", n=2) == "2 open cases"
+    assert en.t("queue.count", n="1,001") == "1,001 open cases"
+    assert zh.t("queue.count", n=1) == "共 1 个未结案例"
+    assert en.t("flows.version", n=1) == "Version 1"  # no singular form: the key itself

@@ -37,12 +37,15 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 
 class Words:
-    """The words of one locale: ``t("queue.title")``, ``t("queue.count", n=3)``."""
+    """The words of one locale: ``t("queue.title")``, ``t("queue.count", n=3)``. Where a key
+    has a ``<key>.one`` form (English's singular), ``n`` equal to 1 takes it."""
 
     def __init__(self, locale: str) -> None:
         self.locale = locale if locale in LOCALES else "en"
 
     def t(self, key: str, /, **values: object) -> str:
+        if str(values.get("n", "")) == "1" and f"{key}.one" in catalogue():
+            key = f"{key}.one"
         texts = catalogue().get(key)
         if texts is None:
             log.warning("console word %s is missing", key)
