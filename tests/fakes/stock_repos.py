@@ -18,7 +18,13 @@ from reclaim.domain.fulfilment import Lane
 from reclaim.domain.holds import Hold, HoldLine, HoldStatus
 from reclaim.domain.logistics import Scan
 from reclaim.domain.shipments import Shipment
-from reclaim.services.ports import ActionState, PlatformAction, StockLevel, WarehouseRow
+from reclaim.services.ports import (
+    ActionState,
+    DeliveredParcel,
+    PlatformAction,
+    StockLevel,
+    WarehouseRow,
+)
 
 _FINISHED = (ShipmentStatus.DELIVERED.value, ShipmentStatus.RETURNED.value)
 
@@ -144,6 +150,14 @@ class FakeStock(Repo):
             ),
             None,
         )
+
+    def holds_for(self, store_id: str, order_external_ids: Sequence[str]) -> dict[str, Hold]:
+        wanted = set(order_external_ids)
+        found: dict[str, Hold] = {}
+        for h in by_id(self.t.holds):
+            if h.store_id == store_id and h.order_external_id in wanted:
+                found.setdefault(h.order_external_id, h)
+        return found
 
     def add_hold(self, hold: Hold) -> int | None:
         """Keep a copy of ``hold`` (a Core INSERT: ``hold`` itself stays the caller's); its
@@ -281,12 +295,59 @@ class FakeLogistics(Repo):
             for r in sorted(rows, key=lambda r: (r.occurred_at, r.id))
         ]
 
+    def scans_for(
+        self, store_id: str, shipment_external_ids: Sequence[str]
+    ) -> dict[str, list[Scan]]:
+        wanted = set(shipment_external_ids)
+        found: dict[str, list[Scan]] = {}
+        for r in sorted(self.t.scans.values(), key=lambda r: (r.occurred_at, r.id)):
+            if r.store_id == store_id and r.shipment_external_id in wanted:
+                found.setdefault(r.shipment_external_id, []).append(
+                    Scan(ShipmentStatus(r.status), r.occurred_at, r.location or None)
+                )
+        return found
+
     def active_shipments(self, *, after_id: int, limit: int) -> Sequence[Shipment]:
         return [
             s
             for s in by_id(self.t.shipments)
             if s.status not in _FINISHED and (s.id or 0) > after_id
         ][:limit]
+
+    def for_order(self, store_id: str, order_external_id: str, *, limit: int) -> Sequence[Shipment]:
+        found = [
+            s
+            for s in self.t.shipments.values()
+            if s.store_id == store_id and s.order_external_id == order_external_id
+        ]
+        return sorted(found, key=lambda s: (s.first_event_at, s.id or 0))[:limit]
+
+    def delivered_parcels(
+        self, store_id: str, *, since: datetime, promised_only: bool
+    ) -> Sequence[DeliveredParcel]:
+        found: list[DeliveredParcel] = []
+        for s in self.delivered_shipments(store_id, since=since):
+            assert s.delivered_at is not None
+            if promised_only and s.estimated_delivery_at is None:
+                continue
+            key = (store_id, s.order_external_id)
+            order = next(
+                (o for o in by_id(self.t.orders) if (o.store_id, o.external_id) == key), None
+            )
+            hold = next(
+                (h for h in by_id(self.t.holds) if (h.store_id, h.order_external_id) == key), None
+            )
+            found.append(
+                DeliveredParcel(
+                    s.external_id,
+                    s.order_external_id,
+                    s.delivered_at,
+                    s.estimated_delivery_at,
+                    order.contact if order is not None else None,
+                    tuple(hold.hold_lines()) if hold is not None else (),
+                )
+            )
+        return found
 
     def delivered_shipments(self, store_id: str, *, since: datetime) -> Sequence[Shipment]:
         done = [

@@ -20,7 +20,7 @@ from reclaim.domain.fulfilment import (
 from reclaim.domain.messages import DeliveryPromise
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services.audit import record
-from reclaim.services.logistics import delay_index
+from reclaim.services.lane_history import delay_index
 from reclaim.services.ports import UnitOfWork, WarehouseRow
 
 DEFAULT_WEIGHT_KG = Decimal("0.5")  # a SKU whose weight the store has not given

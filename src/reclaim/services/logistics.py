@@ -13,20 +13,16 @@ link); the operations queue (:func:`queue`) lists the open ones.
 from __future__ import annotations
 
 import hashlib
-import math
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from reclaim.domain.cases import Case, CaseKind, CaseStatus
 from reclaim.domain.events import Contact, ShipmentObserved, ShipmentStatus
 from reclaim.domain.facts import Order
 from reclaim.domain.logistics import (
     DelayIndex,
-    Delivered,
     ShipmentException,
     Timeline,
     end_of_day,
@@ -36,21 +32,18 @@ from reclaim.domain.shipments import Shipment
 from reclaim.domain.stores import Store
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services.flows import FlowDefaults, start_flow
+from reclaim.services.lane_history import (
+    History,
+    delay_index,
+    lane_of,
+    lanes_for,
+    norm_of,
+    zone_of,
+)
+from reclaim.services.lane_history import history as _history
 from reclaim.services.ports import UnitOfWork
 from reclaim.services.resolution import close, record
 
-# The stall norm is learnt per lane (the 90th percentile, nearest rank, of the longest silence
-# between scans of the lane's parcels delivered in the last NORM_WINDOW, once there are
-# NORM_MIN_HISTORY of them; then the store's whole network's), as the Olist replay learns it.
-# Before a store has that history, a parcel silent for longer than DEFAULT_NORM_HOURS is
-# stalled: three days without a scan is well past any carrier's hub-to-hub hop.
-DEFAULT_NORM_HOURS = 72.0
-NORM_QUANTILE = 0.9
-NORM_MIN_HISTORY = 20
-NORM_WINDOW = timedelta(days=90)
-INDEX_WINDOW = timedelta(days=30)  # reclaim.domain.logistics.WINDOW_DAYS
-
-Lane = tuple[str | None, str | None]  # origin warehouse (None: unknown), destination country
 _SUBJECT_MAX = 255
 
 
@@ -107,75 +100,7 @@ def record_scan(*, uow: UnitOfWork, store: Store, fact: ShipmentObserved, now: d
         close(uow, case, status, at=now, reason=reason)
 
 
-def _zone(order: Order | None, store: Store) -> str:
-    """The destination's zone: the customer's (set from the address at ingestion by
-    ``reclaim.adapters.geo``) when it is a known zone, else the store's."""
-    name = order.contact.timezone if order is not None else None
-    if name:
-        try:
-            ZoneInfo(name)
-            return name
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
-    return store.timezone
-
-
-def lane_of(uow: UnitOfWork, store_id: str, order: Order | None, order_external_id: str) -> Lane:
-    """Origin warehouse (the hold's, the one sending the most units) → destination country."""
-    origin: str | None = None
-    hold = uow.stock.hold(store_id, order_external_id)
-    if hold is not None and hold.lines:
-        units: dict[str, int] = defaultdict(int)
-        for line in hold.hold_lines():
-            units[line.warehouse] += line.quantity
-        origin = min(units, key=lambda w: (-units[w], w))
-    return origin, order.contact.country if order is not None else None
-
-
-def _longest_silence(timeline: Timeline, delivered_at: datetime) -> float | None:
-    """Hours of the longest gap between scans up to the delivery; None without two scans."""
-    scans = [s.at for s in timeline.scans if s.at <= delivered_at]
-    gaps = [(b - a).total_seconds() / 3600 for a, b in pairwise(scans)]
-    return max(gaps) if gaps else None
-
-
-def _quantile(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[math.ceil(NORM_QUANTILE * len(ordered)) - 1]
-
-
-@dataclass(slots=True)
-class _History:
-    """A store's recent deliveries, per lane: the silences (for the norm) and the lateness
-    (for the delay index)."""
-
-    silences: dict[Lane, list[float]]
-    delivered: list[Delivered[Lane]]
-
-
-def _history(uow: UnitOfWork, store: Store, now: datetime) -> _History:
-    silences: dict[Lane, list[float]] = defaultdict(list)
-    delivered: list[Delivered[Lane]] = []
-    for shipment in uow.logistics.delivered_shipments(store.id, since=now - NORM_WINDOW):
-        at = shipment.delivered_at
-        if at is None or at > now:
-            continue  # only the past teaches
-        order = uow.facts.order(store.id, shipment.order_external_id, lock=False)
-        lane = lane_of(uow, store.id, order, shipment.order_external_id)
-        zone = _zone(order, store)
-        timeline = Timeline(tuple(uow.logistics.scans(store.id, shipment.external_id)), zone)
-        silence = _longest_silence(timeline, at)
-        if silence is not None:
-            silences[lane].append(silence)
-        if shipment.estimated_delivery_at is not None:
-            promised = shipment.estimated_delivery_at.astimezone(ZoneInfo(zone)).date()
-            delivered.append(
-                Delivered.of(lane=lane, delivered_at=at, promise_latest=promised, timezone=zone)
-            )
-    return _History(silences, delivered)
-
-
-def _warn_slipping(uow: UnitOfWork, store: Store, history: _History, now: datetime) -> int:
+def _warn_slipping(uow: UnitOfWork, store: Store, history: History, now: datetime) -> int:
     """Mark each open pending order held on a slipping lane, once (SPEC S9: "warns open
     orders on a lane that is slipping"); operators see it on the case, customers get nothing."""
     index = DelayIndex(history.delivered, now=now)
@@ -183,18 +108,19 @@ def _warn_slipping(uow: UnitOfWork, store: Store, history: _History, now: dateti
     if not slipping:
         return 0
     warned = 0
-    for case in uow.cases.page(
+    pending = uow.cases.page(
         store_id=store.id,
         status=CaseStatus.OPEN,
         kind=CaseKind.PENDING_ORDER,
         since=None,
         after_id=None,
         limit=1000,
-    ):
+    )
+    lanes = lanes_for(uow, store.id, (c.order_external_id for c in pending if c.order_external_id))
+    for case in pending:
         if case.id is None or case.order_external_id is None:
             continue
-        order = uow.facts.order(store.id, case.order_external_id, lock=False)
-        lane = lane_of(uow, store.id, order, case.order_external_id)
+        lane = lanes[case.order_external_id]
         if lane not in slipping:
             continue
         if any(t == "lane_slipping" for _, t, _ in uow.cases.events(case.id)):
@@ -214,16 +140,6 @@ def _warn_slipping(uow: UnitOfWork, store: Store, history: _History, now: dateti
     return warned
 
 
-def _norm(history: _History, lane: Lane) -> float:
-    own = history.silences.get(lane, [])
-    if len(own) >= NORM_MIN_HISTORY:
-        return _quantile(own)
-    network = [h for hours in history.silences.values() for h in hours]
-    if len(network) >= NORM_MIN_HISTORY:
-        return _quantile(network)
-    return DEFAULT_NORM_HOURS
-
-
 def sweep_shipments(
     *, uow: UnitOfWork, now: datetime, flows: FlowDefaults | None, batch: int = 200
 ) -> SweepStats:
@@ -234,7 +150,7 @@ def sweep_shipments(
     The promise is the carrier's ``estimated_delivery_at`` (its day in the destination's zone);
     without one, lateness is not judged. Customs allowance 3 days, probable loss after 21."""
     stats = SweepStats()
-    histories: dict[str, _History] = {}
+    histories: dict[str, History] = {}
     after = 0
     while True:
         with uow:
@@ -259,14 +175,14 @@ def _judge(
     uow: UnitOfWork,
     store: Store,
     shipment: Shipment,
-    history: _History,
+    history: History,
     now: datetime,
     flows: FlowDefaults | None,
 ) -> int:
     order = uow.facts.order(store.id, shipment.order_external_id, lock=False)
     if order is not None and order.is_test:
         return 0
-    zone = _zone(order, store)
+    zone = zone_of(order, store)
     lane = lane_of(uow, store.id, order, shipment.order_external_id)
     timeline = Timeline(tuple(uow.logistics.scans(store.id, shipment.external_id)), zone)
     promised = (
@@ -276,7 +192,7 @@ def _judge(
     )
     opened = 0
     for finding in exceptions(
-        timeline, now=now, lane_norm_hours=_norm(history, lane), promise_latest=promised
+        timeline, now=now, lane_norm_hours=norm_of(history, lane), promise_latest=promised
     ):
         subject = subject_of(shipment.external_id, finding)
         if uow.cases.by_subject(store.id, CaseKind.SHIPMENT_EXCEPTION, subject) is not None:
@@ -430,7 +346,7 @@ def _entry(uow: UnitOfWork, store: Store, case: Case, now: datetime) -> QueueEnt
     )
     days_late = 0
     if shipment is not None and shipment.estimated_delivery_at is not None:
-        zone = _zone(order, store)
+        zone = zone_of(order, store)
         promised = shipment.estimated_delivery_at.astimezone(ZoneInfo(zone)).date()
         deadline = end_of_day(promised, zone)
         until = shipment.delivered_at or now
@@ -462,12 +378,6 @@ class LaneStat:
     median_delay_days: float | None
     slipping: bool
     delay_days: int
-
-
-def delay_index(uow: UnitOfWork, store: Store, *, now: datetime) -> DelayIndex[Lane]:
-    """The store's per-lane delay index at ``now`` (its recent delivered shipments with a
-    promise), in the caller's transaction."""
-    return DelayIndex(_history(uow, store, now).delivered, now=now)
 
 
 def lanes(*, uow: UnitOfWork, store_id: str, now: datetime) -> list[LaneStat]:

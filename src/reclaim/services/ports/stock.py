@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from reclaim.domain.alternatives import Product
+from reclaim.domain.events import Contact
 from reclaim.domain.fulfilment import Lane
 from reclaim.domain.holds import Hold, HoldLine
 from reclaim.domain.logistics import Scan
@@ -72,6 +73,11 @@ class StockRepository(Protocol):
         ...
 
     def hold(self, store_id: str, order_external_id: str, *, lock: bool = False) -> Hold | None: ...
+    def holds_for(self, store_id: str, order_external_ids: Sequence[str]) -> dict[str, Hold]:
+        """The holds of those of ``order_external_ids`` that have one, by order, one query
+        (callers pass a few hundred ids at a time)."""
+        ...
+
     def add_hold(self, hold: Hold) -> int | None: ...
     def shorten(self, hold_id: int, short: Sequence[str]) -> None: ...
     def expired_holds(self, *, now: datetime, limit: int) -> Sequence[Hold]: ...
@@ -90,6 +96,19 @@ class StockRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveredParcel:
+    """A delivered shipment with what its lane and zone are read from: its order's contact
+    (None: no such order) and its hold's lines (none: no hold)."""
+
+    external_id: str
+    order_external_id: str
+    delivered_at: datetime
+    estimated_delivery_at: datetime | None
+    contact: Contact | None
+    hold_lines: tuple[HoldLine, ...]
+
+
 class LogisticsRepository(Protocol):
     """Shipment scans and the shipments the logistics sweep looks at (SPEC S9)."""
 
@@ -103,8 +122,25 @@ class LogisticsRepository(Protocol):
         occurred_at: datetime,
     ) -> bool: ...
     def scans(self, store_id: str, shipment_external_id: str) -> Sequence[Scan]: ...
+    def scans_for(
+        self, store_id: str, shipment_external_ids: Sequence[str]
+    ) -> dict[str, list[Scan]]:
+        """The scans of those of ``shipment_external_ids`` that have any, by shipment, each
+        as :meth:`scans` orders them, one query (callers pass a few hundred ids at a time)."""
+        ...
+
     def active_shipments(self, *, after_id: int, limit: int) -> Sequence[Shipment]: ...
     def delivered_shipments(self, store_id: str, *, since: datetime) -> Sequence[Shipment]: ...
+    def delivered_parcels(
+        self, store_id: str, *, since: datetime, promised_only: bool
+    ) -> Sequence[DeliveredParcel]:
+        """:meth:`delivered_shipments` with their orders' contacts and holds' lines, one
+        query (``promised_only``: only those with an ``estimated_delivery_at``)."""
+        ...
+
+    def for_order(self, store_id: str, order_external_id: str, *, limit: int) -> Sequence[Shipment]:
+        """The order's shipments (at most ``limit``), first shipped first."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -369,6 +369,17 @@ class SqlStock:
             q = q.with_for_update()
         return self.s.scalars(q).first()
 
+    def holds_for(self, store_id: str, order_external_ids: Sequence[str]) -> dict[str, Hold]:
+        if not order_external_ids:
+            return {}
+        found = self.s.scalars(
+            select(Hold).where(
+                holds.c.store_id == store_id,
+                holds.c.order_external_id.in_(sorted(set(order_external_ids))),
+            )
+        )
+        return {h.order_external_id: h for h in found}
+
     def add_hold(self, hold: Hold) -> int | None:
         """Insert ``hold`` (Core, not tracked by the session): its new id, or ``None`` when
         the order already has a hold (made earlier, or by a concurrent twin first)."""
