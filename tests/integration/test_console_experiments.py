@@ -143,15 +143,3 @@ def test_without_csrf_nothing_starts(rt: Runtime) -> None:
                     follow_redirects=False)  # fmt: skip
     assert answer.status_code == 403
     assert _views(rt, store_id) == []
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["A", "B:2", "B=after=3h", "C:1=template=abandoned_checkout/reminder_short,incentive.value=15",
-     "D=incentive=none", "old=flow=3", "new=flow=v4", "E=fallback=none,channel=sms"],
-)  # fmt: skip
-def test_the_variants_are_read_as_the_cli_reads_them(text: str) -> None:
-    from reclaim.entrypoints.cli.experiments import parse_variant as cli
-    from reclaim.entrypoints.console.pages.experiments import parse_variant as console
-
-    assert console(text) == cli(text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from reclaim.domain.flows import Flow, flow_to_data, parse_flow
 from reclaim.errors import InvalidInput
@@ -145,3 +146,46 @@ def variant_flow(flow: Flow, *, experiment: str, variant: str) -> Flow:
     shows beside the store's own versions)."""
     suffix = f" [{experiment}: {variant}]"
     return replace(flow, name=(flow.name[: max(1, _NAME_ROOM - len(suffix))] + suffix)[:_NAME_ROOM])
+
+
+def _bad(said: str, key: str, what: str) -> InvalidInput:
+    return InvalidInput(f"{said} {key[:40]!r}: {what}")
+
+
+def parse_variant(text: str, *, said: str = "variant") -> VariantSpec:
+    """``KEY[:WEIGHT][=FIELD=VALUE,…]``: ``A``, ``B:2``, ``B=after=2h``,
+    ``C:1=template=abandoned_checkout/reminder_short,incentive.value=15``, ``D=incentive=none``,
+    ``old=flow=3`` (a flow version, for an experiment of whole flows): as
+    ``reclaim experiment start --variant`` and the console's start form read it. A fault is
+    ``InvalidInput`` saying ``<said> 'KEY': …`` (the CLI says ``--variant``)."""
+    head, _, rest = text.strip().partition("=")
+    key, colon, weight_text = head.partition(":")
+    key = key.strip()
+    weight = 1
+    if colon:
+        try:
+            weight = int(weight_text.strip())
+        except ValueError:
+            raise _bad(said, key, "the weight after ':' must be a whole number, e.g. B:2") from None
+    overrides: dict[str, Any] = {}
+    flow_version: int | None = None
+    for part in (p.strip() for p in rest.split(",")) if rest.strip() else ():
+        name, eq, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not eq or not name:
+            raise _bad(said, key, f"{part[:60]!r} is not FIELD=VALUE (e.g. after=2h)")
+        if name == "flow":
+            try:
+                flow_version = int(value.removeprefix("v"))
+            except ValueError:
+                raise _bad(said, key, "flow= takes a version number (reclaim flows list)") from None
+        elif name.startswith("incentive."):
+            offer = overrides.setdefault("incentive", {})
+            if not isinstance(offer, dict):
+                raise _bad(said, key, "incentive=none and incentive.… together")
+            offer[name.removeprefix("incentive.")] = value
+        elif name in CLEARABLE and value.lower() == "none":
+            overrides[name] = None
+        else:
+            overrides[name] = value
+    return VariantSpec(key=key, weight=weight, flow_version=flow_version, overrides=overrides)

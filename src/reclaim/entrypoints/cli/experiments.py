@@ -12,54 +12,13 @@ import click
 from rich.markup import escape
 
 from reclaim.domain.cases import CaseKind
-from reclaim.domain.variants import CLEARABLE, VariantSpec
+from reclaim.domain.variants import parse_variant
 from reclaim.entrypoints.cli.common import actor, console, handled, runtime
 from reclaim.entrypoints.tables import print_table
 from reclaim.errors import InvalidInput
 from reclaim.services.experiment_view import ExperimentView, experiment_json
 
 KINDS = click.Choice([k.value for k in CaseKind])
-
-
-def _bad(key: str, what: str) -> InvalidInput:
-    return InvalidInput(f"--variant {key[:40]!r}: {what}")
-
-
-def parse_variant(text: str) -> VariantSpec:
-    """``KEY[:WEIGHT][=FIELD=VALUE,…]``: ``A``, ``B:2``, ``B=after=2h``,
-    ``C:1=template=abandoned_checkout/reminder_short,incentive.value=15``, ``D=incentive=none``,
-    ``old=flow=3`` (a flow version, for an experiment of whole flows)."""
-    head, _, rest = text.strip().partition("=")
-    key, colon, weight_text = head.partition(":")
-    key = key.strip()
-    weight = 1
-    if colon:
-        try:
-            weight = int(weight_text.strip())
-        except ValueError:
-            raise _bad(key, "the weight after ':' must be a whole number, e.g. B:2") from None
-    overrides: dict[str, Any] = {}
-    flow_version: int | None = None
-    for part in (p.strip() for p in rest.split(",")) if rest.strip() else ():
-        name, eq, value = part.partition("=")
-        name, value = name.strip(), value.strip()
-        if not eq or not name:
-            raise _bad(key, f"{part[:60]!r} is not FIELD=VALUE (e.g. after=2h)")
-        if name == "flow":
-            try:
-                flow_version = int(value.removeprefix("v"))
-            except ValueError:
-                raise _bad(key, "flow= takes a version number (reclaim flows list)") from None
-        elif name.startswith("incentive."):
-            offer = overrides.setdefault("incentive", {})
-            if not isinstance(offer, dict):
-                raise _bad(key, "incentive=none and incentive.… together")
-            offer[name.removeprefix("incentive.")] = value
-        elif name in CLEARABLE and value.lower() == "none":
-            overrides[name] = None
-        else:
-            overrides[name] = value
-    return VariantSpec(key=key, weight=weight, flow_version=flow_version, overrides=overrides)
 
 
 def _as_cli(call: Callable[[], Any]) -> Any:
@@ -184,7 +143,7 @@ def experiment_start(
     variant by hashing the case, and runs that variant's flow."""
     from reclaim.services.experiments import start_experiment
 
-    specs = [parse_variant(v) for v in variants]
+    specs = [parse_variant(v, said="--variant") for v in variants]
     rt = runtime()
     try:
         view = _as_cli(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reclaim.entrypoints.console.auth import Reader, rt_of
-from reclaim.entrypoints.console.pages.ops_support import call, pick
+from reclaim.entrypoints.console.pages.ops_support import StoreQuery, call, pick
 from reclaim.entrypoints.console.render import page
 from reclaim.services import alerts as alert_service
 
@@ -34,7 +34,7 @@ KNOWN = (
 async def alerts(
     request: Request,
     who: Reader,
-    store: Annotated[str, Query(max_length=64)] = "",
+    store: StoreQuery = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     chosen = pick(who, store)

@@ -9,7 +9,6 @@ here for the operator to give the customer). The queue's row actions post here t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from reclaim.bootstrap import Runtime
 from reclaim.entrypoints.console.auth import Reader, Who, Worker, rt_of
+from reclaim.entrypoints.console.pages.ops_support import local_time
 from reclaim.entrypoints.console.render import page
 from reclaim.entrypoints.console.words import Words, catalogue
 from reclaim.errors import InvalidInput, NotFound
@@ -129,16 +129,6 @@ async def case_page(request: Request, who: Reader, case_id: int, done: str = "")
     return await _render(request, who, case_id, done=done)
 
 
-def _until(text: str, timezone: str) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo(timezone))
-    return at.astimezone(UTC)
-
-
 @router.post("/console/cases/{case_id}/act")
 async def act(
     request: Request,
@@ -192,7 +182,7 @@ async def act(
 
 
 async def _extend(rt: Runtime, who: Who, store_id: str, case_id: int, until: str) -> None:
-    at = _until(until, who.user.timezone)
+    at = local_time(until, who.user.timezone)
     if at is None:
         raise InvalidInput("give a date and time", field="until")
     view = await call(

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reclaim.entrypoints.console.auth import Reader, rt_of
-from reclaim.entrypoints.console.pages.ops_support import call, int_cursor, pick
+from reclaim.entrypoints.console.pages.ops_support import (
+    CursorQuery,
+    StoreQuery,
+    call,
+    int_cursor,
+    pick,
+)
 from reclaim.entrypoints.console.render import page
 from reclaim.services import coupons as coupon_service
 
@@ -23,9 +29,9 @@ PAGE = 50
 async def coupons(
     request: Request,
     who: Reader,
-    store: Annotated[str, Query(max_length=64)] = "",
+    store: StoreQuery = "",
     push: Annotated[str, Query(max_length=16)] = "",
-    cursor: Annotated[str, Query(max_length=20)] = "",
+    cursor: CursorQuery = "",
 ) -> Response:
     chosen = pick(who, store)
     if push not in coupon_service.PUSH_STATES:

@@ -14,24 +14,24 @@ ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from reclaim.bootstrap import Runtime
 from reclaim.domain.stores import Store
 from reclaim.entrypoints.console.auth import Reader, Who, rt_of
+from reclaim.entrypoints.console.pages.period import Asked, Period, asked_of, shown_report
 from reclaim.entrypoints.console.render import page
 from reclaim.entrypoints.console.words import Words
-from reclaim.errors import InvalidInput, NotFound
-from reclaim.services.reports import BENCHMARK, FUNNEL_STAGES, Report, build_report, report_json
-from reclaim.services.reports.period import parse_day, parse_period, week_key
+from reclaim.errors import NotFound
+from reclaim.services.reports import BENCHMARK, FUNNEL_STAGES, build_report, report_json
+from reclaim.services.reports.period import parse_period, week_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,90 +40,6 @@ router = APIRouter(include_in_schema=False)
 MAX_SLICES = 6
 WEEKS_BEFORE = 4  # a week's trend: it and the four before
 DAILY_UP_TO = 6  # days: a span up to this long day by day, a longer one by seven-day slices
-Text = Annotated[str, Query(max_length=40)]
-From = Annotated[str, Query(alias="from", max_length=40)]
-
-
-@dataclass(frozen=True, slots=True)
-class Asked:
-    """The period as the operator asked for it (kept to show it back in the form)."""
-
-    kind: str  # month | week | days
-    period: str = ""  # 2026-11 or 2026-W45
-    start_text: str = ""
-    end_text: str = ""
-    month: str | None = None
-    start: date | None = None
-    end: date | None = None
-    errors: dict[str, str] = field(default_factory=dict)  # field -> words key
-
-    def query(self, store_id: str) -> str:
-        """The query string naming the store and this period."""
-        if self.kind == "days":
-            return urlencode({"store": store_id, "from": self.start_text, "to": self.end_text})
-        return urlencode({"store": store_id, "period": self.period})
-
-
-def this_month(store: Store, now: datetime) -> str:
-    return now.astimezone(ZoneInfo(store.timezone)).strftime("%Y-%m")
-
-
-def ask_period(store: Store, now: datetime, period: str, start: str, end: str) -> Asked:
-    """The period of ``?period=`` (a month or an ISO week) or ``?from=&to=`` (days, the end
-    day not included); this month where the store is when none is given. ``InvalidInput``
-    names the field (period, from, to) of what cannot be read."""
-    period, start, end = period.strip(), start.strip(), end.strip()
-    if start or end:
-        if period:
-            raise InvalidInput("give a period or from/to, not both", field="period")
-        first = parse_day(start, field="from")
-        after = parse_day(end, field="to")
-        return Asked("days", start_text=start, end_text=end, start=first, end=after)
-    name, first, after = parse_period(period or this_month(store, now))
-    if "W" in name:
-        return Asked("week", period=name, start=first, end=after)
-    return Asked("month", period=name, month=name)
-
-
-def report_of(rt: Runtime, store: Store, asked: Asked, *, locale: str | None = None) -> Report:
-    """The report of ``asked``; ``InvalidInput`` of a period field the form shows (a week's
-    or a month's faults are its ``period``'s), ``NotFound`` for a store with no data."""
-    try:
-        return build_report(
-            uow=rt.reader(),
-            store_id=store.id,
-            now=rt.clock(),
-            month=asked.month,
-            start=asked.start,
-            end=asked.end,
-            locale=locale,
-        )
-    except InvalidInput as exc:
-        if asked.kind != "days" and exc.field in ("from", "to"):
-            raise InvalidInput(str(exc), field="period") from None
-        raise
-
-
-def read_asked(store: Store, now: datetime, period: str, start: str, end: str) -> Asked:
-    """:func:`ask_period`, its fault kept in the answer for the form rather than raised."""
-    try:
-        return ask_period(store, now, period, start, end)
-    except InvalidInput as exc:
-        where = exc.field if exc.field in ("period", "from", "to") else "period"
-        return Asked(
-            "days" if (start or end) else "month",
-            period=period,
-            start_text=start,
-            end_text=end,
-            errors={where: f"dashboard.bad.{where}"},
-        )
-
-
-def chosen_store(who: Who, store: str) -> Store | None:
-    """The store of ``?store=`` (404 unless the user sees it), or the user's first."""
-    if store:
-        return who.store(store)
-    return who.stores[0] if who.stores else None
 
 
 # -- the figures shown as charts ----------------------------------------------------------
@@ -264,17 +180,8 @@ def trend_chart(rows: list[dict[str, Any]], t: Words) -> dict[str, Any]:
 
 
 def _context(rt: Runtime, who: Who, store: Store, asked: Asked) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"store": store, "asked": asked, "data": None, "nodata": False}
-    if asked.errors:
-        return ctx
-    try:
-        made = report_of(rt, store, asked)
-    except NotFound:
-        ctx["nodata"] = True
-        return ctx
-    except InvalidInput as exc:
-        where = exc.field if exc.field in ("period", "from", "to") else "period"
-        asked.errors[where] = f"dashboard.bad.{where}"
+    ctx, made = shown_report(rt, store, asked)
+    if made is None:
         return ctx
     data = report_json(made)
     t = Words(who.user.locale)
@@ -290,20 +197,13 @@ def _context(rt: Runtime, who: Who, store: Store, asked: Asked) -> dict[str, Any
 
 
 @router.get("/console/dashboard")
-async def dashboard(
-    request: Request,
-    who: Reader,
-    store: Text = "",
-    period: Text = "",
-    start: From = "",
-    to: Text = "",
-) -> HTMLResponse:
-    found = chosen_store(who, store)
+async def dashboard(request: Request, who: Reader, q: Period) -> HTMLResponse:
+    rt = rt_of(request)
+    found = asked_of(who, rt.clock(), q)
     if found is None:
         return page(request, who, "dashboard/none.html", section="dashboard")
-    rt = rt_of(request)
-    asked = read_asked(found, rt.clock(), period, start, to)
-    ctx = await run_in_threadpool(_context, rt, who, found, asked)
+    store, asked = found
+    ctx = await run_in_threadpool(_context, rt, who, store, asked)
     status = 422 if asked.errors else 200
     return page(request, who, "dashboard/index.html", ctx, status_code=status, section="dashboard")
 
@@ -317,28 +217,20 @@ def _trend(rt: Runtime, who: Who, store: Store, asked: Asked) -> dict[str, Any]:
 
 
 @router.get("/console/dashboard/trend")
-async def trend(
-    request: Request,
-    who: Reader,
-    store: Text = "",
-    period: Text = "",
-    start: From = "",
-    to: Text = "",
-) -> HTMLResponse:
+async def trend(request: Request, who: Reader, q: Period) -> HTMLResponse:
     """The recovery trend: the fragment htmx swaps into the dashboard, or a page of its own."""
-    found = chosen_store(who, store)
+    rt = rt_of(request)
+    found = asked_of(who, rt.clock(), q)
     if found is None:
         raise NotFound("no store")
-    rt = rt_of(request)
-    asked = read_asked(found, rt.clock(), period, start, to)
-    if asked.errors:
-        raise InvalidInput("the period cannot be read", field=next(iter(asked.errors)))
-    ctx = {"store": found, "asked": asked, "band": BENCHMARK}
-    ctx |= await run_in_threadpool(_trend, rt, who, found, asked)
+    store, asked = found
+    asked.check()
+    ctx = {"store": store, "asked": asked, "band": BENCHMARK}
+    ctx |= await run_in_threadpool(_trend, rt, who, store, asked)
     name = (
         "dashboard/trend.html" if request.headers.get("hx-request") else "dashboard/trend_page.html"
     )
     return page(request, who, name, ctx, section="dashboard")
 
 
-__all__ = ["Asked", "ask_period", "chosen_store", "read_asked", "report_of", "router"]
+__all__ = ["router"]

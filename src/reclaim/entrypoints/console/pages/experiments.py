@@ -7,10 +7,9 @@ the forms that start and stop one (operators and admins; in the audit log as
 The start form asks what the CLI and the API ask: a name, the case kind, the step to vary
 (empty: whole flows) and the variants, the first the control, each a key, a weight, a flow
 version (of whole flows) and its changes in the CLI's words (``after=3h``,
-``incentive.value=15``, ``incentive=none``), read by :func:`parse_variant`, the CLI's grammar
-(``reclaim.entrypoints.cli.experiments.parse_variant``; the CLI package cannot be imported by
-the server, and tests/integration/test_console_experiments.py holds the two to the same
-answers). A refusal comes back as the form, the field marked.
+``incentive.value=15``, ``incentive=none``), read by the CLI's own grammar
+(:func:`reclaim.domain.variants.parse_variant`, which ``reclaim experiment start --variant``
+reads with). A refusal comes back as the form, the field marked.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reclaim.domain.cases import CaseKind
 from reclaim.domain.experiments import SRM_ALPHA
-from reclaim.domain.variants import CLEARABLE, MAX_VARIANTS, VariantSpec
+from reclaim.domain.variants import MAX_VARIANTS, VariantSpec, parse_variant
 from reclaim.entrypoints.console.auth import Reader, Who, Worker, rt_of
 from reclaim.entrypoints.console.render import page
 from reclaim.entrypoints.edge import MAX_INT
@@ -41,41 +40,6 @@ KINDS = tuple(k.value for k in CaseKind)
 ROWS = 4  # variant rows the form shows (``?rows=8`` for more)
 _ROW = re.compile(r"^variants\[(\d+)\]\.(\w+)")
 _PART = {"key": "key", "weight": "weight", "flow_version": "flow", "overrides": "changes"}
-
-
-def parse_variant(text: str) -> VariantSpec:
-    """``KEY[:WEIGHT][=FIELD=VALUE,…]`` as ``reclaim experiment start --variant`` reads it."""
-    head, _, rest = text.strip().partition("=")
-    key, colon, weight_text = head.partition(":")
-    key = key.strip()
-    weight = 1
-    if colon:
-        try:
-            weight = int(weight_text.strip())
-        except ValueError:
-            raise InvalidInput(f"variant {key[:40]!r}: the weight must be a whole number") from None
-    overrides: dict[str, Any] = {}
-    flow_version: int | None = None
-    for part in (p.strip() for p in rest.split(",")) if rest.strip() else ():
-        name, eq, value = part.partition("=")
-        name, value = name.strip(), value.strip()
-        if not eq or not name:
-            raise InvalidInput(f"variant {key[:40]!r}: {part[:60]!r} is not FIELD=VALUE")
-        if name == "flow":
-            try:
-                flow_version = int(value.removeprefix("v"))
-            except ValueError:
-                raise InvalidInput(f"variant {key[:40]!r}: flow= takes a version number") from None
-        elif name.startswith("incentive."):
-            offer = overrides.setdefault("incentive", {})
-            if not isinstance(offer, dict):
-                raise InvalidInput(f"variant {key[:40]!r}: incentive=none and incentive.… together")
-            offer[name.removeprefix("incentive.")] = value
-        elif name in CLEARABLE and value.lower() == "none":
-            overrides[name] = None
-        else:
-            overrides[name] = value
-    return VariantSpec(key=key, weight=weight, flow_version=flow_version, overrides=overrides)
 
 
 @dataclass

@@ -14,7 +14,15 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reclaim.entrypoints.console.auth import Reader, Worker, rt_of
-from reclaim.entrypoints.console.pages.ops_support import call, flash, int_cursor, pick
+from reclaim.entrypoints.console.pages.ops_support import (
+    CursorQuery,
+    DoneQuery,
+    StoreQuery,
+    call,
+    flash,
+    int_cursor,
+    pick,
+)
 from reclaim.entrypoints.console.render import page
 from reclaim.services import inbox_view, ingest
 
@@ -42,10 +50,10 @@ def pretty(body: bytes) -> tuple[str, bool]:
 async def inbox(
     request: Request,
     who: Reader,
-    store: Annotated[str, Query(max_length=64)] = "",
+    store: StoreQuery = "",
     status: Annotated[str, Query(max_length=16)] = "failed",
-    cursor: Annotated[str, Query(max_length=20)] = "",
-    done: Annotated[str, Query(max_length=64)] = "",
+    cursor: CursorQuery = "",
+    done: DoneQuery = "",
     n: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
     chosen = pick(who, store)
@@ -82,8 +90,8 @@ async def inbox(
 async def test_mode(
     request: Request,
     who: Reader,
-    store: Annotated[str, Query(max_length=64)] = "",
-    cursor: Annotated[str, Query(max_length=20)] = "",
+    store: StoreQuery = "",
+    cursor: CursorQuery = "",
 ) -> Response:
     chosen = pick(who, store)
     rt = rt_of(request)
@@ -108,7 +116,7 @@ async def one(
     request: Request,
     who: Reader,
     delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    store: Annotated[str, Query(max_length=64)] = "",
+    store: StoreQuery = "",
 ) -> Response:
     chosen = who.store(store) if store else pick(who, store)
     if chosen is None:

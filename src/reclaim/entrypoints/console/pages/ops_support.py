@@ -7,14 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Query
 from fastapi.concurrency import run_in_threadpool
 
 from reclaim.domain.stores import Store
 from reclaim.entrypoints.console.auth import Who
 from reclaim.entrypoints.console.words import Words
+
+# The query parameters the list pages share: the store, a ``?done=`` flash, a page cursor.
+StoreQuery = Annotated[str, Query(max_length=64)]
+DoneQuery = Annotated[str, Query(max_length=64)]
+CursorQuery = Annotated[str, Query(max_length=20)]
 
 
 def pick(who: Who, store: str | None) -> Store | None:

@@ -22,13 +22,13 @@ from fastapi.responses import HTMLResponse, Response
 from reclaim.bootstrap import Runtime, report_html, report_pdf
 from reclaim.domain.stores import REPORT_LOCALES, Store
 from reclaim.entrypoints.console.auth import Reader, Who, rt_of
-from reclaim.entrypoints.console.pages.dashboard import (
+from reclaim.entrypoints.console.pages.period import (
     Asked,
-    From,
+    Period,
     Text,
-    chosen_store,
-    read_asked,
+    asked_of,
     report_of,
+    shown_report,
 )
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import InvalidInput, NotFound
@@ -83,88 +83,53 @@ def _name(store: Store, asked: Asked) -> str:
     return f"reclaim-report-{store.id}-{what}"
 
 
-def _asked(
-    request: Request, who: Who, store: str, period: str, start: str, to: str
-) -> tuple[Store, Asked]:
-    found = chosen_store(who, store)
+def _asked(request: Request, who: Who, q: Period) -> tuple[Store, Asked]:
+    found = asked_of(who, rt_of(request).clock(), q)
     if found is None:
         raise NotFound("no store")
-    return found, read_asked(found, rt_of(request).clock(), period, start, to)
+    return found
 
 
 def _shell(rt: Runtime, who: Who, store: Store, asked: Asked) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"store": store, "asked": asked, "data": None, "nodata": False}
+    ctx, made = shown_report(rt, store, asked, locale=_locale(who))
     ctx["schedule"] = store.settings
-    if asked.errors:
-        return ctx
-    try:
-        made = report_of(rt, store, asked, locale=_locale(who))
-    except NotFound:
-        ctx["nodata"] = True
-        return ctx
-    except InvalidInput as exc:
-        where = exc.field if exc.field in ("period", "from", "to") else "period"
-        asked.errors[where] = f"dashboard.bad.{where}"
-        return ctx
-    ctx["data"] = report_json(made)
-    ctx["formats"] = list(TYPES)
+    if made is not None:
+        ctx["data"] = report_json(made)
+        ctx["formats"] = list(TYPES)
     return ctx
 
 
 @router.get("/console/reports")
-async def reports(
-    request: Request,
-    who: Reader,
-    store: Text = "",
-    period: Text = "",
-    start: From = "",
-    to: Text = "",
-) -> HTMLResponse:
+async def reports(request: Request, who: Reader, q: Period) -> HTMLResponse:
     if not who.stores:
         return page(request, who, "dashboard/none.html", section="reports")
-    found, asked = _asked(request, who, store, period, start, to)
+    found, asked = _asked(request, who, q)
     ctx = await run_in_threadpool(_shell, rt_of(request), who, found, asked)
     status = 422 if asked.errors else 200
     return page(request, who, "reports/index.html", ctx, status_code=status, section="reports")
 
 
 def _report(rt: Runtime, who: Who, store: Store, asked: Asked) -> Report:
-    if asked.errors:
-        raise InvalidInput("the period cannot be read", field=next(iter(asked.errors)))
+    asked.check()
     return report_of(rt, store, asked, locale=_locale(who))
 
 
 @router.get("/console/reports/view")
-async def view(
-    request: Request,
-    who: Reader,
-    store: Text = "",
-    period: Text = "",
-    start: From = "",
-    to: Text = "",
-) -> Response:
+async def view(request: Request, who: Reader, q: Period) -> Response:
     """The report's page, for the frame of ``/console/reports``."""
-    found, asked = _asked(request, who, store, period, start, to)
+    found, asked = _asked(request, who, q)
     made = await run_in_threadpool(_report, rt_of(request), who, found, asked)
     html = await run_in_threadpool(report_html, made)
     return HTMLResponse(html, headers=FRAME_HEADERS)
 
 
 @router.get("/console/reports/download")
-async def download(
-    request: Request,
-    who: Reader,
-    store: Text = "",
-    period: Text = "",
-    start: From = "",
-    to: Text = "",
-    format: Text = "html",
-) -> Response:
+async def download(request: Request, who: Reader, q: Period, format: Text = "html") -> Response:
     """The report as a file: html, csv, pdf or json."""
     fmt = format.strip().lower()
     if fmt not in TYPES:
         raise InvalidInput("format is one of html, csv, pdf, json", field="format")
-    found, asked = _asked(request, who, store, period, start, to)
+    found, asked = _asked(request, who, q)
     made = await run_in_threadpool(_report, rt_of(request), who, found, asked)
     body = await run_in_threadpool(rendered, made, fmt)
     media, ext = TYPES[fmt]

@@ -96,7 +96,9 @@ async def login_form(request: Request, next: str = "", lang: str = "") -> HTMLRe
     if lang in LOCALES:
         request.state.locale = lang
         answer = _login_page(request, target=_next(next))
-        answer.set_cookie(LOCALE_COOKIE, lang, samesite="lax", secure=https(request), path="/console")
+        answer.set_cookie(
+            LOCALE_COOKIE, lang, samesite="lax", secure=https(request), path="/console"
+        )
         return answer
     return _login_page(request, target=_next(next))
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reclaim.config import Settings
 from reclaim.domain.stores import REPORT_LOCALES, Store
 from reclaim.entrypoints.console.auth import Admin, Reader, Who, rt_of
 from reclaim.entrypoints.console.pages import settings_store as fields
-from reclaim.entrypoints.console.pages.ops_support import Form, call, flash, words_of
+from reclaim.entrypoints.console.pages.ops_support import DoneQuery, Form, call, flash, words_of
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import InvalidInput
 from reclaim.services import stores as store_service
@@ -65,9 +65,7 @@ def channels(settings: Settings) -> list[dict[str, object]]:
 
 
 @router.get("/console/settings")
-async def settings(
-    request: Request, who: Reader, done: Annotated[str, Query(max_length=64)] = ""
-) -> Response:
+async def settings(request: Request, who: Reader, done: DoneQuery = "") -> Response:
     rt = rt_of(request)
     context = {
         "stores": who.stores,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reclaim.domain.users import LOCALES
 from reclaim.entrypoints.console.auth import SESSION_COOKIE, Reader, Who, rt_of
+from reclaim.entrypoints.console.pages.ops_support import DoneQuery, call, flash, words_of
 from reclaim.entrypoints.console.pages.ops_support import Form as Values
-from reclaim.entrypoints.console.pages.ops_support import call, flash, words_of
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import InvalidInput
 from reclaim.services import account as account_service
@@ -43,9 +43,7 @@ def _page(
 
 
 @router.get("/console/settings/account")
-async def account(
-    request: Request, who: Reader, done: Annotated[str, Query(max_length=64)] = ""
-) -> Response:
+async def account(request: Request, who: Reader, done: DoneQuery = "") -> Response:
     return _page(request, who, done=done)
 
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reclaim.domain.stores import DEFAULT_SCOPES, SCOPES, Store
 from reclaim.entrypoints.console.auth import Admin, Who, rt_of
-from reclaim.entrypoints.console.pages.ops_support import Form, call, flash, words_of
+from reclaim.entrypoints.console.pages.ops_support import DoneQuery, Form, call, flash, words_of
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import InvalidInput, NotFound
 from reclaim.services import stores as store_service
@@ -56,7 +56,7 @@ async def keys(
     request: Request,
     who: Admin,
     store_id: STORE_ID,
-    done: Annotated[str, Query(max_length=64)] = "",
+    done: DoneQuery = "",
 ) -> Response:
     return await _keys_page(request, who, who.store(store_id), done=done)
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reclaim.domain.users import LOCALES, Role, User
 from reclaim.entrypoints.console.auth import Admin, Who, rt_of
-from reclaim.entrypoints.console.pages.ops_support import Form, call, flash, words_of
+from reclaim.entrypoints.console.pages.ops_support import DoneQuery, Form, call, flash, words_of
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import Conflict, InvalidInput
 from reclaim.services import users as user_service
@@ -60,9 +60,7 @@ async def _list_page(
 
 
 @router.get("/console/settings/users")
-async def users(
-    request: Request, who: Admin, done: Annotated[str, Query(max_length=64)] = ""
-) -> Response:
+async def users(request: Request, who: Admin, done: DoneQuery = "") -> Response:
     return await _list_page(request, who, done=done)
 
 

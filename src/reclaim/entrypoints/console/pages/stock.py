@@ -13,8 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from reclaim.domain.holds import MAX_HOLD
 from reclaim.domain.stores import Store
 from reclaim.entrypoints.console.auth import Reader, Who, Worker, rt_of
-from reclaim.entrypoints.console.pages.ops_support import Form as Values
 from reclaim.entrypoints.console.pages.ops_support import (
+    DoneQuery,
+    StoreQuery,
     call,
     flash,
     local_input,
@@ -22,6 +23,7 @@ from reclaim.entrypoints.console.pages.ops_support import (
     pick,
     words_of,
 )
+from reclaim.entrypoints.console.pages.ops_support import Form as Values
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import InvalidInput
 from reclaim.services import holds as holds_service
@@ -95,12 +97,12 @@ async def _render(
 async def stock(
     request: Request,
     who: Reader,
-    store: Annotated[str, Query(max_length=64)] = "",
+    store: StoreQuery = "",
     sku: Annotated[str, Query(max_length=255)] = "",
     cursor: Annotated[str, Query(max_length=600)] = "",
     status: Annotated[str, Query(max_length=16)] = "active",
     hcursor: Annotated[str, Query(max_length=80)] = "",
-    done: Annotated[str, Query(max_length=64)] = "",
+    done: DoneQuery = "",
 ) -> Response:
     chosen = pick(who, store)
     if status not in ("", *stock_view.HOLD_STATUSES):

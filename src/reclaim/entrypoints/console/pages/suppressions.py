@@ -6,15 +6,16 @@ never the address). Addresses travel in form bodies, never in a URL."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from reclaim.domain.stores import Store
 from reclaim.entrypoints.console.auth import Reader, Who, Worker, rt_of
 from reclaim.entrypoints.console.pages.ops_support import Form as Values
-from reclaim.entrypoints.console.pages.ops_support import call, pick, words_of
+from reclaim.entrypoints.console.pages.ops_support import StoreQuery, call, pick, words_of
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import InvalidInput
 from reclaim.services import suppressions as service
@@ -53,9 +54,7 @@ async def _render(
 
 
 @router.get("/console/suppressions")
-async def suppressions(
-    request: Request, who: Reader, store: Annotated[str, Query(max_length=64)] = ""
-) -> Response:
+async def suppressions(request: Request, who: Reader, store: StoreQuery = "") -> Response:
     return await _render(request, who, pick(who, store))
 
 
@@ -69,46 +68,45 @@ def _checked(who: Who, channel: str, address: str) -> Values:
     return form
 
 
-async def _act(
-    request: Request, who: Who, store: str, channel: str, address: str, action: str
-) -> Response:
-    chosen = who.store(store)
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The address form as posted."""
+
+    store: str
+    channel: str
+    address: str
+
+
+def _asked(
+    store: Annotated[str, Form(max_length=64)],
+    channel: Annotated[str, Form(max_length=16)] = "email",
+    address: Annotated[str, Form(max_length=320)] = "",
+) -> Asked:
+    return Asked(store, channel, address)
+
+
+Posted = Annotated[Asked, Depends(_asked)]
+
+
+async def _act(request: Request, who: Who, asked: Posted, action: str) -> Response:
+    chosen = who.store(asked.store)
+    channel, address = asked.channel, asked.address
     form = _checked(who, channel, address)
     if not form.ok:
         return await _render(request, who, chosen, form=form, status_code=422)
     rt = rt_of(request)
     result: dict[str, Any] = {"action": action, "channel": channel}
+    key = {"store_id": chosen.id, "channel": channel, "address": address}
     try:
         if action == "check":
-            found = await call(
-                service.check,
-                uow=rt.reader(),
-                store_id=chosen.id,
-                channel=channel,
-                address=address,
-            )
-            result["entry"] = found
+            result["entry"] = await call(service.check, uow=rt.reader(), **key)
         elif action == "add":
             added = await call(
-                service.add,
-                uow=rt.uow(),
-                store_id=chosen.id,
-                channel=channel,
-                address=address,
-                now=rt.clock(),
-                actor=who.actor(rt),
+                service.add, uow=rt.uow(), now=rt.clock(), actor=who.actor(rt), **key
             )
             result |= {"new": added.new, "stopped": added.flows_stopped}
         else:
-            was = await call(
-                service.remove,
-                uow=rt.uow(),
-                store_id=chosen.id,
-                channel=channel,
-                address=address,
-                actor=who.actor(rt),
-            )
-            result["entry"] = was
+            result["entry"] = await call(service.remove, uow=rt.uow(), actor=who.actor(rt), **key)
     except InvalidInput as exc:
         field = exc.field if exc.field in ("channel", "address") else "address"
         form.fail(field, words_of(who)(f"suppressions.{field}.invalid"))
@@ -119,34 +117,16 @@ async def _act(
 
 
 @router.post("/console/suppressions/check")
-async def check(
-    request: Request,
-    who: Reader,
-    store: Annotated[str, Form(max_length=64)],
-    channel: Annotated[str, Form(max_length=16)] = "email",
-    address: Annotated[str, Form(max_length=320)] = "",
-) -> Response:
+async def check(request: Request, who: Reader, asked: Posted) -> Response:
     """Look an address up (a read: every role may; POST so that it stays out of URLs)."""
-    return await _act(request, who, store, channel, address, "check")
+    return await _act(request, who, asked, "check")
 
 
 @router.post("/console/suppressions/add")
-async def add(
-    request: Request,
-    who: Worker,
-    store: Annotated[str, Form(max_length=64)],
-    channel: Annotated[str, Form(max_length=16)] = "email",
-    address: Annotated[str, Form(max_length=320)] = "",
-) -> Response:
-    return await _act(request, who, store, channel, address, "add")
+async def add(request: Request, who: Worker, asked: Posted) -> Response:
+    return await _act(request, who, asked, "add")
 
 
 @router.post("/console/suppressions/remove")
-async def remove(
-    request: Request,
-    who: Worker,
-    store: Annotated[str, Form(max_length=64)],
-    channel: Annotated[str, Form(max_length=16)] = "email",
-    address: Annotated[str, Form(max_length=320)] = "",
-) -> Response:
-    return await _act(request, who, store, channel, address, "remove")
+async def remove(request: Request, who: Worker, asked: Posted) -> Response:
+    return await _act(request, who, asked, "remove")

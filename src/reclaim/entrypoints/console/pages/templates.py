@@ -10,11 +10,12 @@ The e-mail's HTML is shown only inside an ``<iframe sandbox>`` whose document, s
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from email.utils import formataddr
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -70,6 +71,38 @@ def _slot(who: Who, store: str, key: str, channel: str, locale: str) -> dict[str
         "channel": _channel(channel).value,
         "locale": locale or "en",
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The template a request names, as sent (in its query or its form)."""
+
+    store: str
+    key: str
+    channel: str
+    locale: str
+
+    def slot(self, who: Who) -> dict[str, Any]:
+        return _slot(who, self.store, self.key, self.channel, self.locale)
+
+
+def _named_query(
+    store: str = "", key: str = "", channel: str = "email", locale: str = "en"
+) -> Named:
+    return Named(store, key, channel, locale)
+
+
+def _named_form(
+    store: Annotated[str, Form(max_length=64)] = "",
+    key: Annotated[str, Form(max_length=110)] = "",
+    channel: Annotated[str, Form(max_length=16)] = "email",
+    locale: Annotated[str, Form(max_length=16)] = "en",
+) -> Named:
+    return Named(store, key, channel, locale)
+
+
+InQuery = Annotated[Named, Depends(_named_query)]
+InForm = Annotated[Named, Depends(_named_form)]
 
 
 def _shown(slot: dict[str, Any]) -> dict[str, Any]:
@@ -161,16 +194,8 @@ def _editor(
 
 
 @router.get("/console/templates/edit")
-def edit_page(
-    request: Request,
-    who: Reader,
-    store: str = "",
-    key: str = "",
-    channel: str = "email",
-    locale: str = "en",
-    done: str = "",
-) -> HTMLResponse:
-    return _editor(request, who, _slot(who, store, key, channel, locale), done=done)
+def edit_page(request: Request, who: Reader, named: InQuery, done: str = "") -> HTMLResponse:
+    return _editor(request, who, named.slot(who), done=done)
 
 
 def _back(slot: dict[str, Any], done: str) -> RedirectResponse:
@@ -215,17 +240,14 @@ def _save(request: Request, who: Who, slot: dict[str, Any], sent: dict[str, str]
 async def save(
     request: Request,
     who: Worker,
-    store: Annotated[str, Form(max_length=64)] = "",
-    key: Annotated[str, Form(max_length=110)] = "",
-    channel: Annotated[str, Form(max_length=16)] = "email",
-    locale: Annotated[str, Form(max_length=16)] = "en",
+    named: InForm,
     subject: Annotated[str, Form(max_length=70_000)] = "",
     html: Annotated[str, Form(max_length=300_000)] = "",
     text: Annotated[str, Form(max_length=70_000)] = "",
 ) -> Response:
     """The template checked and saved as the store's own; on an error nothing is saved and
     the form comes back with what was sent, the error beside its part."""
-    slot = _slot(who, store, key, channel, locale)
+    slot = named.slot(who)
     sent = {"subject": subject, "html": html, "text": text}
     try:
         slot["locale"] = await run_in_threadpool(_save, request, who, slot, sent)
@@ -235,17 +257,10 @@ async def save(
 
 
 @router.post("/console/templates/reset")
-async def reset(
-    request: Request,
-    who: Worker,
-    store: Annotated[str, Form(max_length=64)] = "",
-    key: Annotated[str, Form(max_length=110)] = "",
-    channel: Annotated[str, Form(max_length=16)] = "email",
-    locale: Annotated[str, Form(max_length=16)] = "en",
-) -> Response:
+async def reset(request: Request, who: Worker, named: InForm) -> Response:
     """Back to the default template (a version too)."""
     rt = rt_of(request)
-    slot = _slot(who, store, key, channel, locale)
+    slot = named.slot(who)
     await run_in_threadpool(
         delete_template, uow=rt.uow(), actor=who.actor(rt), now=rt.clock(), **slot
     )
@@ -285,13 +300,10 @@ def _render(request: Request, who: Who, slot: dict[str, Any], case: str) -> Rend
 def preview(
     request: Request,
     who: Reader,
-    store: str = "",
-    key: str = "",
-    channel: str = "email",
-    locale: str = "en",
+    named: InQuery,
     case: str = "",
 ) -> HTMLResponse:
-    slot = _slot(who, store, key, channel, locale)
+    slot = named.slot(who)
     rendered, error = None, None
     try:
         rendered = _render(request, who, slot, case)
