@@ -23,6 +23,20 @@ OPT_IN_COUNTRIES = frozenset({"DE", "FR", "ES", "IT", "NL", "GB", "CA", "AU", "J
 NO_CONSENT_FIELD = frozenset({"woocommerce"})  # platforms whose webhooks say nothing of it
 
 
+#: Platforms whose checkouts tell the customer's country only with an address, from the shipping
+#: step on: Shopify's shipping / billing address (its ``customer`` carries none), WooCommerce's
+#: billing country. The custom site's events and Stripe Checkout's ``customer_details`` carry
+#: it with the contact.
+COUNTRY_WITH_ADDRESS = frozenset({"shopify", "woocommerce"})
+ADDRESS_STAGES = frozenset({"shipping", "payment"})  # checkout steps that give an address
+
+
+def country_told(platform: str, stage: str | None) -> bool:
+    """Does a checkout of ``platform`` that reached ``stage`` (None: no checkout known) tell
+    Reclaim the customer's country?"""
+    return platform not in COUNTRY_WITH_ADDRESS or stage in ADDRESS_STAGES
+
+
 # Platforms whose "no" is "never opted in" (Shopify's ``not_subscribed``, Stripe Checkout's
 # unticked promotions box, ``opt_out``), not a refusal.
 NEVER_ASKED_WHEN_NOT_IN = frozenset({"shopify", "stripe"})
@@ -44,9 +58,10 @@ def stated_consent(actor: Actor, platform: str) -> bool | None:
 def may_market(actor: Actor, platform: str, *, country_known: bool = True) -> bool:
     """May a marketing email (an abandoned-checkout reminder) go to this customer?
 
-    ``country_known``: did the platform say where the customer is? Without consent and
-    without a country, the strictest reading (an opt-in law) applies: WooCommerce sends the
-    billing country only once the shopper has reached the shipping step.
+    ``country_known``: did the platform say where the customer is (:func:`country_told`)?
+    Without consent and without a country, the strictest reading (an opt-in law) applies:
+    Shopify and WooCommerce send the country only once the shopper has reached the shipping
+    step.
     """
     said = stated_consent(actor, platform)
     if said is not None:

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from reclaim.adapters.flows import default_flow
 from reclaim.domain.flows import Anchor, Flow
 from reclaim.sim import behaviour as bh
-from reclaim.sim.consent import may_market
+from reclaim.sim.consent import country_told, may_market
 from reclaim.sim.people import Actor
 from reclaim.sim.storefronts import Checkout
 from reclaim.sim.truth import ExpectedCase
@@ -53,7 +53,6 @@ from reclaim.sim.world import STORE
 #: customer (at most 6 h), the checkout, the webhook and a few worker ticks.
 MARGIN = timedelta(hours=8)
 QUIET_START, QUIET_END = time(22), time(7)  # email quiet hours, customer's local time (S5)
-SHIPPED = ("shipping", "payment")  # checkout steps after which an address (a country) is known
 
 
 def unit(*parts: object) -> float:
@@ -152,7 +151,7 @@ def _potential(
     u = unit(seed, "persuaded", case.store, case.kind, case.subject)
     platform = STORE[case.store].platform
     marketing = any(s.purpose == "marketing" for s in flow.steps)
-    country_known = platform != "woocommerce" or (co is not None and co.stage in SHIPPED)
+    country_known = country_told(platform, co.stage if co is not None else None)
     reached = (
         not marketing or may_market(actor, platform, country_known=country_known)
     ) and not unsubscriber(seed, case.store, case.customer)

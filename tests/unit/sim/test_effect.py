@@ -9,9 +9,12 @@ from decimal import Decimal
 
 import pytest
 
+from reclaim.adapters.platforms import connector_for
+from reclaim.domain.messages import Channel, Purpose
+from reclaim.domain.policy.consent import consent_decision
 from reclaim.domain.stats import measure, newcombe, wilson
 from reclaim.sim import behaviour as bh
-from reclaim.sim.consent import may_market, stated_consent
+from reclaim.sim.consent import country_told, may_market, stated_consent
 from reclaim.sim.effect import (
     MARGIN,
     Potential,
@@ -22,9 +25,13 @@ from reclaim.sim.effect import (
     unit,
     unsubscriber,
 )
+from reclaim.sim.model import Cart, Line
+from reclaim.sim.payloads import dumps
 from reclaim.sim.people import Actor, make_customer
+from reclaim.sim.shopify import shopify_checkout
+from reclaim.sim.storefronts import Checkout
 from reclaim.sim.truth import ExpectedCase
-from reclaim.sim.world import COUNTRY
+from reclaim.sim.world import COUNTRY, STORE
 
 T0 = datetime(2026, 5, 4, tzinfo=UTC)
 TICK = timedelta(minutes=15)
@@ -147,11 +154,17 @@ def case(
     )
 
 
-def outcomes(cases: list[ExpectedCase], who: Actor, *, scale: float = 1.0) -> list[Potential]:
+def outcomes(
+    cases: list[ExpectedCase],
+    who: Actor,
+    *,
+    scale: float = 1.0,
+    checkouts: dict[tuple[str, str], Checkout] | None = None,
+) -> list[Potential]:
     return potential_outcomes(
         cases,
         actors={("shopify", who.key): who},
-        checkouts={},
+        checkouts=checkouts or {},
         seed=3,
         start=T0,
         end=END,
@@ -190,6 +203,57 @@ def test_without_consent_the_with_messages_outcome_is_the_without() -> None:
     # a failed payment notice is transactional: no consent needed
     [q] = outcomes([case(germany, "pi_1", kind="failed_payment")], germany, scale=1000)
     assert q.reached and q.y1
+
+
+def shopify_session(who: Actor, stage: str) -> tuple[Checkout, list[bytes]]:
+    """A Shopify checkout abandoned at ``stage``, and the webhooks its platform sends: created
+    without contact, then updated once the shopper typed their email (seed 29's
+    ``9d4d9ae6…``: a US shopper, never asked about marketing, gone before the shipping step)."""
+    store = STORE["shopify"]
+    product = store.catalogue[0]
+    cart = Cart((Line(product, 1, product.price(who.currency)),), who.currency, Decimal(0))
+    at = T0 + timedelta(hours=10)
+    co = Checkout("shopify", "c1", "35870274000210", who, cart, at, at, stage="created")
+    bodies = [dumps(shopify_checkout(store, co.snap()))]
+    co.stage, co.contact, co.updated_at = stage, True, at + timedelta(minutes=3)
+    bodies.append(dumps(shopify_checkout(store, co.snap())))
+    return co, bodies
+
+
+@pytest.mark.parametrize(("stage", "told"), [("contact", False), ("shipping", True)])
+def test_a_shopify_shopper_gone_before_the_shipping_step_is_not_reached_without_consent(
+    stage: str, told: bool
+) -> None:
+    """Seed 29's mismatch: the simulator took this shopper as reachable (a US customer whom
+    Shopify calls ``not_subscribed``: CAN-SPAM allows the email), but Shopify sends the
+    country only with the address, from the shipping step on; before it Reclaim knows no
+    country and sends no marketing (docs/consent.md: the strictest reading). The simulator's
+    model must say what Reclaim, reading those very webhooks, can do."""
+    us = actor("US", consent=False)
+    co, bodies = shopify_session(us, stage)
+    connector = connector_for("shopify")
+    facts = [
+        f
+        for body in bodies
+        for f in connector.parse(topic="checkouts/update", headers={}, body=body).facts
+    ]
+    contact = facts[-1].contact  # type: ignore[attr-defined]
+    assert contact.email == us.email and contact.accepts_email_marketing is None
+    assert (contact.country is not None) == told == country_told("shopify", stage)
+    reclaim = consent_decision(
+        channel=Channel.EMAIL,
+        purpose=Purpose.MARKETING,
+        country=contact.country,
+        opted_in=contact.accepts_email_marketing,
+        store_requires_consent=None,
+    )
+    assert reclaim.allowed == told
+    [p] = outcomes([case(us)], us, scale=1000, checkouts={("shopify", "c1"): co})
+    assert p.reached == told  # the simulator's reading: the same as Reclaim's
+    assert p.y1 == told and (p.persuaded_by is not None) == told  # an eager audience
+    assert p.why == (
+        "persuaded by " + str(p.persuaded_by) if told else "not reached (consent, unsubscribed)"
+    )
 
 
 def test_nobody_is_persuaded_by_a_step_after_the_case_closes_or_the_run_ends() -> None:

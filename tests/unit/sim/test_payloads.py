@@ -21,6 +21,7 @@ from reclaim.domain.events import (
 )
 from reclaim.errors import SignatureError
 from reclaim.sim import SimConfig, build_plan
+from reclaim.sim.consent import country_told
 from reclaim.sim.driver import webhook_secret
 from reclaim.sim.model import CheckoutSnap, Delivery, OrderSnap, PaymentSnap
 from reclaim.sim.payloads import sign
@@ -66,6 +67,9 @@ def check_checkout(snap: CheckoutSnap, fact: object) -> None:
         snap.completed_at is not None and snap.store != "woocommerce"
     )
     assert fact.expired_at == snap.expired_at
+    if snap.contact:  # the simulator's consent model knows when Reclaim is told the country
+        told = country_told(STORE[snap.store].platform, snap.stage)
+        assert (fact.contact.country is not None) == told, (snap.store, snap.stage)
     if snap.store != "stripe":
         assert {i.sku for i in fact.items} == snap.cart.skus
         assert fact.user_agent == snap.actor.user_agent
