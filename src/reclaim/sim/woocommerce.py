@@ -21,7 +21,10 @@ from reclaim.sim.storefronts import Checkout, Order, Outbox, Storefront
 from reclaim.sim.world import StoreSpec
 
 WOO_HOLD_STOCK = timedelta(minutes=60)  # WooCommerce's default "Hold stock (minutes)"
-WOO_VERSION = "8.9.3"
+# 10.6 or later: the block checkout's orders (created_via "store-api", as sent here) are
+# cancelled after the hold-stock time too; before 10.6, wc_cancel_unpaid_orders cancelled
+# only created_via "checkout" (woocommerce issue #51271, fixed by PR #58262).
+WOO_VERSION = "10.6.0"
 
 
 def woo_headers(store: StoreSpec, topic: str, webhook_id: int, delivery_id: str) -> dict[str, str]:
