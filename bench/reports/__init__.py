@@ -19,10 +19,14 @@ Measured, each run in a fresh Python process (so its peak RSS, ``ru_maxrss``, is
 * **floor**: one scan of the cases table with the same filter (store and period):
   ``SELECT count(*), sum(value) FROM cases WHERE store_id = ? AND created_at >= ? AND
   created_at < ?``.
+* **7 tables**: one scan of each table the report must read, with the period's filter
+  (:func:`.measure.tables`: ``count(*)`` of the period's cases, of the reasons, messages and
+  coupons of their range of ids, of the period's checkouts and orders, and of those orders'
+  shipments).
 
-A warm-up of each, then ``--rounds`` of floor and report in alternation; medians are
-reported against the goals (≤ 10 s, ≤ 500 MB, ≤ 3 × the floor). Numbers only, no pass/fail
-exit code (team rule: no timed assertions). Usage::
+A warm-up of each, then ``--rounds`` of floor, 7 tables and report in alternation; medians
+are reported against the goals (≤ 10 s, ≤ 500 MB, ≤ 3 × the floor), with the ratio to both
+floors. Numbers only, no pass/fail exit code (team rule: no timed assertions). Usage::
 
     .venv/bin/python -m bench.reports                 # both databases, full size
     .venv/bin/python -m bench.reports --quick         # 1/20 of it: 50,000 cases

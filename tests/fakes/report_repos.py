@@ -16,6 +16,7 @@ from reclaim.domain.facts import Checkout, Order
 from reclaim.services.abandonment import country_of
 from reclaim.services.ports import (
     CaseGroup,
+    CohortFacts,
     CouponCost,
     FunnelCounts,
     FunnelGroup,
@@ -23,6 +24,7 @@ from reclaim.services.ports import (
     ReasonCount,
     RecoveredCase,
 )
+from reclaim.services.ports.reports import MESSAGE_DIMENSIONS
 
 SALES_KINDS = ("abandoned_checkout", "pending_order", "failed_payment")
 
@@ -38,7 +40,7 @@ class FakeReports(Repo):
         tests = {e.owner for e in self.t.case_events.values() if e.type == TEST_MODE_EVENT}
         return [
             c
-            for c in self.t.cases.values()
+            for c in sorted(self.t.cases.values(), key=lambda c: c.id or 0)
             if c.store_id == store_id
             and start <= c.created_at < end
             and c.kind in SALES_KINDS
@@ -113,6 +115,24 @@ class FakeReports(Repo):
             for k, v in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
         ]
 
+    def cohort(
+        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
+    ) -> CohortFacts:
+        messages = by in MESSAGE_DIMENSIONS
+        key = None if messages else by
+        return CohortFacts(
+            groups=self._case_groups(store_id, start, end, by=key),
+            recovered=self._recovered(store_id, start, end, by=key),
+            messages=self._messages(store_id, start, end),
+            coupons=self._coupon_costs(store_id, start, end),
+            reasons=self._reasons(store_id, start, end),
+            answered=self._answered(store_id, start, end),
+            by_messages=self._messages(store_id, start, end, by=by) if messages else (),
+            by_recovered=(
+                self._recovered_by_message(store_id, start, end, by=by or "") if messages else ()
+            ),
+        )
+
     def _key(self, c: Case, by: str | None) -> str | None:
         if by is None:
             return None
@@ -122,7 +142,7 @@ class FakeReports(Repo):
         value: str | None = getattr(c, by)
         return value
 
-    def case_groups(
+    def _case_groups(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
     ) -> Sequence[CaseGroup]:
         opened: Counter[tuple[str, str, str | None]] = Counter()
@@ -154,13 +174,13 @@ class FakeReports(Repo):
             refunded=order is not None and order.financial_status == FinancialStatus.REFUNDED,
         )
 
-    def _recovered(self, store_id: str, start: datetime, end: datetime) -> list[Case]:
+    def _recovered_cases(self, store_id: str, start: datetime, end: datetime) -> list[Case]:
         return [c for c in self._cohort(store_id, start, end) if c.status == CaseStatus.RECOVERED]
 
-    def recovered(
+    def _recovered(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
     ) -> Sequence[RecoveredCase]:
-        return [self._row(c, self._key(c, by)) for c in self._recovered(store_id, start, end)]
+        return [self._row(c, self._key(c, by)) for c in self._recovered_cases(store_id, start, end)]
 
     def _message_key(self, message_id: int, by: str | None) -> str | None:
         m = self.t.messages[message_id]
@@ -170,7 +190,7 @@ class FakeReports(Repo):
             return m.channel
         return self.t.steps[m.step_id].key
 
-    def messages(
+    def _messages(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
     ) -> Sequence[MessageGroup]:
         ids = {c.id for c in self._cohort(store_id, start, end)}
@@ -183,16 +203,16 @@ class FakeReports(Repo):
                 cases.setdefault(key, set()).add(m.case_id)
         return [MessageGroup(k, sent[k], len(cases[k])) for k in sent]
 
-    def recovered_by_message(
+    def _recovered_by_message(
         self, store_id: str, start: datetime, end: datetime, *, by: str
     ) -> Sequence[RecoveredCase]:
         return [
             self._row(c, self._message_key(c.attributed_message_id, by))
-            for c in self._recovered(store_id, start, end)
+            for c in self._recovered_cases(store_id, start, end)
             if c.attributed_message_id is not None and c.attributed_message_id in self.t.messages
         ]
 
-    def coupon_costs(self, store_id: str, start: datetime, end: datetime) -> Sequence[CouponCost]:
+    def _coupon_costs(self, store_id: str, start: datetime, end: datetime) -> Sequence[CouponCost]:
         ids = {c.id for c in self._cohort(store_id, start, end)}
         found: dict[str, list[int | Decimal]] = {}
         for coupon in self.t.coupons.values():
@@ -208,14 +228,14 @@ class FakeReports(Repo):
             for cur, (n, total, unknown) in found.items()
         ]
 
-    def reasons(self, store_id: str, start: datetime, end: datetime) -> Sequence[ReasonCount]:
+    def _reasons(self, store_id: str, start: datetime, end: datetime) -> Sequence[ReasonCount]:
         ids = {c.id for c in self._cohort(store_id, start, end)}
         counts: Counter[tuple[str, str]] = Counter(
             (source, reason) for (case_id, reason, source) in self.t.case_reasons if case_id in ids
         )
         return [ReasonCount(source, reason, n) for (source, reason), n in counts.items()]
 
-    def answered(self, store_id: str, start: datetime, end: datetime) -> int:
+    def _answered(self, store_id: str, start: datetime, end: datetime) -> int:
         ids = {c.id for c in self._cohort(store_id, start, end)}
         return len(
             {

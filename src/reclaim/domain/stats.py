@@ -24,6 +24,7 @@ import operator
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, repeat, starmap
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 
@@ -137,21 +138,56 @@ class _Arm:
             cumulative.append(total)
         return low, cumulative
 
-    def resample_mean(self, rng: random.Random) -> float:
-        cumulative = self.cumulative
-        k = self.low + bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
-        k = min(k, self.low + len(cumulative) - 1)
-        if k == 0:
-            return 0.0
+    def resample_means(self, rng: random.Random, resamples: int) -> list[float]:
+        """The means of ``resamples`` resamples, drawn together so that the loops run in C
+        (``map``, ``itertools``): first each resample's number ``k`` of non-zero picks; then,
+        for those with ``k <= EXACT_PICKS``, all their picks at once, summed by differences
+        of one running sum; the others' sums from the Pearson distribution."""
+        cumulative, low, n, big = self.cumulative, self.low, self.n, EXACT_PICKS
+        draws = map(
+            operator.mul, starmap(rng.random, repeat((), resamples)), repeat(cumulative[-1])
+        )
+        # (``hi``: a draw that rounds up to the total still lands on the last count)
+        ranks = map(
+            bisect.bisect_right, repeat(cumulative), draws, repeat(0), repeat(len(cumulative) - 1)
+        )
+        ks = list(map(operator.add, ranks, repeat(low)) if low else ranks)
         if self.sd == 0.0:
-            total = k * self.mean
-        elif k <= EXACT_PICKS:
-            total = math.fsum(rng.choices(self.values, k=k))
-        else:
-            total = k * self.mean + math.sqrt(k) * self.sd * _standard_pearson3(
-                rng, self.skew / math.sqrt(k)
+            return list(map(operator.truediv, map(operator.mul, ks, repeat(self.mean)), repeat(n)))
+        exact = ks if max(ks) <= big else [k if k <= big else 0 for k in ks]
+        running = [0.0, *accumulate(map(self.values.__getitem__, self._picks(rng, sum(exact))))]
+        ends = list(accumulate(exact))
+        starts = map(operator.sub, ends, exact)
+        totals = list(
+            map(operator.sub, map(running.__getitem__, ends), map(running.__getitem__, starts))
+        )
+        if exact is not ks:
+            drawn = [k for k in ks if k > big]
+            roots = list(map(math.sqrt, drawn))
+            skews = map(operator.truediv, repeat(self.skew), roots)
+            z = map(_standard_pearson3, repeat(rng), skews)
+            spread = map(operator.mul, map(operator.mul, roots, repeat(self.sd)), z)
+            sums = iter(
+                list(map(operator.add, map(operator.mul, drawn, repeat(self.mean)), spread))
             )
-        return total / self.n
+            totals = [next(sums) if k > big else t for k, t in zip(ks, totals, strict=True)]
+        return list(map(operator.truediv, totals, repeat(n)))
+
+    def _picks(self, rng: random.Random, wanted: int) -> Iterable[int]:
+        """``wanted`` indices of ``values``, each uniform and independent. Up to 256 values,
+        from random bytes in C (``bytes.translate``): a byte below the largest multiple of
+        ``m`` that is at most 256 gives its remainder modulo ``m``, the others are dropped, so
+        every index is exactly as likely."""
+        m = self.m
+        if m > 256:
+            return [math.floor(rng.random() * m) for _ in range(wanted)]
+        limit = 256 - 256 % m
+        table = bytes(b % m if b < limit else 0 for b in range(256))
+        dropped = bytes(range(limit, 256))
+        got = b""
+        while len(got) < wanted:
+            got += rng.randbytes((wanted - len(got)) * 256 // limit + 16).translate(table, dropped)
+        return got[:wanted]
 
 
 def _standard_pearson3(rng: random.Random, skew: float) -> float:
@@ -202,11 +238,12 @@ def bootstrap_mean_difference(
        of the order of the values' excess kurtosis over ``k``, far below the Monte Carlo
        error of 2000 resamples (a test checks it against plain resampling).
 
-    The cost is ``O(resamples + √n)`` per arm besides a few passes over the values: 10^6
-    cases of which 10^5 have a value take about 0.05 s, 10^6 cases all with a value about
-    0.3 s (a busy two-core machine).
-    Deterministic for a ``seed``. An arm without cases says nothing about its mean: the
-    interval is then ``(-inf, inf)``.
+    The cost is ``O(resamples + √n)`` per arm besides a few passes over the values and the
+    exact picks (at most ``EXACT_PICKS`` a resample); each arm's resamples are drawn together,
+    the loops in C: 10^6 cases of which 10^5 have a value take about 0.05 s, 10^6 cases all
+    with a value about 0.3 s, an arm of 200 cases with 40 values about 3 ms (a busy two-core
+    machine). Deterministic for a ``seed`` (arm A's resamples are drawn first, then B's).
+    An arm without cases says nothing about its mean: the interval is then ``(-inf, inf)``.
     """
     if not 0.0 < level < 1.0:
         raise ValueError("level must be between 0 and 1")
@@ -217,7 +254,9 @@ def bootstrap_mean_difference(
         return -math.inf, math.inf
     rng = random.Random(seed)
     differences = sorted(
-        arm_a.resample_mean(rng) - arm_b.resample_mean(rng) for _ in range(resamples)
+        map(
+            operator.sub, arm_a.resample_means(rng, resamples), arm_b.resample_means(rng, resamples)
+        )
     )
     tail = (1.0 - level) / 2
     return _quantile(differences, tail), _quantile(differences, 1.0 - tail)

@@ -33,6 +33,7 @@ from reclaim.services.ports.records import (
 )
 from reclaim.services.ports.reports import (
     CaseGroup,
+    CohortFacts,
     CouponCost,
     FunnelCounts,
     FunnelGroup,
@@ -45,6 +46,7 @@ from reclaim.services.ports.reports import (
 from reclaim.services.ports.retention import RetentionRepository
 from reclaim.services.ports.stock import (
     ActionState,
+    DeliveredParcel,
     LogisticsRepository,
     PlatformAction,
     PlatformActionRepository,
@@ -62,9 +64,11 @@ __all__ = [
     "CaseGroup",
     "CaseRepository",
     "CaseworkReader",
+    "CohortFacts",
     "CouponCost",
     "CouponRepository",
     "CustomerRow",
+    "DeliveredParcel",
     "Delivery",
     "ExperimentRepository",
     "FactRepository",

@@ -1,12 +1,13 @@
 """The report's read port (issue 15): what a period's report needs from the database, as
 aggregates the database computes (counts and sums grouped by a few columns), never every row.
 
-The one exception is :meth:`ReportReader.recovered`: one small row per recovered case (a
+The one exception is :attr:`CohortFacts.recovered`: one small row per recovered case (a
 fifth or so of the cases), for medians and the bootstrap of revenue per case.
 
-Every method reads the cases opened (``cases.created_at``) in ``[start, end)`` of one store,
-of the sales kinds (abandoned checkouts, pending orders, failed payments): the period's
-cohort. The funnel reads the facts created in ``[start, end)``.
+:meth:`ReportReader.cohort` answers everything about the cases opened (``cases.created_at``)
+in ``[start, end)`` of one store, of the sales kinds (abandoned checkouts, pending orders,
+failed payments), test-mode cases left out: the period's cohort, read once (its messages,
+reasons and coupons with it). The funnel reads the facts created in ``[start, end)``.
 
 The scheduled report emails add :class:`ReportSends`, the durable record of what was sent for
 each store and period (the report drawn for them is ``ReportRenderer``, beside its one user
@@ -107,6 +108,29 @@ class ReasonCount:
     cases: int
 
 
+@dataclass(frozen=True, slots=True)
+class CohortFacts:
+    """What a report needs from its period's cohort of cases, read together.
+
+    ``groups``: the cases by kind, arm and, when ``by`` is one of :data:`CASE_DIMENSIONS`, its
+    value (``key``; None otherwise). ``recovered``: every recovered case, in the order of
+    the case ids, ``key`` likewise. ``messages``: the messages sent for the cohort (one group,
+    ``key`` None; none without messages). With ``by`` one of :data:`MESSAGE_DIMENSIONS`:
+    ``by_messages`` grouped by the channel or step, and ``by_recovered``: the recovered cases
+    attributed to a message, ``key`` that message's channel or step. ``coupons``: Reclaim's
+    coupons redeemed on the cohort, by currency. ``reasons``: the cohort's reasons by source;
+    ``answered``: how many of the cases have at least one answer of the customer's."""
+
+    groups: Sequence[CaseGroup]
+    recovered: Sequence[RecoveredCase]
+    messages: Sequence[MessageGroup]
+    coupons: Sequence[CouponCost]
+    reasons: Sequence[ReasonCount]
+    answered: int
+    by_messages: Sequence[MessageGroup] = ()
+    by_recovered: Sequence[RecoveredCase] = ()
+
+
 class ReportReader(Protocol):
     def has_data(self, store_id: str) -> bool:
         """Whether the store has any checkout, order or case at all."""
@@ -121,35 +145,11 @@ class ReportReader(Protocol):
         delivered go with their order's value."""
         ...
 
-    def case_groups(
+    def cohort(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
-    ) -> Sequence[CaseGroup]:
-        """``by``: one of :data:`CASE_DIMENSIONS` (``key`` is then the value, NULL for
-        unknown), or None (``key`` None)."""
-        ...
-
-    def recovered(
-        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
-    ) -> Sequence[RecoveredCase]: ...
-    def messages(
-        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
-    ) -> Sequence[MessageGroup]:
-        """``by``: ``channel``, ``step`` or None."""
-        ...
-
-    def recovered_by_message(
-        self, store_id: str, start: datetime, end: datetime, *, by: str
-    ) -> Sequence[RecoveredCase]:
-        """Recovered cases attributed to a message, ``key`` the channel or step of that
-        message (``by``)."""
-        ...
-
-    def coupon_costs(
-        self, store_id: str, start: datetime, end: datetime
-    ) -> Sequence[CouponCost]: ...
-    def reasons(self, store_id: str, start: datetime, end: datetime) -> Sequence[ReasonCount]: ...
-    def answered(self, store_id: str, start: datetime, end: datetime) -> int:
-        """How many of the period's cases have at least one answer of the customer's."""
+    ) -> CohortFacts:
+        """The period's cohort of cases and what they led to. ``by``: one of
+        :data:`DIMENSIONS` or None (see :class:`CohortFacts`)."""
         ...
 
 

@@ -110,21 +110,23 @@ def build_report(
 
 def _read(uow: UnitOfWork, store_id: str, period: Period, by: str | None) -> _Facts:
     r, a, b = uow.reports, period.start_at, period.end_at
+    cohort = r.cohort(store_id, a, b, by=by)
     facts = _Facts(
         funnel=r.funnel(store_id, a, b),
-        groups=r.case_groups(store_id, a, b),
-        recovered=r.recovered(store_id, a, b),
-        messages=r.messages(store_id, a, b),
-        coupons=r.coupon_costs(store_id, a, b),
-        reasons=r.reasons(store_id, a, b),
-        answered=r.answered(store_id, a, b),
+        groups=cohort.groups,
+        recovered=cohort.recovered,
+        messages=cohort.messages,
+        coupons=cohort.coupons,
+        reasons=cohort.reasons,
+        answered=cohort.answered,
     )
     if by in MESSAGE_DIMENSIONS:
-        facts.by_messages = r.messages(store_id, a, b, by=by)
-        facts.by_recovered = r.recovered_by_message(store_id, a, b, by=by)
+        facts.by_messages = cohort.by_messages
+        facts.by_recovered = cohort.by_recovered
     elif by is not None:
-        facts.by_groups = r.case_groups(store_id, a, b, by=by)
-        facts.by_recovered = r.recovered(store_id, a, b, by=by)
+        # The cohort came grouped by the dimension: its totals add the groups up.
+        facts.by_groups = cohort.groups
+        facts.by_recovered = cohort.recovered
     if by in FUNNEL_DIMENSIONS:
         facts.funnel_by = r.funnel_by(store_id, a, b, by=by)
     return facts

@@ -1,6 +1,8 @@
 """SQLAlchemy read model of a period's report (:class:`reclaim.services.ports.ReportReader`):
 counts and sums grouped in the database, over the cases ``ix_cases_report`` finds by store
-and creation time. Only recovered cases come back one row each (their values).
+and creation time. Only recovered cases come back one row each (their values). The cohort
+of cases is read once, in one statement with all that hangs off it (``SqlReports.cohort``);
+the funnel's facts (checkouts, orders, shipments) in three more.
 
 Also :class:`SqlReportSends`: the scheduled report emails' records, rows of ``meta`` (its
 keys ``report:<store>:<period>``), so no table of their own is needed.
@@ -9,11 +11,14 @@ keys ``report:<store>:<period>``), so no table of their own is needed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Integer,
     String,
     Table,
     and_,
@@ -21,8 +26,10 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy import case as when
@@ -44,10 +51,12 @@ from reclaim.adapters.db.tables import (
     shipments,
     steps,
 )
+from reclaim.adapters.db.types import Amount, UTCDateTime
 from reclaim.domain.cases import TEST_MODE_EVENT, CaseKind, CaseStatus, ReasonSource
 from reclaim.domain.events import FinancialStatus, ShipmentStatus
 from reclaim.services.ports import (
     CaseGroup,
+    CohortFacts,
     CouponCost,
     FunnelCounts,
     FunnelGroup,
@@ -55,6 +64,7 @@ from reclaim.services.ports import (
     ReasonCount,
     RecoveredCase,
 )
+from reclaim.services.ports.reports import CASE_DIMENSIONS, MESSAGE_DIMENSIONS
 
 SALES_KINDS = (CaseKind.ABANDONED_CHECKOUT, CaseKind.PENDING_ORDER, CaseKind.FAILED_PAYMENT)
 
@@ -72,8 +82,11 @@ def _count_if(cond: Any) -> Any:
 # A case opened from a test-mode delivery (a store trying Reclaim out) is marked by a
 # ``test_mode`` event: never a real customer's, so no report counts it (as the funnel counts
 # no test checkout or order).
+# The type is written into the statement (not bound), so that both databases use the partial
+# index ``ix_case_events_test`` (a few rows) instead of every event of every case.
 _TEST_CASE = exists().where(
-    case_events.c.case_id == cases.c.id, case_events.c.type == TEST_MODE_EVENT
+    case_events.c.case_id == cases.c.id,
+    case_events.c.type == literal_column(f"'{TEST_MODE_EVENT}'"),
 )
 
 
@@ -228,135 +241,209 @@ class SqlReports:
             for k, v in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
         ]
 
-    def case_groups(
+    def cohort(
         self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
-    ) -> Sequence[CaseGroup]:
-        key = _case_key(by).label("key")
-        arm = _ARM.label("arm")
-        q = select(
-            cases.c.kind,
-            arm,
-            key,
-            func.count(),
-            _count_if(cases.c.status == CaseStatus.RECOVERED),
-        ).select_from(cases)
-        q = _with_flows(q, by).where(_cohort(store_id, start, end))
-        rows = self.s.execute(q.group_by(cases.c.kind, arm, key))
-        return [CaseGroup(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
-
-    def _recovered(self, q: Any, key: Any) -> list[RecoveredCase]:
-        """``q`` (cases, joined as needed and filtered) with a recovered case's columns, and
-        its order's refund (orders are unique by store and external id: one row a case)."""
-        q = q.add_columns(
-            cases.c.kind,
-            _ARM,
-            key,
-            cases.c.attribution,
-            func.coalesce(cases.c.recovered_value, cases.c.value),
-            cases.c.currency,
-            cases.c.created_at,
-            cases.c.closed_at,
-            orders.c.financial_status == FinancialStatus.REFUNDED,
-        ).outerjoin(
-            orders,
-            and_(
-                orders.c.store_id == cases.c.store_id,
-                orders.c.external_id == cases.c.recovered_order_external_id,
-            ),
+    ) -> CohortFacts:
+        """One statement: the cohort's cases, read once into a common table expression, and
+        each table that hangs off them (messages, coupons, reasons) read once, by the range of
+        the cohort's case ids (an index range: ids follow time), joined to it. Each part of
+        the answer is one branch of a UNION ALL, its rows tagged by the branch."""
+        cohort = _cohort_cte(store_id, start, end, by)
+        # The cohort's first and last id, computed once.
+        span = select(func.min(cohort.c.id).label("lo"), func.max(cohort.c.id).label("hi")).cte()
+        lo, hi = select(span.c.lo).scalar_subquery(), select(span.c.hi).scalar_subquery()
+        parts = [
+            _recovered_part(cohort, store_id, by),
+            select(*_part("g", kind=cohort.c.kind, arm=cohort.c.arm, key=cohort.c.key,
+                          n=func.count(), k=func.sum(cohort.c.rec)))
+            .group_by(cohort.c.kind, cohort.c.arm, cohort.c.key),
+            *_message_parts(cohort, lo, hi, by),
+            _coupon_part(cohort, lo, hi),
+            _reason_part(cohort, lo, hi),
+        ]  # fmt: skip
+        groups: list[CaseGroup] = []
+        recovered: list[tuple[int, RecoveredCase, str | None]] = []
+        sent: dict[str, list[MessageGroup]] = {"m": [], "M": []}
+        coupon_rows: list[CouponCost] = []
+        reason_rows: list[ReasonCount] = []
+        answered = 0
+        for part, id_, kind, arm, key, n, k, *more in self.s.execute(union_all(*parts)).all():
+            if part == "r":
+                value, currency, opened, closed, attribution, refunded, mkey = more
+                rc = RecoveredCase(
+                    kind=kind,
+                    arm=arm,
+                    key=key,
+                    attribution=attribution,
+                    value=value,
+                    currency=currency,
+                    opened_at=opened,
+                    recovered_at=closed or opened,
+                    refunded=bool(refunded),
+                )
+                recovered.append((int(id_), rc, mkey))
+            elif part == "g":
+                groups.append(CaseGroup(kind, arm, key, int(n), int(k)))
+            elif part in sent:
+                if int(n):
+                    sent[part].append(MessageGroup(key, int(n), int(k)))
+            elif part == "c":
+                total, currency = more[0] if more[0] is not None else Decimal(0), more[1]
+                coupon_rows.append(CouponCost(currency, int(n), total, int(k)))
+            else:
+                reason_rows.append(ReasonCount(kind, key, int(n)))
+                answered += int(k)
+        recovered.sort(key=lambda row: row[0])
+        return CohortFacts(
+            groups=groups,
+            recovered=[rc for _, rc, _ in recovered],
+            messages=sent["m"],
+            coupons=coupon_rows,
+            reasons=reason_rows,
+            answered=answered,
+            by_messages=sent["M"],
+            by_recovered=[replace(rc, key=mkey) for _, rc, mkey in recovered if mkey is not None],
         )
-        return [
-            RecoveredCase(
-                kind=r[0],
-                arm=r[1],
-                key=r[2],
-                attribution=r[3],
-                value=r[4],
-                currency=r[5],
-                opened_at=r[6],
-                recovered_at=r[7] or r[6],
-                refunded=bool(r[8]),
-            )
-            for r in self.s.execute(q)
-        ]
 
-    def recovered(
-        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
-    ) -> Sequence[RecoveredCase]:
-        q = _with_flows(select().select_from(cases), by).where(
-            _cohort(store_id, start, end), cases.c.status == CaseStatus.RECOVERED
+
+# The one statement of ``SqlReports.cohort``: its columns, the same in every branch (typed
+# NULLs where a branch has nothing to say; the first branch gives the result's types).
+_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", BigInteger), ("kind", String), ("arm", String), ("key", String), ("n", BigInteger),
+    ("k", BigInteger), ("value", Amount), ("currency", String), ("opened_at", UTCDateTime),
+    ("closed_at", UTCDateTime), ("attribution", String), ("refunded", Integer),
+    ("mkey", String),
+)  # fmt: skip
+
+
+def _part(name: str, **given: Any) -> list[Any]:
+    return [literal(name, String).label("part")] + [
+        (given[c] if c in given else literal(None, t)).label(c) for c, t in _COLUMNS
+    ]
+
+
+def _cohort_cte(store_id: str, start: datetime, end: datetime, by: str | None) -> Any:
+    """The cohort's cases, one row each: what groups them, and a recovered case's own
+    figures (NULL for the others, so the rows stay narrow)."""
+    recovered = cases.c.status == CaseStatus.RECOVERED
+
+    def if_recovered(column: Any) -> Any:
+        return when((recovered, column))
+
+    key = _case_key(by if by in CASE_DIMENSIONS else None)
+    q = select(
+        cases.c.id,
+        cases.c.kind,
+        _ARM.label("arm"),
+        key.label("key"),
+        when((recovered, 1), else_=0).label("rec"),
+        if_recovered(func.coalesce(cases.c.recovered_value, cases.c.value)).label("value"),
+        if_recovered(cases.c.currency).label("currency"),
+        if_recovered(cases.c.created_at).label("opened_at"),
+        if_recovered(cases.c.closed_at).label("closed_at"),
+        if_recovered(cases.c.attribution).label("attribution"),
+        if_recovered(cases.c.recovered_order_external_id).label("order_id"),
+        if_recovered(cases.c.attributed_message_id).label("message_id"),
+    ).select_from(cases)
+    return _with_flows(q, by).where(_cohort(store_id, start, end)).cte("cohort")
+
+
+def _recovered_part(cohort: Any, store_id: str, by: str | None) -> Any:
+    """A row per recovered case; whether its order was refunded since (orders are unique by
+    store and external id), and with ``by`` a message dimension, the attributed message's
+    channel or step (looked up case by case, by primary key)."""
+    refunded = exists().where(
+        orders.c.store_id == store_id,
+        orders.c.external_id == cohort.c.order_id,
+        orders.c.financial_status == FinancialStatus.REFUNDED,
+    )
+    mkey: Any = literal(None, String)
+    if by == "channel":
+        mkey = select(messages.c.channel).where(messages.c.id == cohort.c.message_id)
+        mkey = mkey.scalar_subquery()
+    elif by == "step":
+        mkey = (
+            select(steps.c.key)
+            .select_from(messages.join(steps, steps.c.id == messages.c.step_id))
+            .where(messages.c.id == cohort.c.message_id)
+            .scalar_subquery()
         )
-        return self._recovered(q, _case_key(by))
-
-    def _message_key(self, by: str | None) -> Any:
-        if by is None:
-            return literal(None, String)
-        return messages.c.channel if by == "channel" else steps.c.key
-
-    def messages(
-        self, store_id: str, start: datetime, end: datetime, *, by: str | None = None
-    ) -> Sequence[MessageGroup]:
-        key = self._message_key(by).label("key")
-        q = (
-            select(key, func.count(), func.count(func.distinct(messages.c.case_id)))
-            .select_from(messages)
-            .join(cases, cases.c.id == messages.c.case_id)
+    return select(
+        *_part(
+            "r",
+            id=cohort.c.id,
+            kind=cohort.c.kind,
+            arm=cohort.c.arm,
+            key=cohort.c.key,
+            value=cohort.c.value,
+            currency=cohort.c.currency,
+            opened_at=cohort.c.opened_at,
+            closed_at=cohort.c.closed_at,
+            attribution=cohort.c.attribution,
+            refunded=when((refunded, 1), else_=0),
+            mkey=mkey,
         )
+    ).where(cohort.c.rec == 1)
+
+
+def _message_parts(cohort: Any, lo: Any, hi: Any, by: str | None) -> list[Any]:
+    """The messages sent for the cohort: all of them (``m``), and by channel or step
+    (``M``). Each distinct count is its own: a case may have messages on two channels."""
+    joined = messages.join(cohort, cohort.c.id == messages.c.case_id)
+    where = (messages.c.case_id >= lo, messages.c.case_id <= hi, messages.c.sent_at.is_not(None))
+    counts = {"n": func.count(), "k": func.count(func.distinct(messages.c.case_id))}
+    made = [select(*_part("m", **counts)).select_from(joined).where(*where)]
+    if by in MESSAGE_DIMENSIONS:
+        key = messages.c.channel if by == "channel" else steps.c.key
         if by == "step":
-            q = q.join(steps, steps.c.id == messages.c.step_id)
-        q = q.where(_cohort(store_id, start, end), messages.c.sent_at.is_not(None))
-        rows = self.s.execute(q.group_by(key))
-        return [MessageGroup(r[0], int(r[1]), int(r[2])) for r in rows]
-
-    def recovered_by_message(
-        self, store_id: str, start: datetime, end: datetime, *, by: str
-    ) -> Sequence[RecoveredCase]:
-        key = self._message_key(by)
-        q = (
-            select()
-            .select_from(cases)
-            .join(messages, messages.c.id == cases.c.attributed_message_id)
+            joined = joined.join(steps, steps.c.id == messages.c.step_id)
+        made.append(
+            select(*_part("M", key=key, **counts)).select_from(joined).where(*where).group_by(key)
         )
-        if by == "step":
-            q = q.join(steps, steps.c.id == messages.c.step_id)
-        q = q.where(_cohort(store_id, start, end), cases.c.status == CaseStatus.RECOVERED)
-        return self._recovered(q, key)
+    return made
 
-    def coupon_costs(self, store_id: str, start: datetime, end: datetime) -> Sequence[CouponCost]:
-        q = (
-            select(
-                coupons.c.currency,
-                func.count(),
-                func.sum(coupons.c.discount),
-                _count_if(coupons.c.discount.is_(None)),
+
+def _coupon_part(cohort: Any, lo: Any, hi: Any) -> Any:
+    return (
+        select(
+            *_part(
+                "c",
+                currency=coupons.c.currency,
+                n=func.count(),
+                value=func.sum(coupons.c.discount),
+                k=_count_if(coupons.c.discount.is_(None)),
             )
-            .select_from(coupons)
-            .join(cases, cases.c.id == coupons.c.case_id)
-            .where(_cohort(store_id, start, end), coupons.c.redeemed_at.is_not(None))
-            .group_by(coupons.c.currency)
         )
-        return [
-            CouponCost(r[0], int(r[1]), r[2] if r[2] is not None else Decimal(0), int(r[3]))
-            for r in self.s.execute(q)
-        ]
+        .select_from(coupons.join(cohort, cohort.c.id == coupons.c.case_id))
+        .where(coupons.c.case_id >= lo, coupons.c.case_id <= hi, coupons.c.redeemed_at.is_not(None))
+        .group_by(coupons.c.currency)
+    )
 
-    def reasons(self, store_id: str, start: datetime, end: datetime) -> Sequence[ReasonCount]:
-        q = (
-            select(case_reasons.c.source, case_reasons.c.reason, func.count())
-            .select_from(case_reasons)
-            .join(cases, cases.c.id == case_reasons.c.case_id)
-            .where(_cohort(store_id, start, end))
-            .group_by(case_reasons.c.source, case_reasons.c.reason)
-        )
-        return [ReasonCount(r[0], r[1], int(r[2])) for r in self.s.execute(q)]
 
-    def answered(self, store_id: str, start: datetime, end: datetime) -> int:
-        q = (
-            select(func.count(func.distinct(case_reasons.c.case_id)))
-            .select_from(case_reasons)
-            .join(cases, cases.c.id == case_reasons.c.case_id)
-            .where(_cohort(store_id, start, end), case_reasons.c.source == ReasonSource.CUSTOMER)
+def _reason_part(cohort: Any, lo: Any, hi: Any) -> Any:
+    """The reasons by source (``kind``) and reason (``key``). ``k`` counts each case's first
+    answer of the customer's (by reason): summed, the cases that answered."""
+    earlier = case_reasons.alias("earlier")
+    customer = case_reasons.c.source == ReasonSource.CUSTOMER
+    first = ~exists().where(
+        earlier.c.case_id == case_reasons.c.case_id,
+        earlier.c.source == ReasonSource.CUSTOMER,
+        earlier.c.reason < case_reasons.c.reason,
+    )
+    return (
+        select(
+            *_part(
+                "s",
+                kind=case_reasons.c.source,
+                key=case_reasons.c.reason,
+                n=func.count(),
+                k=_count_if(and_(customer, first)),
+            )
         )
-        return int(self.s.execute(q).scalar() or 0)
+        .select_from(case_reasons.join(cohort, cohort.c.id == case_reasons.c.case_id))
+        .where(case_reasons.c.case_id >= lo, case_reasons.c.case_id <= hi)
+        .group_by(case_reasons.c.source, case_reasons.c.reason)
+    )
 
 
 _SENT = "report:"  # the ``meta`` keys of the report emails' records
