@@ -25,6 +25,12 @@ PAGES = (
         " AND created_at >= :month_from AND created_at < :month_to",
     ),
     Page(
+        "dashboard trend",
+        "/console/dashboard/trend?store={store}&" + MONTH,
+        "SELECT count(*), sum(value) FROM cases WHERE store_id = :store"
+        " AND created_at >= :month_from AND created_at < :month_to",
+    ),
+    Page(
         "queue",
         "/console/queue?store={store}",
         f"SELECT id, kind, value, currency, country, created_at FROM cases WHERE {OPEN}"
@@ -49,6 +55,23 @@ PAGES = (
         "flows",
         "/console/flows?store={store}",
         "SELECT * FROM flows WHERE store_id = :store",
+    ),
+    Page(
+        "flow edit",
+        "/console/flows/edit?store={store}&kind=abandoned_checkout",
+        "SELECT * FROM flows WHERE store_id = :store AND kind = 'abandoned_checkout'",
+    ),
+    Page(
+        "template preview",
+        "/console/templates/preview?store={store}&key=abandoned_checkout/reminder"
+        "&locale=zh-CN&case={case}",
+        "SELECT * FROM cases WHERE id = :case",
+    ),
+    Page(
+        "template frame",
+        "/console/templates/frame?store={store}&key=abandoned_checkout/reminder"
+        "&locale=zh-CN&case={case}",
+        "SELECT * FROM cases WHERE id = :case",
     ),
     Page(
         "templates",
