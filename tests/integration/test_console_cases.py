@@ -81,6 +81,11 @@ def test_each_action_changes_the_case_shows_on_the_timeline_and_is_audited(
     for action in ("automation_off", "assigned", "contacted", "note", "automation_on"):
         (entry,) = _audit(rt, f"case.{action}")
         assert entry.actor == "console:ana@ops.example" and entry.subject == str(case_id)
+    # A note's words stay on the timeline (erased with the case); the audit log, which holds
+    # no personal data in clear, keeps their length.
+    (noted,) = _audit(rt, "case.note")
+    assert noted.after is not None and noted.after["text_chars"] == len("prefers WhatsApp")
+    assert "prefers WhatsApp" not in str(noted.after)
     html = c.get(f"/console/cases/{case_id}").text
     assert (
         "Left a message" in html

@@ -73,7 +73,12 @@ def _act(
         data = change(case)
         case.updated_at = now
         uow.cases.add_event(case_id, at=now, type=action, data={"by": actor.name, **data})
-        after = {"manual": case.manual, "assignee_id": case.assignee_id, **data}
+        # The audit log keeps no personal data in clear (domain/audit.py): a note's words stay
+        # on the case's timeline, which an erasure deletes with the case; the log has its length.
+        kept = {k: v for k, v in data.items() if k != "text"}
+        if "text" in data:
+            kept["text_chars"] = len(str(data["text"]))
+        after = {"manual": case.manual, "assignee_id": case.assignee_id, **kept}
         record(uow, actor, f"case.{action}", case_id, store_id=store_id, before=before, after=after)
         uow.commit()
         return case
