@@ -56,6 +56,7 @@ KEYS = {
     "true_effect",
     "reports",
     "truth",
+    "console",
     "expected_cases",
     "mismatches",
     "comparison",
@@ -70,7 +71,7 @@ KEYS = {
     "filtered",
     "behaviour",
 }
-VARIABLE = ("database", "reports", "truth")  # paths: the only keys that differ between two runs
+VARIABLE = ("database", "reports", "truth", "console")  # paths: the only keys that differ between runs
 
 
 def clean_env(tmp: Path) -> dict[str, str]:

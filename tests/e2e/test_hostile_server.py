@@ -1082,7 +1082,11 @@ def test_fuzz_every_route_never_answers_5xx(fuzzed: FuzzRun, deployment: Deploym
         and (o.probe.sign or o.probe.route.endswith("/api/v1/events"))
         and o.status is not None and not 200 <= o.status < 300 and o.status < 500
     ]  # fmt: skip
-    harness += [o for o in outcomes if o.probe.auth and o.status == 401]
+    # (the console's routes want a signed-in session, which no probe has: their 401 is right)
+    harness += [
+        o for o in outcomes
+        if o.probe.auth and o.status == 401 and " /console" not in f" {o.probe.target}"
+    ]  # fmt: skip
     assert not harness, "valid requests were not accepted:\n" + grouped(harness)
     # … and every route was reached: all the app has, and all the running server documents.
     reached = {o.probe.route.split(" (")[0] for o in outcomes}

@@ -68,7 +68,7 @@ class FakeRetention(Repo):
                 i
                 for i, c in t.checkouts.items()
                 if c.store_id == store_id
-                and c.updated_at < before
+                and (c.stored_at or c.updated_at) < before
                 and c.state != "active"
                 and c.external_id not in named
             )
@@ -93,7 +93,7 @@ class FakeRetention(Repo):
                 i
                 for i, o in t.orders.items()
                 if o.store_id == store_id
-                and o.updated_at < before
+                and (o.stored_at or o.updated_at) < before
                 and o.watch != "watching"
                 and o.external_id not in busy
             )
@@ -103,7 +103,7 @@ class FakeRetention(Repo):
                 i
                 for i, p in t.payments.items()
                 if p.store_id == store_id
-                and p.occurred_at < before
+                and (p.stored_at or p.occurred_at) < before
                 and p.watch != "watching"
                 and p.intent_id not in named
             )

@@ -121,3 +121,12 @@ def test_console_pages_carry_a_strict_csp_and_the_vendored_scripts_are_served(
         assert served.status_code == 200 and len(served.content) > 1000, path
     assert "Chart.js v4" in c.get("/console/static/vendor/chart.umd.min.js").text[:200]
     assert c.get("/console/static/vendor/htmx.LICENSE").status_code == 200
+
+
+def test_a_change_without_a_session_is_refused_not_redirected(rt: Runtime) -> None:
+    c = _client(rt)
+    answer = c.post("/console/locale", data={"locale": "zh-CN"}, follow_redirects=False)
+    assert answer.status_code == 401
+    assert "Your session has ended, so nothing was changed" in answer.text
+    htmx = c.post("/console/locale", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.status_code == 401 and htmx.headers["hx-redirect"].startswith("/console/login")

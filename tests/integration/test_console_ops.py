@@ -172,7 +172,7 @@ def test_a_dead_letter_is_listed_inspected_and_replayed(rt: Runtime) -> None:
         assert uow.inbox.get(dead).status == "received"  # queued for the worker
         assert uow.inbox.get(theirs).status == "failed"
     assert _audit(rt, store.id, "inbox.replay") == [("console:operator@example.com", store.id)]
-    assert "1 deliveries queued" in c.get(done.headers["location"]).text
+    assert "1 delivery queued" in c.get(done.headers["location"]).text
     again = c.form(f"/console/inbox/{dead}/replay", {"store": store.id})
     assert "inbox.done.nothing" in again.headers["location"]
 

@@ -103,6 +103,9 @@ class Checkout:
     charges: Charges | None = None
     abandon_due_at: datetime | None = None
     ignore_reason: str | None = None
+    # When Reclaim last wrote the row (its clock, not the platform's): what retention counts
+    # from (a platform's timestamps can be years old, or missing on a deleted order's mark).
+    stored_at: datetime | None = None
     id: int | None = None
 
     @classmethod
@@ -225,6 +228,9 @@ class Order:
     charges: Charges | None = None
     payment_title: str | None = None
     payment_instructions: str | None = None
+    # When Reclaim last wrote the row (its clock, not the platform's): what retention counts
+    # from (a platform's timestamps can be years old, or missing on a deleted order's mark).
+    stored_at: datetime | None = None
     id: int | None = None
 
     @classmethod
@@ -377,6 +383,9 @@ class PaymentAttempt:
     is_test: bool = False
     watch: str = WatchState.DONE
     due_at: datetime | None = None
+    # When Reclaim last wrote the row (its clock, not the platform's): what retention counts
+    # from (a platform's timestamps can be years old, or missing on a deleted order's mark).
+    stored_at: datetime | None = None
     id: int | None = None
 
     @classmethod

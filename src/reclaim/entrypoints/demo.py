@@ -159,14 +159,14 @@ def _write(
     reports, truth = write_pages(folder, database_url, result, elapsed_s=elapsed)
     summary["reports"] = reports
     summary["truth"] = truth
+    login = _console_login(database_url, result)
+    _write_private(folder / "console.json", json.dumps(login, indent=2) + "\n")
+    summary["console"] = {"email": login["email"], "login": str(folder / "console.json")}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     keys = [
         {"platform": k, "id": s.id, "api_key": s.api_key} for k, s in sorted(result.stores.items())
     ]
     _write_private(folder / "stores.json", json.dumps(keys, indent=2) + "\n")
-    login = _console_login(database_url, result)
-    _write_private(folder / "console.json", json.dumps(login, indent=2) + "\n")
-    summary["console"] = {"email": login["email"], "login": str(folder / "console.json")}
     return summary
 
 

@@ -387,29 +387,36 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
         checkout = uow.facts.checkout(store.id, fact.external_id, lock=True)
         if checkout is None:
             checkout = Checkout.new(store.id, fact, delay=settings.abandonment_delay)
+            checkout.stored_at = now
             uow.facts.add(checkout)
         elif not checkout.observe(fact, delay=settings.abandonment_delay):
             return
+        checkout.stored_at = now
         uow.facts.flush()
         resolution.after_checkout(uow=uow, store=store, checkout=checkout, now=now, observed=fact)
     elif isinstance(fact, OrderObserved):
         order = uow.facts.order(store.id, fact.external_id, lock=True)
         if order is None:
             order = Order.new(store.id, fact, delay=settings.pending_delay)
+            order.stored_at = now
             uow.facts.add(order)
         elif not order.observe(fact, delay=settings.pending_delay):
             return
+        order.stored_at = now
         uow.facts.flush()
         resolution.after_order(uow=uow, store=store, order=order, now=now)
         _track_stock(uow, store, order, now)
     elif isinstance(fact, OrderDeleted):
         order = uow.facts.order(store.id, fact.external_id, lock=True)
         if order is None:
-            uow.facts.add(Order.tombstone(store.id, fact.external_id, at=now))
+            mark = Order.tombstone(store.id, fact.external_id, at=now)
+            mark.stored_at = now
+            uow.facts.add(mark)
             uow.facts.flush()
             return
         if not order.delete(at=now):
             return
+        order.stored_at = now
         uow.facts.flush()
         resolution.after_order(uow=uow, store=store, order=order, now=now)
         _track_stock(uow, store, order, now)
@@ -417,9 +424,11 @@ def apply_fact(*, uow: UnitOfWork, store: Store, fact: Fact, now: datetime) -> N
         attempt = uow.facts.payment(store.id, fact.external_id, lock=True)
         if attempt is None:
             attempt = PaymentAttempt.new(store.id, fact, delay=settings.failed_payment_delay)
+            attempt.stored_at = now
             uow.facts.add(attempt)
         elif not attempt.observe(fact):
             return
+        attempt.stored_at = now
         uow.facts.flush()
         resolution.after_payment(uow=uow, store=store, attempt=attempt, now=now)
     elif isinstance(fact, ShipmentObserved):

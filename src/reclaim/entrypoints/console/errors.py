@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from reclaim.entrypoints.console.auth import BadCsrf, SignInFirst, login_url
+from reclaim.entrypoints.console.auth import SAFE_METHODS, BadCsrf, SignInFirst, login_url
 from reclaim.entrypoints.console.render import page
 from reclaim.errors import AuthError, Conflict, Forbidden, InvalidInput, NotFound
 
@@ -29,7 +29,17 @@ def console_error(request: Request, exc: Exception) -> Response | None:
         target = login_url(request)
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": target})
-        return RedirectResponse(target, status_code=303)
+        if request.method in SAFE_METHODS:
+            return RedirectResponse(target, status_code=303)
+        # A change sent without a session (it ended, or never was) is refused, not followed
+        # to the sign-in form: 401 with a page that links to it.
+        return page(
+            request,
+            None,
+            "error.html",
+            {"status": 401, "key": "error.session", "detail": ""},
+            status_code=401,
+        )
     if isinstance(exc, BadCsrf):
         status, key = 403, "error.csrf"
     elif isinstance(exc, Forbidden):

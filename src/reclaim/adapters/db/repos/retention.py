@@ -61,7 +61,7 @@ def _fact_query(kind: str, store_id: str, before: datetime) -> tuple[Any, Column
         named = _named(store_id, cases.c.subject_id, cases.c.checkout_external_id)
         return checkouts.c.id, (
             (checkouts.c.store_id == store_id)
-            & (checkouts.c.updated_at < before)
+            & (func.coalesce(checkouts.c.stored_at, checkouts.c.updated_at) < before)
             & (checkouts.c.state != "active")
             & checkouts.c.external_id.not_in(select(named.c.ref))
         )
@@ -78,7 +78,7 @@ def _fact_query(kind: str, store_id: str, before: datetime) -> tuple[Any, Column
         )
         return orders.c.id, (
             (orders.c.store_id == store_id)
-            & (orders.c.updated_at < before)
+            & (func.coalesce(orders.c.stored_at, orders.c.updated_at) < before)
             & (orders.c.watch != "watching")
             & orders.c.external_id.not_in(select(named.c.ref))
             & orders.c.external_id.not_in(held)
@@ -89,7 +89,7 @@ def _fact_query(kind: str, store_id: str, before: datetime) -> tuple[Any, Column
         named = _named(store_id, cases.c.subject_id, cases.c.intent_id)
         return payment_attempts.c.id, (
             (payment_attempts.c.store_id == store_id)
-            & (payment_attempts.c.occurred_at < before)
+            & (func.coalesce(payment_attempts.c.stored_at, payment_attempts.c.occurred_at) < before)
             & (payment_attempts.c.watch != "watching")
             & payment_attempts.c.intent_id.not_in(select(named.c.ref))
         )

@@ -53,6 +53,7 @@ checkouts = Table(
     Column("charges", ChargesJSON),
     Column("abandon_due_at", UTCDateTime),
     Column("ignore_reason", String(32)),
+    Column("stored_at", UTCDateTime),  # Reclaim's clock at its last write: retention's age
     UniqueConstraint("store_id", "external_id"),
     Index("ix_checkouts_due", "abandon_due_at"),
     Index("ix_checkouts_customer", "store_id", "customer_key", "state"),
@@ -87,6 +88,7 @@ orders = Table(
     Column("charges", ChargesJSON),
     Column("payment_title", String(200)),
     Column("payment_instructions", Text),
+    Column("stored_at", UTCDateTime),  # Reclaim's clock at its last write: retention's age
     UniqueConstraint("store_id", "external_id"),
     Index("ix_orders_due", "pending_due_at"),
     Index("ix_orders_customer", "store_id", "customer_key", "paid_at"),
@@ -113,6 +115,7 @@ payment_attempts = Table(
     Column("is_test", Boolean, nullable=False),
     Column("watch", String(16), nullable=False),
     Column("due_at", UTCDateTime),
+    Column("stored_at", UTCDateTime),  # Reclaim's clock at its last write: retention's age
     UniqueConstraint("store_id", "external_id"),
     Index("ix_payment_attempts_due", "due_at"),
     Index("ix_payment_attempts_intent", "store_id", "intent_id", "succeeded"),

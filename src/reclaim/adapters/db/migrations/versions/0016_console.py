@@ -12,6 +12,8 @@ Create Date: 2026-12-07 10:00:00.000000
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -50,11 +52,15 @@ def upgrade() -> None:
         sa.Column("user_id", _ID, nullable=False),
         sa.Column("store_id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["store_id"], ["stores.id"], name=op.f("fk_user_stores_store_id_stores"),
+            ["store_id"],
+            ["stores.id"],
+            name=op.f("fk_user_stores_store_id_stores"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_user_stores_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_user_stores_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", "store_id", name=op.f("pk_user_stores")),
@@ -67,15 +73,15 @@ def upgrade() -> None:
         _at("created_at", nullable=False),
         _at("last_seen_at", nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_console_sessions_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_console_sessions_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("digest", name=op.f("pk_console_sessions")),
     )
     with op.batch_alter_table("console_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_console_sessions_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_console_sessions_user_id"), ["user_id"], unique=False)
     op.create_table(
         "template_versions",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -99,15 +105,31 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("text_body", sa.Text(), nullable=True))
+    # When Reclaim last wrote each fact: retention counts from it (a platform's own times can
+    # be years old, a deleted order's mark has none). Facts kept before this revision count
+    # from the upgrade.
+    upgraded = datetime.now(UTC)
+    for name in ("checkouts", "orders", "payment_attempts"):
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.add_column(_at("stored_at", nullable=True))
+        table = sa.table(name, sa.column("stored_at", reclaim.adapters.db.types.UTCDateTime()))
+        op.execute(table.update().values(stored_at=upgraded))
     # The report's cohort leaves test-mode cases out: their marks, a few rows (issue 15).
     test_mode = sa.text("type = 'test_mode'")
     op.create_index(
-        "ix_case_events_test", "case_events", ["case_id"], unique=False,
-        sqlite_where=test_mode, postgresql_where=test_mode,
+        "ix_case_events_test",
+        "case_events",
+        ["case_id"],
+        unique=False,
+        sqlite_where=test_mode,
+        postgresql_where=test_mode,
     )
 
 
 def downgrade() -> None:
+    for name in ("payment_attempts", "orders", "checkouts"):
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.drop_column("stored_at")
     op.drop_index("ix_case_events_test", table_name="case_events")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("text_body")
