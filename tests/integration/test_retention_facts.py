@@ -324,3 +324,36 @@ def test_deliveries_rewritten_by_an_erasure_go_with_the_other_raw_deliveries(rt:
         with new_uow() as uow:
             left = uow.inbox.list(store_id=store_id, statuses=["erased"], limit=10)
             assert [d.received_at for d in left] == [now - 30 * DAY + SECOND]
+
+
+def test_a_fact_is_aged_from_when_reclaim_stored_it_not_from_the_platforms_times(
+    rt: Runtime,
+) -> None:
+    """An order whose platform times are years old (a deleted order's mark has none at all)
+    is kept for the whole window after Reclaim received it; the platform's times count only
+    for rows written before Reclaim kept the time (``stored_at`` NULL)."""
+    now = rt.clock()
+    a = make_store(rt, "A").id
+    fake = FakeUnitOfWork()
+    open_store(fake, "A", store_id=a)
+
+    def orders_() -> list[Order]:
+        ancient = now - 5 * WINDOW
+        received_today = _order(a, "o_received_today", ancient, "done")
+        received_today.stored_at = now - DAY
+        received_long_ago = _order(a, "o_received_long_ago", now, "done")
+        received_long_ago.stored_at = now - WINDOW - DAY
+        no_stored_time = _order(a, "o_no_stored_time", ancient, "done")  # updated_at counts
+        return [received_today, received_long_ago, no_stored_time]
+
+    for uow_of in (rt.uow, fake.db.uow):
+        with uow_of() as uow:
+            for o in orders_():
+                uow.facts.add(o)
+            uow.commit()
+        done = prune(uow=uow_of(), now=now, store_id=a)[0]
+        assert done.counts["orders"] == 2, uow_of
+    assert external_ids(rt, orders, a) == {"o_received_today"}
+    with fake.db.uow() as uow:
+        assert uow.facts.order(a, "o_received_today", lock=False) is not None
+        assert uow.facts.order(a, "o_received_long_ago", lock=False) is None
