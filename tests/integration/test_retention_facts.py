@@ -129,9 +129,11 @@ def _case(store_id: str, now: datetime, *, status: CaseStatus, **names: str) -> 
     )
 
 
-def seed(new_uow: Callable[[], UnitOfWork], store_id: str, now: datetime) -> None:
-    """Each fact of CHECKOUTS, ORDERS and PAYMENTS, a second either side of the window."""
-    old, new = now - WINDOW - SECOND, now - WINDOW + SECOND
+def seed(
+    new_uow: Callable[[], UnitOfWork], store_id: str, now: datetime, margin: timedelta = SECOND
+) -> None:
+    """Each fact of CHECKOUTS, ORDERS and PAYMENTS, ``margin`` either side of the window."""
+    old, new = now - WINDOW - margin, now - WINDOW + margin
     with new_uow() as uow:
         for ext, at, state in (
             ("co_old", old, "abandoned"),
@@ -277,9 +279,9 @@ def test_the_fakes_prune_facts_as_sql_does(rt: Runtime) -> None:
 
 
 def test_reclaim_prune_shows_the_facts(rt: Runtime) -> None:
-    now = datetime.now(UTC)  # the command runs on the wall clock
+    now = datetime.now(UTC)  # the command runs on the wall clock, some time after this
     a = make_store(rt, "A").id
-    seed(rt.uow, a, now)
+    seed(rt.uow, a, now, margin=timedelta(minutes=30))
     env = {"RECLAIM_DATABASE_URL": rt.settings.database_url}
     dry = CliRunner().invoke(main, ["prune", "--store", a, "--dry-run", "--json"], env=env)
     assert dry.exit_code == 0, dry.output
