@@ -7,7 +7,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +20,8 @@ import bench.console
 from bench.console.pages import PAGES, Page
 from bench.harness import cli
 from bench.harness import db as harness_db
-from bench.harness.machine import machine
-from bench.harness.output import console, headline, machine_table, scratch, write_json
+from bench.harness.each_db import run_each_db
+from bench.harness.output import console, machine_table
 from bench.harness.stats import quantile
 from bench.reports.seed import NOW, TABLES, Sizes, counts, seed
 from reclaim.bootstrap import Runtime, bootstrap, init_database
@@ -163,16 +163,4 @@ def report(info: dict[str, str], results: Sequence[Result], args: argparse.Names
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    info = machine(args.pg, args.dbs)
-    headline(console, "bench.console", info)
-    began = time.perf_counter()
-    results = []
-    with scratch("reclaim-bench-console-") as workdir:
-        for db in args.dbs:
-            with harness_db.database(db, DB_NAME, pg_admin=args.pg, workdir=workdir) as url:
-                results.append(bench_db(db, url, args))
-    report(info, results, args)
-    console.print(f"finished in {time.perf_counter() - began:.0f} s")
-    if args.json:
-        write_json(args.json, info, args, results=[asdict(r) for r in results])
+    run_each_db("bench.console", DB_NAME, parse_args(argv), bench_db, report)

@@ -11,15 +11,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from rich.table import Table
 
 import bench.reports
 from bench.harness import cli
 from bench.harness import db as harness_db
-from bench.harness.machine import REPO_ROOT, machine
-from bench.harness.output import console, headline, machine_table, scratch, write_json
+from bench.harness.each_db import run_each_db
+from bench.harness.machine import REPO_ROOT
+from bench.harness.output import console, machine_table
 from bench.reports.seed import DB_NAME, MONTH, TABLES, Sizes, counts, seed
 from reclaim.bootstrap import bootstrap, init_database
 from reclaim.config import Settings
@@ -151,16 +152,4 @@ def report(info: dict[str, str], results: Sequence[Result], args: argparse.Names
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    info = machine(args.pg, args.dbs)
-    headline(console, "bench.reports", info)
-    began = time.perf_counter()
-    results = []
-    with scratch("reclaim-bench-reports-") as workdir:
-        for db in args.dbs:
-            with harness_db.database(db, DB_NAME, pg_admin=args.pg, workdir=workdir) as url:
-                results.append(bench_db(db, url, args))
-    report(info, results, args)
-    console.print(f"finished in {time.perf_counter() - began:.0f} s")
-    if args.json:
-        write_json(args.json, info, args, results=[asdict(r) for r in results])
+    run_each_db("bench.reports", DB_NAME, parse_args(argv), bench_db, report)

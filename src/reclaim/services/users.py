@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reclaim.domain.audit import Actor
+from reclaim.domain.audit import Actor, changes
 from reclaim.domain.users import (
     LOCALES,
     SESSION_MAX,
@@ -30,7 +31,15 @@ WRONG = "wrong email or password"
 TOUCH_EVERY = timedelta(minutes=1)  # a session's last use is written at most this often
 # Verified against when no such user exists, so that an unknown address costs the same time
 # as a wrong password and the answer's delay does not tell which addresses have accounts.
-_DUMMY: dict[int, str] = {}
+_DUMMY: weakref.WeakKeyDictionary[PasswordHasher, str] = weakref.WeakKeyDictionary()
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password, made once per hasher (its own cost, so the wait matches)."""
+    found = _DUMMY.get(hasher)
+    if found is None:
+        found = _DUMMY[hasher] = hasher.hash(secrets.token_urlsafe(16))
+    return found
 
 
 def token_digest(token: str) -> str:
@@ -166,8 +175,7 @@ def update_user(
         after = _view(changed)
         if password is not None:
             after["password_changed"] = True
-        before = {k: v for k, v in was.items() if after.get(k) != v}
-        after = {k: v for k, v in after.items() if was.get(k) != v}
+        before, after = changes(was, after)
         record(uow, actor, "user.set", f"user:{changed.id}", before=before, after=after)
         uow.commit()
     return changed
@@ -192,8 +200,7 @@ def sign_in(
     with uow:
         user = uow.users.by_email(address)
         if user is None or user.disabled_at is not None:
-            dummy = _DUMMY.setdefault(0, hasher.hash(secrets.token_urlsafe(16)))
-            hasher.verify(dummy, password[:1024])
+            hasher.verify(_dummy_hash(hasher), password[:1024])
             raise AuthError(WRONG)
         if len(password) > 1024 or not hasher.verify(user.password_hash, password):
             raise AuthError(WRONG)

@@ -169,3 +169,29 @@ def test_roles_allow_their_verbs_and_stores_limit_what_is_seen() -> None:
         entry = uow.audit.list(store_id=None, limit=1)[0]
     assert entry.action == "user.set"
     assert entry.before == {"stores": [a]} and entry.after == {"stores": [b]}
+
+
+class _Counting(Argon2Passwords):
+    def __init__(self) -> None:
+        super().__init__(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        self.hashed = 0
+        self.verified = 0
+
+    def hash(self, password: str) -> str:
+        self.hashed += 1
+        return super().hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verified += 1
+        return super().verify(password_hash, password)
+
+
+def test_an_unknown_address_costs_one_verification_like_a_wrong_password() -> None:
+    uow = FakeUnitOfWork()
+    counting = _Counting()
+    for _ in range(3):
+        with pytest.raises(AuthError):
+            users.sign_in(uow=uow, hasher=counting, email="nobody@example.com", password=PW, now=T0)
+    # the dummy hash is made once, then each refusal does the one verification a wrong
+    # password does (no extra hashing to tell the two apart by time)
+    assert (counting.hashed, counting.verified) == (1, 3)

@@ -177,38 +177,35 @@ def add_error_handlers(app: FastAPI) -> None:
         )
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
-    @app.exception_handler(InvalidInput)
-    async def _invalid(request: Request, exc: InvalidInput) -> Response:
+    async def _refused(request: Request, exc: Exception) -> Response:
+        """A refusal: the console's page for it on a console route, else the API's JSON."""
         if (page := console_error(request, exc)) is not None:
             return page
-        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+        return _json_refusal(exc)
 
-    @app.exception_handler(NotFound)
-    async def _missing(request: Request, exc: NotFound) -> Response:
-        if (page := console_error(request, exc)) is not None:
-            return page
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError) -> Response:
-        if (page := console_error(request, exc)) is not None:
-            return page
-        return JSONResponse(
-            {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
-        )
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        if (page := console_error(request, exc)) is not None:
-            return page
-        return JSONResponse({"detail": str(exc)}, status_code=403)
-
-    @app.exception_handler(Conflict)
-    async def _conflict(request: Request, exc: Conflict) -> Response:
-        if (page := console_error(request, exc)) is not None:
-            return page
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+    for refusal in REFUSALS:
+        app.add_exception_handler(refusal, _refused)
 
     @app.exception_handler(SignatureError)
     async def _signature(_: Request, exc: SignatureError) -> JSONResponse:
         return JSONResponse({"detail": f"signature rejected: {exc}"}, status_code=401)
+
+
+# Reclaim's refusals and their HTTP status (a subclass, such as the console's SignInFirst,
+# takes its base's).
+REFUSALS: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    AuthError: 401,
+    Forbidden: 403,
+    Conflict: 409,
+}
+
+
+def _json_refusal(exc: Exception) -> JSONResponse:
+    status = next(code for cls, code in REFUSALS.items() if isinstance(exc, cls))
+    body: dict[str, object] = {"detail": str(exc)}
+    if isinstance(exc, InvalidInput):
+        body["field"] = exc.field
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
